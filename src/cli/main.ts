@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { registerSessionCommands } from './commands/session';
+import { registerLogsCommands } from './commands/logs';
+import { registerVerdictCommands } from './commands/verdict';
+import { registerBaselinesCommands } from './commands/baselines';
 
 // Each command family lives in its own module under ./commands and registers itself here.
 const program = new Command('nanogpt-bench')
@@ -7,6 +10,9 @@ const program = new Command('nanogpt-bench')
   .showHelpAfterError();
 
 registerSessionCommands(program);
+registerLogsCommands(program);
+registerVerdictCommands(program);
+registerBaselinesCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nanogpt-bench: ${err instanceof Error ? err.message : String(err)}`);
