@@ -1,18 +1,24 @@
 import { Command } from 'commander';
 import { registerSessionCommands } from './commands/session';
+import { registerServerCommands } from './commands/server';
+import { registerDemoCommand } from './commands/demo';
 import { registerLogsCommands } from './commands/logs';
 import { registerVerdictCommands } from './commands/verdict';
 import { registerBaselinesCommands } from './commands/baselines';
+import { registerDataCommands } from './commands/data';
 
 // Each command family lives in its own module under ./commands and registers itself here.
 const program = new Command('nanogpt-bench')
   .description('Benchmark how far an AI coding agent can speed up the NanoGPT speedrun')
   .showHelpAfterError();
 
+registerServerCommands(program);
 registerSessionCommands(program);
+registerDemoCommand(program);
 registerLogsCommands(program);
 registerVerdictCommands(program);
 registerBaselinesCommands(program);
+registerDataCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nanogpt-bench: ${err instanceof Error ? err.message : String(err)}`);

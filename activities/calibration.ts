@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Reference } from '../src/domain/session';
+import type { RunResult } from '../src/domain/verdict';
+import { layout } from '../src/storage/layout';
+import { treeHash, scanTree } from '../src/storage/tree';
+import type { SessionRef } from './types';
+
+/**
+ * What makes reference times comparable: the same anchor files, GPU count, runs, sandbox kind
+ * and the same hardware (CPU model and count, GPU names). A different machine recalibrates.
+ */
+export async function hardwareFingerprint(session: SessionRef): Promise<string> {
+  const gpuNames = spawnSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 });
+  const anchorHash = treeHash(await scanTree(session.workspace.anchorDir));
+  const facts = {
+    anchor: session.spec.anchor,
+    anchorHash,
+    gpus: session.spec.gpus,
+    runs: session.spec.retimeRuns,
+    sandbox: session.spec.sandbox,
+    image: session.spec.image ?? null,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpuCount: cpus().length,
+    gpuNames: gpuNames.status === 0 ? gpuNames.stdout.trim() : 'none',
+  };
+  return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 24);
+}
+
+export async function lookupCalibration({ session }: { session: SessionRef }): Promise<Reference | null> {
+  const fp = await hardwareFingerprint(session);
+  try {
+    const cached = JSON.parse(await readFile(join(layout.calibration(), `${fp}.json`), 'utf8')) as Reference;
+    return { ...cached, fromCache: true };
+  } catch {
+    return null;
+  }
+}
+
+export async function storeCalibration({ session, runs }: { session: SessionRef; runs: RunResult[] }): Promise<Reference> {
+  const fp = await hardwareFingerprint(session);
+  const ref: Reference = {
+    trainTimesMs: runs.map((r) => r.trainTimeMs!),
+    valLosses: runs.map((r) => r.valLoss!),
+    fingerprint: fp,
+    fromCache: false,
+  };
+  await mkdir(layout.calibration(), { recursive: true });
+  const path = join(layout.calibration(), `${fp}.json`);
+  await writeFile(`${path}.tmp`, JSON.stringify(ref, null, 2));
+  await rename(`${path}.tmp`, path);
+  return ref;
+}

@@ -1,0 +1,27 @@
+import type { ActivityDeps } from './deps';
+import { agentActivities } from './agent';
+import { relayActivities } from './relay';
+import { timingActivities } from './timing';
+import { prepareWorkspace } from './workspace';
+import { freezeSubmission } from './freeze';
+import { judgeSubmission } from './judge';
+import { lookupCalibration, storeCalibration } from './calibration';
+import { writeVerdict, writeSummary } from './records';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    prepareWorkspace,
+    freezeSubmission,
+    judgeSubmission,
+    lookupCalibration,
+    storeCalibration,
+    writeVerdict,
+    writeSummary,
+    ...agentActivities(deps),
+    ...relayActivities(deps),
+    ...timingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';

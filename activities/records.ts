@@ -1,0 +1,21 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { SessionSummary } from '../src/domain/session';
+import type { Verdict } from '../src/domain/verdict';
+import { layout } from '../src/storage/layout';
+import type { SessionRef } from './types';
+
+/** The verdict beside the frozen candidate, so it outlives the Temporal history. */
+export async function writeVerdict({ session, submissionId, verdict }: { session: SessionRef; submissionId: string; verdict: Verdict }): Promise<void> {
+  await writeJson(layout.verdict(session.sessionId, submissionId), verdict);
+}
+
+export async function writeSummary({ session, summary }: { session: SessionRef; summary: SessionSummary }): Promise<void> {
+  await writeJson(layout.summary(session.sessionId), summary);
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + '\n');
+  await rename(`${path}.tmp`, path);
+}

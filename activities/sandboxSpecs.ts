@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import type { SessionRef } from './types';
+import type { SandboxSpec } from '../src/sandbox/sandbox';
+import { layout } from '../src/storage/layout';
+
+/** The agent's sandbox: the workspace read-write, the data read-only, the relay folder. */
+export function agentSandboxSpec(session: SessionRef, passEnv: string[] = []): SandboxSpec {
+  return {
+    labels: { sessionId: session.sessionId, role: 'agent' },
+    workspaceDir: session.workspace.dir,
+    dataDir: session.workspace.dataDir,
+    relayDir: layout.relay(session.sessionId),
+    stateDir: layout.agentState(session.sessionId),
+    gpus: session.spec.gpus,
+    network: 'model-api',
+    image: session.spec.image,
+    passEnv,
+  };
+}
+
+/** A fresh sandbox for one timed run: its own copy of the frozen candidate, no relay, no network. */
+export function runSandboxSpec(session: SessionRef, subject: string, runIndex: number): SandboxSpec {
+  const runDir = layout.run(session.sessionId, subject, runIndex);
+  return {
+    labels: { sessionId: session.sessionId, role: 'validation', subject, runIndex },
+    workspaceDir: join(runDir, 'work'),
+    dataDir: session.workspace.dataDir,
+    relayDir: null,
+    stateDir: runDir,
+    gpus: session.spec.gpus,
+    network: 'none',
+    image: session.spec.image,
+  };
+}

@@ -1,0 +1,106 @@
+import { cp, writeFile, open, chmod, readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Context, heartbeat, log } from '@temporalio/activity';
+import { parseLog, checkReportedTime } from '../src/domain/logParser';
+import type { RunResult } from '../src/domain/verdict';
+import type { ProcessStatus } from '../src/sandbox/sandbox';
+import type { ActivityDeps } from './deps';
+import { sandboxOf } from './deps';
+import { runSandboxSpec } from './sandboxSpecs';
+import type { TimeRunInput } from './types';
+
+/** Output kept per run; past it the run is killed and does not count (a 10 GB log must not fill the disk). */
+export const RUN_OUTPUT_CAP_BYTES = 32 * 1024 * 1024;
+
+export function timingActivities(deps: ActivityDeps) {
+  /**
+   * One timed run of a frozen candidate in a fresh sandbox. The process is detached and writes
+   * its output to a file; a retry after a worker crash finds it by name and waits for it again
+   * instead of starting a second one.
+   */
+  async function timeRun({ session, subject, frozenDir, runIndex }: TimeRunInput): Promise<RunResult> {
+    const sandbox = sandboxOf(deps, session.spec);
+    const spec = runSandboxSpec(session, subject, runIndex);
+    const handle = await sandbox.ensure(spec);
+    const copied = join(spec.stateDir, '.copied');
+    if (!existsSync(copied)) {
+      await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
+      await makeWritable(spec.workspaceDir);
+      await writeFile(copied, '');
+    }
+    await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
+    const timeoutFile = join(spec.stateDir, 'timed-out');
+    const ctx = Context.current();
+    let st: ProcessStatus;
+    for (;;) {
+      st = await sandbox.status(handle, 'run');
+      if (st.state === 'exited' || st.state === 'absent') break;
+      if (Date.now() - st.startedAtMs > session.spec.runTimeoutSeconds * 1000 && !existsSync(timeoutFile)) {
+        await writeFile(timeoutFile, String(Date.now()));
+        await sandbox.signal(handle, 'run', 'SIGKILL');
+      }
+      heartbeat({ runIndex });
+      await ctx.sleep(500);
+    }
+    const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
+    await sandbox.remove(handle);
+    const result = judgeRun(runIndex, st, output, existsSync(timeoutFile) ? session.spec.runTimeoutSeconds : null, session.spec.gpus);
+    log.info('run timed', { subject, runIndex, trainTimeMs: result.trainTimeMs, valLoss: result.valLoss, invalid: result.invalidReason });
+    return result;
+  }
+  return { timeRun };
+}
+
+/** Turns a finished process and its output into a run result, naming every reason it does not count. */
+export function judgeRun(index: number, st: ProcessStatus, output: Buffer, timedOutAfterS: number | null, gpus: number): RunResult {
+  if (st.state !== 'exited') {
+    return { index, exitCode: null, wallMs: 0, valLoss: null, trainTimeMs: null, complete: false, invalidReason: 'the run never started', gpuSeconds: 0 };
+  }
+  const wallMs = Math.max(0, st.endedAtMs - st.startedAtMs);
+  const parsed = parseLog(output);
+  const reasons: string[] = [];
+  if (timedOutAfterS !== null) reasons.push(`timed out after ${timedOutAfterS} s`);
+  else if (st.oomKilled) reasons.push('killed for exceeding its memory limit');
+  else if (st.outputTruncated) reasons.push(`wrote more than ${RUN_OUTPUT_CAP_BYTES} bytes of output`);
+  else if (st.exitCode !== 0) reasons.push(st.exitCode === null ? `killed by ${st.signal ?? 'a signal'}` : `exited with code ${st.exitCode}`);
+  if (reasons.length === 0 && !parsed.complete) reasons.push(parsed.invalidReason ?? 'no final validation line');
+  if (reasons.length === 0) {
+    const timing = checkReportedTime(parsed, wallMs);
+    if (!timing.valid) reasons.push(timing.invalidReason!);
+  }
+  return {
+    index,
+    exitCode: st.exitCode,
+    wallMs,
+    valLoss: parsed.valLoss,
+    trainTimeMs: parsed.trainTimeMs,
+    complete: parsed.complete,
+    invalidReason: reasons.length ? reasons.join('; ') : null,
+    gpuSeconds: (wallMs / 1000) * gpus,
+  };
+}
+
+async function readCapped(path: string, cap: number): Promise<Buffer> {
+  if (!existsSync(path)) return Buffer.alloc(0);
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.alloc(Math.min(size, cap));
+    await fh.read(buf, 0, buf.length, 0);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const name of await readdir(dir)) {
+    const p = join(dir, name);
+    const s = await stat(p);
+    if (s.isDirectory()) await makeWritable(p);
+    else await chmod(p, s.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+

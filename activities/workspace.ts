@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SessionSpec } from '../src/domain/spec';
+import type { Workspace } from '../src/domain/session';
+import { resolveAnchor } from '../src/baselines/anchors';
+import { layout } from '../src/storage/layout';
+import { ensureTinyData } from '../src/data/tinyData';
+
+/**
+ * Lays out runs/<id>: the workspace seeded with the anchor's files and an empty submissions
+ * folder, the relay folder and its host-only token, and the data the runs read. Safe to repeat:
+ * nothing the agent already wrote is overwritten.
+ */
+export async function prepareWorkspace({ sessionId, spec }: { sessionId: string; spec: SessionSpec }): Promise<Workspace> {
+  let anchor;
+  try {
+    anchor = resolveAnchor(spec.anchor);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'AnchorUnavailable');
+  }
+  const dir = layout.workspace(sessionId);
+  await mkdir(join(dir, 'submissions'), { recursive: true });
+  await cp(anchor.recordDir, dir, { recursive: true, force: false, errorOnExist: false });
+  await mkdir(layout.relay(sessionId), { recursive: true, mode: 0o755 });
+  if (!(await exists(layout.relayToken(sessionId)))) {
+    await writeFile(layout.relayToken(sessionId), randomBytes(24).toString('hex'), { mode: 0o600 });
+  }
+  const dataDir = anchor.data.kind === 'tiny' ? await ensureTinyData(layout.data()) : anchor.data.dir;
+  const replayRecords = spec.replayRecords ?? anchor.history;
+  return {
+    dir,
+    sandboxRoot: spec.sandbox === 'docker' ? '/workspace' : dir,
+    anchorDir: anchor.recordDir,
+    dataDir,
+    historyDir: anchor.historyDir,
+    replayRecords,
+    horizonSpeedupSeconds: anchor.horizonSpeedupSeconds,
+  };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}

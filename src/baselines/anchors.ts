@@ -1,0 +1,87 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { committedManifest, requireRecord } from '../domain/baselines';
+import { defaultRecordsDir, packageRoot } from './manifest';
+
+/** Everything a session needs to know about the record it starts from. */
+export interface AnchorSource {
+  name: string;
+  /** Host folder of the anchor's own files (run.sh, train_gpt.py, …). */
+  recordDir: string;
+  /** Host folder whose subfolders are the records after the anchor, for the replay agent. */
+  historyDir: string;
+  /** The records after the anchor, oldest first, up to the horizon. */
+  history: string[];
+  /** Seconds the human history gained from this anchor to the horizon (the metric's 100%). */
+  horizonSpeedupSeconds: number;
+  data: { kind: 'tiny' } | { kind: 'fineweb'; dir: string };
+}
+
+export const TINY_ANCHOR = 'tiny';
+
+/**
+ * A family is a speedrun of our own making laid out like human_baselines/tiny: records/<NN_name>/
+ * (the first is the anchor), records.tsv with each record's measured train_time_s, and
+ * target.json. `tiny` names ours; an absolute path names another (tests bring small ones).
+ */
+export function familyDir(anchor: string): string | null {
+  if (anchor === TINY_ANCHOR) return join(packageRoot(), 'human_baselines', 'tiny');
+  return isAbsolute(anchor) ? anchor : null;
+}
+
+export function resolveAnchor(anchor: string): AnchorSource {
+  const family = familyDir(anchor);
+  return family ? familyAnchor(anchor, family) : speedrunAnchor(anchor);
+}
+
+function familyAnchor(anchor: string, family: string): AnchorSource {
+  const dir = join(family, 'records');
+  const names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  if (names.length < 2) throw new Error(`the tiny speedrun needs at least two records in ${dir}`);
+  const times = familyRecordTimes(family);
+  const first = times.get(names[0]);
+  const last = times.get(names[names.length - 1]);
+  if (first === undefined || last === undefined) throw new Error(`${family}/records.tsv lacks a time for ${names[0]} or ${names[names.length - 1]}`);
+  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, data: { kind: 'tiny' } };
+}
+
+/** Mean train_time_s per record, from the family's records table. */
+function familyRecordTimes(family: string): Map<string, number> {
+  const lines = readFileSync(join(family, 'records.tsv'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const header = lines[0].split('\t');
+  const rec = header.indexOf('record');
+  const t = header.indexOf('train_time_s');
+  if (rec < 0 || t < 0) throw new Error(`${family}/records.tsv needs the columns record and train_time_s`);
+  return new Map(lines.slice(1).map((l) => l.split('\t')).map((c) => [c[rec], Number(c[t])]));
+}
+
+function speedrunAnchor(anchor: string): AnchorSource {
+  const manifest = committedManifest();
+  const record = requireRecord(anchor);
+  const recordsDir = process.env.NANOGPT_BENCH_RECORDS_DIR ?? defaultRecordsDir();
+  const recordDir = join(recordsDir, anchor);
+  if (!existsSync(join(recordDir, 'train_gpt.py'))) {
+    throw new Error(`the files of record ${anchor} are not in ${recordDir}: run \`nanogpt-bench baselines fetch --record ${anchor}\` first (or use anchor "tiny" on a machine without GPUs)`);
+  }
+  const idx = manifest.records.findIndex((r) => r.name === anchor);
+  const history = manifest.records.slice(idx + 1).map((r) => r.name);
+  const dataDir = process.env.NANOGPT_BENCH_DATA ?? join(packageRoot(), 'data', 'fineweb10B');
+  return {
+    name: anchor,
+    recordDir,
+    historyDir: recordsDir,
+    history,
+    horizonSpeedupSeconds: manifest.horizonSpeedupSeconds - (record.speedupSeconds ?? manifest.records[0].readmeSeconds - record.readmeSeconds),
+    data: { kind: 'fineweb', dir: dataDir },
+  };
+}
+
+/** The val loss target calibrated for a family (its target.json); `tiny` by default. */
+export function familyTarget(anchor: string = TINY_ANCHOR): number {
+  const family = familyDir(anchor);
+  if (!family) throw new Error(`${anchor} is a speedrun record, not a family of our own: its target is 3.28`);
+  const path = join(family, 'target.json');
+  const t = Number(JSON.parse(readFileSync(path, 'utf8')).targetValLoss);
+  if (!(t > 0)) throw new Error(`${path}: targetValLoss must be a positive number`);
+  return t;
+}

@@ -1,0 +1,80 @@
+/**
+ * GPU-time accounting. Everything is in GPU-seconds so that sums stay exact-ish; hours exist only
+ * at the edges (spec and queries).
+ */
+export type BudgetCategory = 'agent' | 'validation' | 'calibration';
+
+export interface BudgetLedger {
+  grantedGpuSeconds: number;
+  used: Record<BudgetCategory, number>;
+  /** Workflow time (ms) since which the agent sandbox holds its GPUs, or null while it holds none. */
+  agentHoldingSinceMs: number | null;
+  gpus: number;
+}
+
+export interface BudgetView {
+  grantedGpuHours: number;
+  usedGpuHours: number;
+  remainingGpuHours: number;
+  byCategory: Record<BudgetCategory, number>;
+  agentHoldingGpus: boolean;
+}
+
+export const hours = (seconds: number): number => seconds / 3600;
+
+export function newLedger(budgetGpuHours: number, gpus: number): BudgetLedger {
+  return { grantedGpuSeconds: budgetGpuHours * 3600, used: { agent: 0, validation: 0, calibration: 0 }, agentHoldingSinceMs: null, gpus };
+}
+
+/** Agent GPU-seconds including the interval still open at `nowMs`. */
+export function agentUsedAt(ledger: BudgetLedger, nowMs: number): number {
+  const open = ledger.agentHoldingSinceMs === null ? 0 : Math.max(0, nowMs - ledger.agentHoldingSinceMs) / 1000;
+  return ledger.used.agent + open * ledger.gpus;
+}
+
+export function usedAt(ledger: BudgetLedger, nowMs: number): number {
+  return agentUsedAt(ledger, nowMs) + ledger.used.validation + ledger.used.calibration;
+}
+
+export function remainingAt(ledger: BudgetLedger, nowMs: number): number {
+  return ledger.grantedGpuSeconds - usedAt(ledger, nowMs);
+}
+
+export function charge(ledger: BudgetLedger, category: BudgetCategory, gpuSeconds: number): void {
+  if (!(gpuSeconds >= 0) || !Number.isFinite(gpuSeconds)) throw new Error(`charge: gpuSeconds must be a finite number ≥ 0, got ${gpuSeconds}`);
+  ledger.used[category] += gpuSeconds;
+}
+
+export function startAgentHolding(ledger: BudgetLedger, nowMs: number): void {
+  if (ledger.agentHoldingSinceMs === null) ledger.agentHoldingSinceMs = nowMs;
+}
+
+/** Closes the open agent interval and charges it. */
+export function stopAgentHolding(ledger: BudgetLedger, nowMs: number): void {
+  if (ledger.agentHoldingSinceMs === null) return;
+  ledger.used.agent = agentUsedAt(ledger, nowMs);
+  ledger.agentHoldingSinceMs = null;
+}
+
+/**
+ * Milliseconds of wall time until the budget runs out at the current burn rate: only the agent
+ * sandbox burns continuously; validation is charged when a run ends. Infinity while nothing burns.
+ */
+export function msUntilExhausted(ledger: BudgetLedger, nowMs: number): number {
+  const remaining = remainingAt(ledger, nowMs);
+  if (remaining <= 0) return 0;
+  if (ledger.agentHoldingSinceMs === null) return Infinity;
+  return (remaining / ledger.gpus) * 1000;
+}
+
+export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
+  const agent = agentUsedAt(ledger, nowMs);
+  const used = agent + ledger.used.validation + ledger.used.calibration;
+  return {
+    grantedGpuHours: hours(ledger.grantedGpuSeconds),
+    usedGpuHours: hours(used),
+    remainingGpuHours: hours(Math.max(0, ledger.grantedGpuSeconds - used)),
+    byCategory: { agent: hours(agent), validation: hours(ledger.used.validation), calibration: hours(ledger.used.calibration) },
+    agentHoldingGpus: ledger.agentHoldingSinceMs !== null,
+  };
+}

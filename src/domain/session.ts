@@ -1,0 +1,149 @@
+import type { SessionSpec } from './spec';
+import { type BudgetLedger, type BudgetView, remainingAt, viewBudget } from './budget';
+import { normaliseSubmissionPath, type SubmissionRecord, type SubmitRequest } from './submission';
+
+export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'ended';
+
+/** What prepareWorkspace found out about the anchor, kept in state so later runs need not ask again. */
+export interface Workspace {
+  /** Host path of runs/<id>/workspace. */
+  dir: string;
+  /** Where the agent sees that folder (the same path for the local sandbox, /workspace in Docker). */
+  sandboxRoot: string;
+  anchorDir: string;
+  /** Host folder of the token shards, mounted read-only into every sandbox. */
+  dataDir: string;
+  /** Host folder holding the records the replay agent submits, and their names in order. */
+  historyDir: string;
+  replayRecords: string[];
+  /** Seconds the anchor-to-horizon human history gained: the denominator of the headline metric. */
+  horizonSpeedupSeconds: number;
+}
+
+export interface Reference {
+  trainTimesMs: number[];
+  valLosses: number[];
+  fingerprint: string;
+  fromCache: boolean;
+}
+
+export interface SessionState {
+  sessionId: string;
+  spec: SessionSpec;
+  phase: Phase;
+  startedAtMs: number;
+  deadlineMs: number;
+  ledger: BudgetLedger;
+  workspace: Workspace | null;
+  reference: Reference | null;
+  submissions: SubmissionRecord[];
+  bestId: string | null;
+  agentLaunches: number;
+  agentExits: { launch: number; exitCode: number | null; atMs: number }[];
+  agentFinished: boolean;
+  /** Set once the session takes no more submissions; the reason is told to whoever submits. */
+  closedReason: string | null;
+  endReason: string | null;
+  continuedAsNew: number;
+}
+
+export interface BestView {
+  submissionId: string;
+  path: string;
+  speedupSeconds: number;
+  speedupCi95: [number, number];
+  humanProgressPercent: number;
+  meanTrainTimeMs: number;
+  meanValLoss: number;
+  valLossPValue: number;
+}
+
+export interface SessionStatus {
+  sessionId: string;
+  phase: Phase;
+  agent: string;
+  anchor: string;
+  startedAt: string;
+  deadline: string;
+  budget: BudgetView;
+  submissions: Record<string, number>;
+  best: BestView | null;
+  agentLaunches: number;
+  closedReason: string | null;
+  endReason: string | null;
+  continuedAsNew: number;
+}
+
+export type SessionSummary = SessionStatus;
+
+export function newSessionState(sessionId: string, spec: SessionSpec, ledger: BudgetLedger, nowMs: number): SessionState {
+  return {
+    sessionId,
+    spec,
+    phase: 'preparing',
+    startedAtMs: nowMs,
+    deadlineMs: nowMs + spec.sessionHours * 3600_000,
+    ledger,
+    workspace: null,
+    reference: null,
+    submissions: [],
+    bestId: null,
+    agentLaunches: 0,
+    agentExits: [],
+    agentFinished: false,
+    closedReason: null,
+    endReason: null,
+    continuedAsNew: 0,
+  };
+}
+
+/**
+ * Why a submit must be refused, or null to accept it. Runs in the update validator, so a refused
+ * submit leaves no trace in history and the agent gets the reason straight away.
+ */
+export function refuseSubmit(state: SessionState, req: SubmitRequest, nowMs: number): string | null {
+  if (state.closedReason) return `session is closed: ${state.closedReason}`;
+  if (!state.workspace) return 'session is still preparing its workspace; try again shortly';
+  if (remainingAt(state.ledger, nowMs) <= 0) return 'no GPU budget left';
+  const p = normaliseSubmissionPath(req.path, state.workspace.sandboxRoot);
+  if (!p.ok) return p.reason;
+  const dup = state.submissions.find((s) => s.contentHash === req.contentHash && s.state !== 'cancelled');
+  if (dup) return `identical content to ${dup.id} (${dup.path}), state ${dup.state}: read its verdict with \`submit --status ${dup.id}\``;
+  return null;
+}
+
+export function bestView(state: SessionState): BestView | null {
+  const s = state.submissions.find((x) => x.id === state.bestId);
+  const v = s?.verdict;
+  if (!s || !v || !v.speedup || !v.time || !v.valLoss) return null;
+  return {
+    submissionId: s.id,
+    path: s.path,
+    speedupSeconds: v.speedup.seconds,
+    speedupCi95: v.speedup.ci95,
+    humanProgressPercent: v.speedup.humanProgressPercent,
+    meanTrainTimeMs: v.time.meanMs,
+    meanValLoss: v.valLoss.mean,
+    valLossPValue: v.valLoss.pValue,
+  };
+}
+
+export function statusView(state: SessionState, nowMs: number): SessionStatus {
+  const counts: Record<string, number> = {};
+  for (const s of state.submissions) counts[s.state] = (counts[s.state] ?? 0) + 1;
+  return {
+    sessionId: state.sessionId,
+    phase: state.phase,
+    agent: state.spec.agent,
+    anchor: state.spec.anchor,
+    startedAt: new Date(state.startedAtMs).toISOString(),
+    deadline: new Date(state.deadlineMs).toISOString(),
+    budget: viewBudget(state.ledger, nowMs),
+    submissions: counts,
+    best: bestView(state),
+    agentLaunches: state.agentLaunches,
+    closedReason: state.closedReason,
+    endReason: state.endReason,
+    continuedAsNew: state.continuedAsNew,
+  };
+}

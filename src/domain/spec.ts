@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { formatZodError } from './validation';
+
+export const AGENT_NAMES = ['replay', 'claude-code', 'codex', 'autoresearch', 'command'] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+/**
+ * The one input of a `benchmarkSession` workflow. Users type it on the Temporal CLI, so every
+ * field has a default where one makes sense and unknown fields are refused (a typo must not
+ * silently fall back to a default budget).
+ */
+export const SessionSpecSchema = z
+  .object({
+    agent: z.enum(AGENT_NAMES),
+    anchor: z.string().min(1).default('2025-09-03_FA3'),
+    budgetGpuHours: z.number().positive(),
+    gpus: z.number().int().positive().max(64).default(8),
+    sessionHours: z.number().positive().default(24),
+    retimeRuns: z.number().int().min(2).max(100).default(10),
+    retimePolicy: z.enum(['fixed', 'sequential']).default('fixed'),
+    targetValLoss: z.number().positive().default(3.28),
+    alpha: z.number().gt(0).lt(0.5).default(0.01),
+    sandbox: z.enum(['local', 'docker']).default('local'),
+    image: z.string().min(1).optional(),
+    /** argv for the `command` agent, run inside the sandbox. */
+    agentCommand: z.array(z.string()).min(1).optional(),
+    /** Replay: record names to submit in order; defaults to the anchor's own record history. */
+    replayRecords: z.array(z.string().min(1)).optional(),
+    /** Accept only candidates significantly faster than the best accepted so far. */
+    requireBeatBest: z.boolean().default(false),
+    /** Seconds a single timed run may take before it is killed and judged a timeout. */
+    runTimeoutSeconds: z.number().positive().default(1800),
+    /** Worker task queue of the GPU node that holds this session's sandboxes. */
+    nodeTaskQueue: z.string().min(1).optional(),
+    /** History length at which the workflow continues as new (low values force it, for tests). */
+    continueAsNewAfterEvents: z.number().int().min(20).default(5000),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.agent === 'command' && !spec.agentCommand) {
+      ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });
+    }
+  });
+
+export type SessionSpec = z.output<typeof SessionSpecSchema>;
+export type SessionSpecInput = z.input<typeof SessionSpecSchema>;
+
+export function parseSessionSpec(input: unknown): SessionSpec {
+  const r = SessionSpecSchema.safeParse(input);
+  if (!r.success) throw new Error(`invalid SessionSpec: ${formatZodError(r.error)}`);
+  return r.data;
+}

@@ -1,0 +1,45 @@
+/** What one timed run of a candidate produced. */
+export interface RunResult {
+  index: number;
+  exitCode: number | null;
+  wallMs: number;
+  valLoss: number | null;
+  trainTimeMs: number | null;
+  complete: boolean;
+  /** Why the run does not count (crash, timeout, NaN, forged time…); null for a good run. */
+  invalidReason: string | null;
+  gpuSeconds: number;
+}
+
+export interface JudgeCheck {
+  rule: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface JudgeReport {
+  passed: boolean;
+  checks: JudgeCheck[];
+  /** Present when a model judged too; absent when the judge ran static-only. */
+  llm?: { provider: string; model: string; cheating: boolean; confidence: number; reasons: string[]; summary: string } | { error: string };
+  staticOnly: boolean;
+}
+
+export interface SpeedupStats {
+  seconds: number;
+  ci95: [number, number];
+  fasterPValue: number;
+  humanProgressPercent: number;
+}
+
+export interface Verdict {
+  accepted: boolean;
+  /** Plain sentences: every reason the candidate was rejected, or why it was accepted. */
+  reasons: string[];
+  judge: JudgeReport | null;
+  runs: RunResult[];
+  valLoss: { mean: number; std: number; pValue: number; target: number; alpha: number; met: boolean } | null;
+  time: { meanMs: number; stdMs: number } | null;
+  speedup: SpeedupStats | null;
+  vsBest: { bestId: string; seconds: number; fasterPValue: number } | null;
+}

@@ -1,0 +1,81 @@
+/**
+ * Where agents and timed runs execute. Implementations: `local` (processes in a workspace
+ * folder) and `docker` (containers). Every method is idempotent and keyed by labels, so a worker
+ * that died and came back finds the same sandbox and the same processes again.
+ */
+export type SandboxRole = 'agent' | 'validation';
+
+export interface SandboxLabels {
+  sessionId: string;
+  role: SandboxRole;
+  /** For validation sandboxes: whose run this is. */
+  subject?: string;
+  runIndex?: number;
+}
+
+export interface SandboxSpec {
+  labels: SandboxLabels;
+  /** Host folder the sandbox sees read-write as its workspace. */
+  workspaceDir: string;
+  /** Host folder with the token shards, seen read-only. */
+  dataDir: string | null;
+  /** Host folder holding the relay's socket (the folder, not the socket: see DESIGN.md). */
+  relayDir: string | null;
+  /** Host folder for the sandbox's own bookkeeping (process records, output files). */
+  stateDir: string;
+  gpus: number;
+  /** Validation sandboxes always get none; agent sandboxes may reach the model API only. */
+  network: 'none' | 'model-api';
+  image?: string;
+  memoryBytes?: number;
+  pidsLimit?: number;
+  /** Names of host environment variables passed in by name (API keys); values never leave the worker. */
+  passEnv?: string[];
+}
+
+export interface SandboxHandle {
+  id: string;
+  spec: SandboxSpec;
+}
+
+/** How the sandbox's processes see the places the harness provides. */
+export interface SandboxPaths {
+  workspace: string;
+  data: string | null;
+  relay: string | null;
+  /** Folder with `submit` and the harness's in-sandbox helpers. */
+  tools: string;
+}
+
+export interface ProcessSpec {
+  /** Unique within the sandbox: starting a name twice re-attaches instead. */
+  name: string;
+  argv: string[];
+  env?: Record<string, string>;
+  /** Working directory inside the sandbox; the workspace when absent. */
+  cwd?: string;
+  /** Bytes of output kept; the process is killed once it writes more. */
+  outputCapBytes?: number;
+}
+
+export type ProcessStatus =
+  | { state: 'absent' }
+  | { state: 'running'; startedAtMs: number }
+  | { state: 'exited'; startedAtMs: number; endedAtMs: number; exitCode: number | null; signal: string | null; outputTruncated: boolean; oomKilled: boolean };
+
+export interface Sandbox {
+  readonly kind: 'local' | 'docker';
+  paths(spec: SandboxSpec): SandboxPaths;
+  /** Creates the sandbox, or re-attaches to the one with the same labels. */
+  ensure(spec: SandboxSpec): Promise<SandboxHandle>;
+  /** Starts a detached process; a no-op when one of that name was already started. */
+  start(h: SandboxHandle, proc: ProcessSpec): Promise<void>;
+  status(h: SandboxHandle, name: string): Promise<ProcessStatus>;
+  /** Host path of the file holding a process's combined output. */
+  outputPath(h: SandboxHandle, name: string): string;
+  signal(h: SandboxHandle, name: string, signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void>;
+  pause(h: SandboxHandle): Promise<void>;
+  resume(h: SandboxHandle): Promise<void>;
+  /** Stops every process and frees what the sandbox holds; the workspace on disk stays. */
+  remove(h: SandboxHandle): Promise<void>;
+}

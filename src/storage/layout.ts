@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+/**
+ * Where everything a session leaves on disk lives. NANOGPT_BENCH_HOME (default
+ * ./.nanogpt-bench) holds the Temporal database, runs/<session>/… and the caches; keeping all of
+ * it under one folder is what lets a restarted server and worker pick a session up again.
+ */
+export function benchHome(): string {
+  return resolve(process.env.NANOGPT_BENCH_HOME ?? '.nanogpt-bench');
+}
+
+/** A workflow id as a folder name: safe characters only, with a hash suffix when any were replaced. */
+export function safeName(id: string): string {
+  const clean = id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+  return clean === id && id !== '.' && id !== '..' ? id : `${clean}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
+export const layout = {
+  temporalDb: () => join(benchHome(), 'temporal.db'),
+  session: (sessionId: string) => join(benchHome(), 'runs', safeName(sessionId)),
+  workspace: (sessionId: string) => join(layout.session(sessionId), 'workspace'),
+  relay: (sessionId: string) => join(layout.session(sessionId), 'relay'),
+  /** Host-only: the sandbox gets the token through its environment, never from a mounted file. */
+  relayToken: (sessionId: string) => join(layout.session(sessionId), 'relay-token'),
+  agentState: (sessionId: string) => join(layout.session(sessionId), 'agent'),
+  submission: (sessionId: string, subject: string) => join(layout.session(sessionId), 'submissions', safeName(subject)),
+  frozen: (sessionId: string, subject: string) => join(layout.submission(sessionId, subject), 'frozen'),
+  run: (sessionId: string, subject: string, runIndex: number) => join(layout.submission(sessionId, subject), 'runs', String(runIndex)),
+  verdict: (sessionId: string, subject: string) => join(layout.submission(sessionId, subject), 'verdict.json'),
+  summary: (sessionId: string) => join(layout.session(sessionId), 'summary.json'),
+  calibration: () => join(benchHome(), 'calibration'),
+  data: () => join(benchHome(), 'data'),
+};

@@ -1,0 +1,39 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import { parseSessionSpec, type SessionSpecInput } from '../domain/spec';
+import type { SessionSummary } from '../domain/session';
+import { benchmarkSession } from '../../workflows/session';
+import { budgetQuery, bestQuery, statusQuery, submissionsQuery, stopSignal, extendBudgetSignal } from '../../workflows/messages';
+import { CONTROL_TASK_QUEUE } from './connection';
+
+export const WORKFLOW_TYPE = 'benchmarkSession';
+
+/** Starts a session after validating its spec here too, so a typo fails before anything is created. */
+export async function startSession(client: Client, spec: SessionSpecInput, id?: string): Promise<WorkflowHandle<typeof benchmarkSession>> {
+  const parsed = parseSessionSpec(spec);
+  const workflowId = id ?? `session-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
+  return client.workflow.start(benchmarkSession, { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [parsed] });
+}
+
+export function sessionHandle(client: Client, id: string): WorkflowHandle<typeof benchmarkSession> {
+  return client.workflow.getHandle<typeof benchmarkSession>(id);
+}
+
+export const sessionQueries = {
+  budget: (h: WorkflowHandle) => h.query(budgetQuery),
+  best: (h: WorkflowHandle) => h.query(bestQuery),
+  status: (h: WorkflowHandle) => h.query(statusQuery),
+  submissions: (h: WorkflowHandle) => h.query(submissionsQuery),
+};
+
+export async function stopSession(h: WorkflowHandle, reason?: string): Promise<void> {
+  await h.signal(stopSignal, { reason });
+}
+
+export async function extendBudget(h: WorkflowHandle, gpuHours: number): Promise<void> {
+  await h.signal(extendBudgetSignal, { gpuHours });
+}
+
+export async function waitForSummary(h: WorkflowHandle<typeof benchmarkSession>): Promise<SessionSummary> {
+  return h.result();
+}

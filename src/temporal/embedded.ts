@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { benchHome, layout } from '../storage/layout';
+import { connectClient, connectWorker } from './connection';
+import { startDevServer, type DevServer } from './devServer';
+import { createWorker } from './worker';
+
+export interface Embedded {
+  address: string;
+  uiAddress: string | null;
+  client: Client;
+  worker: Worker;
+  server: DevServer | null;
+  /** Resolves when the worker stops; rejects if it fails. */
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole harness in one process: a dev server on the state folder's database (unless an
+ * address is given) and a worker. What `up` and `demo` run.
+ */
+export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean } = {}): Promise<Embedded> {
+  mkdirSync(benchHome(), { recursive: true });
+  const server = opts.address
+    ? null
+    : await startDevServer({ dbFile: layout.temporalDb(), port: opts.port, uiPort: opts.uiPort, headless: opts.headless, logFile: join(benchHome(), 'temporal-server.log') });
+  const address = opts.address ?? server!.address;
+  const client = await connectClient(address);
+  const connection = await connectWorker(address);
+  const worker = await createWorker({ connection, client });
+  const running = worker.run();
+  return {
+    address,
+    uiAddress: server?.uiAddress ?? null,
+    client,
+    worker,
+    server,
+    running,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await client.connection.close();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createActivities } from '../../activities';
+import { LocalSandbox } from '../sandbox/local';
+import type { Sandbox } from '../sandbox/sandbox';
+import { CONTROL_TASK_QUEUE, namespace } from './connection';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  client: Client;
+  taskQueue?: string;
+  sandboxes?: Partial<Record<'local' | 'docker', Sandbox>>;
+}
+
+/**
+ * One worker registers both workflows and every activity. The workflow code is bundled at build
+ * time when dist/workflow-bundle.js exists (fast start), else from source here.
+ */
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const bundle = join(__dirname, '..', '..', 'workflow-bundle.js');
+  return Worker.create({
+    connection: opts.connection,
+    namespace: namespace(),
+    taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
+    ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
+    shutdownGraceTime: '5s',
+  });
+}

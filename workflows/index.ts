@@ -1,0 +1,2 @@
+export { benchmarkSession } from './session';
+export { validateSubmission } from './validation';

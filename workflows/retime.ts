@@ -1,0 +1,23 @@
+import type { RunResult } from '../src/domain/verdict';
+import type { SessionRef } from '../activities/types';
+import { activitiesFor } from './activityStubs';
+
+/**
+ * Times a frozen candidate `runs` times, one run at a time so that each has the GPUs to itself.
+ * `shouldStop` lets the sequential policy end early once the decision is certain.
+ */
+export async function retime(
+  session: SessionRef,
+  subject: string,
+  frozenDir: string,
+  runs: number,
+  shouldStop: (done: RunResult[]) => boolean = () => false,
+): Promise<RunResult[]> {
+  const { timed } = activitiesFor(session.spec.nodeTaskQueue ?? 'nanogpt-bench', session.spec.runTimeoutSeconds);
+  const results: RunResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i }));
+    if (shouldStop(results)) break;
+  }
+  return results;
+}
