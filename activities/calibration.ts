@@ -45,6 +45,7 @@ export async function storeCalibration({ session, runs }: { session: SessionRef;
   const ref: Reference = {
     trainTimesMs: runs.map((r) => r.trainTimeMs!),
     valLosses: runs.map((r) => r.valLoss!),
+    meanRunGpuSeconds: runs.reduce((a, r) => a + r.gpuSeconds, 0) / runs.length,
     fingerprint: fp,
     fromCache: false,
   };

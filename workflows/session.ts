@@ -123,10 +123,11 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       s.reason = `session ended before validation: ${outcome}`;
     }
   }
+  // The agent's GPU time ends where the session decided to end, not when the kill lands.
+  stopAgentHolding(state.ledger, Date.now());
   agentScope.cancel();
   await agentDone;
-  await short.stopAgent({ session, graceSeconds: 10 });
-  stopAgentHolding(state.ledger, Date.now());
+  await short.stopAgent({ session, graceSeconds: 5 });
   await validationDone;
   relayScope.cancel();
   await relayDone;

@@ -18,6 +18,13 @@ export interface BudgetView {
   remainingGpuHours: number;
   byCategory: Record<BudgetCategory, number>;
   agentHoldingGpus: boolean;
+  /** GPUs the agent sandbox burns while it holds them: the rate the figures grow at after `asOf`. */
+  agentGpus: number;
+  /**
+   * When the figures were true. A workflow answers queries with the time of its last task, so a
+   * reader with a clock brings them up to date with `projectBudget`.
+   */
+  asOf: string;
 }
 
 export const hours = (seconds: number): number => seconds / 3600;
@@ -76,5 +83,16 @@ export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
     remainingGpuHours: hours(Math.max(0, ledger.grantedGpuSeconds - used)),
     byCategory: { agent: hours(agent), validation: hours(ledger.used.validation), calibration: hours(ledger.used.calibration) },
     agentHoldingGpus: ledger.agentHoldingSinceMs !== null,
+    agentGpus: ledger.gpus,
+    asOf: new Date(nowMs).toISOString(),
   };
+}
+
+/** The budget as it stands at `nowMs`, from a view taken earlier (the agent kept burning since). */
+export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
+  if (!view.agentHoldingGpus) return view;
+  const extraH = Math.max(0, nowMs - Date.parse(view.asOf)) / 3600_000 * view.agentGpus;
+  const used = Math.min(view.grantedGpuHours, view.usedGpuHours + extraH);
+  const agent = view.byCategory.agent + (used - view.usedGpuHours);
+  return { ...view, usedGpuHours: used, remainingGpuHours: Math.max(0, view.grantedGpuHours - used), byCategory: { ...view.byCategory, agent }, asOf: new Date(nowMs).toISOString() };
 }

@@ -23,6 +23,8 @@ export interface Workspace {
 export interface Reference {
   trainTimesMs: number[];
   valLosses: number[];
+  /** GPU-seconds one timed run of the anchor costs, whole process included: prices a submit. */
+  meanRunGpuSeconds: number;
   fingerprint: string;
   fromCache: boolean;
 }
@@ -68,6 +70,8 @@ export interface SessionStatus {
   budget: BudgetView;
   submissions: Record<string, number>;
   best: BestView | null;
+  /** The anchor's reference timing on this hardware; fromCache when an earlier session paid for it. */
+  reference: { runs: number; meanTrainTimeMs: number; fromCache: boolean } | null;
   agentLaunches: number;
   closedReason: string | null;
   endReason: string | null;
@@ -104,11 +108,20 @@ export function newSessionState(sessionId: string, spec: SessionSpec, ledger: Bu
 export function refuseSubmit(state: SessionState, req: SubmitRequest, nowMs: number): string | null {
   if (state.closedReason) return `session is closed: ${state.closedReason}`;
   if (!state.workspace) return 'session is still preparing its workspace; try again shortly';
-  if (remainingAt(state.ledger, nowMs) <= 0) return 'no GPU budget left';
+  const remaining = remainingAt(state.ledger, nowMs);
+  if (remaining <= 0) return 'no GPU budget left';
   const p = normaliseSubmissionPath(req.path, state.workspace.sandboxRoot);
   if (!p.ok) return p.reason;
   const dup = state.submissions.find((s) => s.contentHash === req.contentHash && s.state !== 'cancelled');
   if (dup) return `identical content to ${dup.id} (${dup.path}), state ${dup.state}: read its verdict with \`submit --status ${dup.id}\``;
+  const runs = req.runs ?? state.spec.retimeRuns;
+  if (state.reference) {
+    const queued = state.submissions.filter((s) => s.state === 'queued' || s.state === 'validating').reduce((a, s) => a + s.requestedRuns, 0);
+    const cost = (runs + queued) * state.reference.meanRunGpuSeconds;
+    if (cost > remaining) {
+      return `not enough GPU budget for ${runs} timed runs${queued ? ` after the ${queued} already queued` : ''}: about ${(cost / 3600).toFixed(4)} GPU-h needed, ${(remaining / 3600).toFixed(4)} left`;
+    }
+  }
   return null;
 }
 
@@ -141,6 +154,9 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     budget: viewBudget(state.ledger, nowMs),
     submissions: counts,
     best: bestView(state),
+    reference: state.reference
+      ? { runs: state.reference.trainTimesMs.length, meanTrainTimeMs: state.reference.trainTimesMs.reduce((a, b) => a + b, 0) / state.reference.trainTimesMs.length, fromCache: state.reference.fromCache }
+      : null,
     agentLaunches: state.agentLaunches,
     closedReason: state.closedReason,
     endReason: state.endReason,

@@ -1,7 +1,8 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { parseSessionSpec, type SessionSpecInput } from '../domain/spec';
-import type { SessionSummary } from '../domain/session';
+import type { SessionStatus, SessionSummary } from '../domain/session';
+import { projectBudget } from '../domain/budget';
 import { benchmarkSession } from '../../workflows/session';
 import { budgetQuery, bestQuery, statusQuery, submissionsQuery, stopSignal, extendBudgetSignal } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './connection';
@@ -15,14 +16,19 @@ export async function startSession(client: Client, spec: SessionSpecInput, id?: 
   return client.workflow.start(benchmarkSession, { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [parsed] });
 }
 
+export function liveStatus(s: SessionStatus): SessionStatus {
+  return s.phase === 'ended' ? s : { ...s, budget: projectBudget(s.budget, Date.now()) };
+}
+
 export function sessionHandle(client: Client, id: string): WorkflowHandle<typeof benchmarkSession> {
   return client.workflow.getHandle<typeof benchmarkSession>(id);
 }
 
+/** Queries with the budget brought up to the reader's clock (see BudgetView.asOf). */
 export const sessionQueries = {
-  budget: (h: WorkflowHandle) => h.query(budgetQuery),
+  budget: async (h: WorkflowHandle) => projectBudget(await h.query(budgetQuery), Date.now()),
   best: (h: WorkflowHandle) => h.query(bestQuery),
-  status: (h: WorkflowHandle) => h.query(statusQuery),
+  status: async (h: WorkflowHandle) => liveStatus(await h.query(statusQuery)),
   submissions: (h: WorkflowHandle) => h.query(submissionsQuery),
 };
 

@@ -1,0 +1,136 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Harness, FASTRUN, eventually, runCommand } from '../helpers/harness';
+import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
+import { submitUpdate } from '../../workflows/messages';
+import { layout } from '../../src/storage/layout';
+import { repoRoot } from '../../src/sandbox/tools';
+
+const SHA = 'a'.repeat(64);
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update failure, got ${err}`);
+    return err.cause?.message ?? '';
+  }
+  assert.fail('the submit was accepted');
+}
+
+describe('benchmarkSession on a real Temporal server', () => {
+  const h = new Harness();
+  before(async () => {
+    await h.start();
+    await h.inProcessWorker();
+  });
+  after(() => h.stop());
+
+  it('replays a record history to the end, answering queries on the way', { timeout: 240_000 }, async () => {
+    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'replay-1');
+    const midway = await eventually('a submission under validation', async () => {
+      const s = await sessionQueries.status(handle);
+      return s.submissions.validating ? s : null;
+    });
+    assert.equal(midway.phase, 'running');
+    assert.ok(midway.budget.byCategory.calibration > 0, 'the anchor was timed and charged as calibration');
+    const budget = await sessionQueries.budget(handle);
+    assert.ok(budget.remainingGpuHours < 1 && budget.remainingGpuHours > 0.9);
+
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'agent finished');
+    assert.deepEqual(summary.submissions, { accepted: 2 });
+    assert.ok(summary.best);
+    assert.match(summary.best.path, /02_fastest$/);
+    // The fixture history's own table says 0.72 s; the harness measures the same within noise.
+    assert.ok(summary.best.humanProgressPercent > 80 && summary.best.humanProgressPercent < 120, `recovered ${summary.best.humanProgressPercent}%`);
+    const subs = await sessionQueries.submissions(handle);
+    for (const s of subs) {
+      assert.equal(s.verdict?.runs.length, 3);
+      assert.ok(existsSync(layout.verdict('replay-1', s.id)), 'verdict.json written beside the frozen copy');
+    }
+    const onDisk = JSON.parse(readFileSync(layout.summary('replay-1'), 'utf8'));
+    assert.equal(onDisk.endReason, 'agent finished');
+  });
+
+  it('ends by itself when the GPU budget runs out, within a second of GPU time', { timeout: 180_000 }, async () => {
+    const gpus = 2;
+    const budgetGpuHours = 0.008; // 28.8 GPU-s: calibration takes part, the agent the rest
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours, gpus, retimeRuns: 2 }, 'budget-1');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'budget exhausted');
+    const usedS = summary.budget.usedGpuHours * 3600;
+    assert.ok(Math.abs(usedS - budgetGpuHours * 3600) <= gpus * 1.0, `used ${usedS.toFixed(3)} GPU-s of ${budgetGpuHours * 3600}`);
+    assert.ok(summary.budget.byCategory.agent > 0 && summary.budget.byCategory.calibration > 0);
+    const agentPid = JSON.parse(readFileSync(join(layout.agentState('budget-1'), 'procs', 'agent-1.json'), 'utf8')).pid;
+    assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent process was stopped');
+  });
+
+  it('refuses submits with a reason: bad path, too big for the budget, duplicate, after stop', { timeout: 180_000 }, async () => {
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, 'refuse-1');
+    await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running');
+    const submit = (path: string, contentHash = SHA, runs?: number) => handle.executeUpdate(submitUpdate, { args: [{ path, contentHash, ...(runs ? { runs } : {}) }] });
+
+    assert.match(await refusal(submit('/etc/passwd')), /outside the workspace/);
+    assert.match(await refusal(submit('submissions/../../x')), /contains "\.\."/);
+    assert.match(await refusal(submit('train_gpt.py')), /not a folder directly under submissions/);
+    assert.match(await refusal(submit('submissions/a', 'nothex')), /contentHash/);
+    assert.match(await refusal(submit('submissions/a', SHA, 100)), /not enough GPU budget for 100 timed runs/);
+
+    const ws = layout.workspace('refuse-1');
+    const first = await submit(join(ws, 'submissions', 'a'), SHA);
+    assert.equal(first.submissionId, 'sub-001');
+    assert.match(await refusal(submit('submissions/b', SHA)), /identical content to sub-001/);
+
+    await stopSession(handle, 'test over');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'stopped: test over');
+    assert.match(await refusal(submit('submissions/c', 'b'.repeat(64))).catch((e) => String(e)), /closed|completed|not found/i);
+  });
+
+  it('the in-sandbox submit command reaches the session through the relay socket', { timeout: 180_000 }, async () => {
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3 }, 'relay-1');
+    await eventually('the relay socket', async () => existsSync(join(layout.relay('relay-1'), 'submit.sock')));
+    const ws = layout.workspace('relay-1');
+    spawnSync('cp', ['-r', join(FASTRUN, 'records', '01_faster'), join(ws, 'submissions', 'mine')]);
+    const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay('relay-1'), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken('relay-1'), 'utf8').trim() };
+    const submitCmd = join(repoRoot(), 'image', 'bin', 'submit');
+    const ok = await runCommand(submitCmd, [join(ws, 'submissions', 'mine')], { env });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).state, 'accepted');
+
+    const bad = await runCommand(submitCmd, ['/etc'], { env });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /outside the workspace/);
+
+    const wrongToken = await runCommand(submitCmd, ['--status'], { env: { ...env, NANOGPT_BENCH_TOKEN: 'nope' } });
+    assert.equal(wrongToken.status, 1);
+    assert.match(wrongToken.stdout, /bad session token/);
+
+    await stopSession(handle);
+    await handle.result();
+  });
+
+  it('continues as new with every field intact', { timeout: 240_000 }, async () => {
+    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, continueAsNewAfterEvents: 20 }, 'can-1');
+    const summary = await handle.result();
+    assert.ok(summary.continuedAsNew >= 1, `continued as new ${summary.continuedAsNew} times`);
+    assert.equal(summary.budget.agentHoldingGpus, false);
+    assert.equal(summary.endReason, 'agent finished');
+    assert.deepEqual(summary.submissions, { accepted: 2 });
+    assert.ok(summary.best && summary.best.speedupSeconds > 0);
+    const subs = await sessionQueries.submissions(handle);
+    assert.deepEqual(subs.map((s) => s.id), ['sub-001', 'sub-002']);
+    for (const s of subs) assert.equal(s.verdict?.runs.length, 3);
+    // Every charge made before any continue-as-new is still on the books at the end.
+    const runsGpuS = subs.flatMap((s) => s.verdict!.runs).reduce((a, r) => a + r.gpuSeconds, 0);
+    assert.ok(Math.abs(summary.budget.byCategory.validation * 3600 - runsGpuS) < 1e-6);
+    // The first test timed this anchor on this machine: the reference comes from the cache, free.
+    assert.equal(summary.reference?.fromCache, true);
+    assert.equal(summary.budget.byCategory.calibration, 0);
+  });
+});
