@@ -14,13 +14,13 @@ export function activitiesFor(taskQueue: string, runTimeoutSeconds: number) {
   const timed = proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: `${Math.ceil(runTimeoutSeconds + 600)}s`,
-    heartbeatTimeout: '20s',
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
   });
   const longLived = proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '30 days',
-    heartbeatTimeout: '20s',
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '10s' },
   });
   return { short, timed, longLived };

@@ -1,0 +1,68 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Harness, FASTRUN, eventually } from '../helpers/harness';
+import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
+import { layout } from '../../src/storage/layout';
+
+const runRecord = (sessionId: string, subject: string, i: number) => join(layout.run(sessionId, subject, i), 'procs', 'run.json');
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+describe('a session survives its worker and its server', () => {
+  const h = new Harness();
+  before(() => h.start());
+  after(() => h.stop());
+
+  it('a worker killed with SIGKILL mid-run is replaced and the run is re-attached, not restarted', { timeout: 300_000 }, async () => {
+    let worker = h.spawnWorker();
+    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'kill-1');
+    // Wait for a timed run of the first submission to be in flight, then kill the worker under it.
+    const inFlight = await eventually(
+      'a run in flight',
+      async () => {
+        for (let i = 0; i < 3; i++) {
+          const rec = runRecord('kill-1', 'sub-001', i);
+          if (existsSync(rec) && !existsSync(rec.replace(/\.json$/, '.exit'))) return { i, pid: JSON.parse(readFileSync(rec, 'utf8')).pid as number };
+        }
+        return null;
+      },
+      120_000,
+      50,
+    );
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    assert.ok(alive(inFlight.pid) || existsSync(runRecord('kill-1', 'sub-001', inFlight.i).replace(/\.json$/, '.exit')), 'the run outlives the worker');
+
+    worker = h.spawnWorker();
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'agent finished');
+    assert.deepEqual(summary.submissions, { accepted: 2 });
+    const after = JSON.parse(readFileSync(runRecord('kill-1', 'sub-001', inFlight.i), 'utf8'));
+    assert.equal(after.pid, inFlight.pid, 'the retried activity waited for the same process');
+    const subs = await sessionQueries.submissions(handle);
+    assert.equal(subs[0].verdict?.runs.length, 3);
+    // One sandbox per run, no extra runs started by the retry.
+    assert.deepEqual(readdirSync(join(layout.submission('kill-1', 'sub-001'), 'runs')).sort(), ['0', '1', '2']);
+  });
+
+  it('a server restarted on its database file keeps the session', { timeout: 240_000 }, async () => {
+    h.spawnWorker();
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.5, gpus: 1, retimeRuns: 3 }, 'restart-1');
+    const before = await eventually('the session running', async () => {
+      const s = await sessionQueries.status(handle);
+      return s.phase === 'running' ? s : null;
+    });
+    await h.server.stop();
+    await h.startServer();
+    const afterRestart = await eventually('the session answering again', () => sessionQueries.status(handle), 60_000, 500);
+    assert.equal(afterRestart.sessionId, 'restart-1');
+    assert.equal(afterRestart.phase, 'running');
+    assert.equal(afterRestart.startedAt, before.startedAt);
+    assert.deepEqual(afterRestart.reference, before.reference);
+    assert.ok(afterRestart.budget.usedGpuHours >= before.budget.usedGpuHours);
+    await stopSession(handle, 'after restart');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'stopped: after restart');
+  });
+});
