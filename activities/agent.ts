@@ -1,6 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
+import type { Agent, AgentContext } from '../src/agents/agent';
+import { PROMPT_VERSION, promptRecord, renderKind, type PromptKind } from '../src/agents/prompts';
+import { secretsFromEnv, type Secret } from '../src/agents/redact';
 import { agentFor } from '../src/agents/registry';
+import { LaunchTrace, readMeta, resumeIdFromTraces, traceFiles, tracedLaunches } from '../src/agents/traceFiles';
+import type { Sandbox, SandboxHandle } from '../src/sandbox/sandbox';
 import { layout } from '../src/storage/layout';
 import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
@@ -12,45 +19,72 @@ const POLL_MS = 1000;
 export function agentActivities(deps: ActivityDeps) {
   /**
    * Launches the agent (launch N) in its sandbox, or re-attaches to launch N when it already
-   * runs, and waits for it to exit, heartbeating. Cancellation only detaches: stopping the agent
-   * is stopAgent's job, so continuing as new or a worker restart never kills it.
+   * runs, and waits for it to exit, heartbeating and turning its output into the trace. A launch
+   * after the first resumes the CLI's own session (its id read from the earlier traces) with the
+   * resume prompt. Cancellation only detaches: stopping the agent is stopAgent's job, so continuing
+   * as new or a worker restart never kills it.
    */
   async function runAgent({ session, launch }: { session: SessionRef; launch: number }): Promise<{ exitCode: number | null; finished: boolean }> {
-    const agent = agentFor(session.spec.agent);
+    const agent = agentFor(session.spec);
     const sandbox = sandboxOf(deps, session.spec);
-    const spec0 = agentSandboxSpec(session);
+    const traceDir = layout.agentState(session.sessionId);
     const name = `agent-${launch}`;
-    const paths = sandbox.paths(spec0);
-    const plan = agent.launch({
-      sessionId: session.sessionId,
-      spec: session.spec,
-      launch,
-      paths,
-      historyDir: session.workspace.historyDir,
-      replayRecords: session.workspace.replayRecords,
-    });
-    const handle = await sandbox.ensure(agentSandboxSpec(session, plan.passEnv));
+    const paths = sandbox.paths(agentSandboxSpec(session));
+    const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
+
+    const facts = { workspace: paths.workspace, spec: session.spec };
+    const taskPrompt = renderKind('task', facts);
+    await recordPrompt(traceDir, session, taskPrompt);
+
+    // The names passed in do not depend on the launch, so the sandbox is ensured once with them.
+    const passEnv = probePassEnv(agent, session);
+    const handle = await sandbox.ensure(agentSandboxSpec(session, passEnv));
+    const secrets = secretsFor(agent, session, passEnv, token);
+    // Earlier launches have exited (this one would not start otherwise): their traces are made final
+    // before their ids are read, even when the worker that watched them died first.
+    await finishExitedTraces(sandbox, handle, traceDir, agent, secrets, launch);
+    const resumeId = launch > 1 && agent.output === 'jsonl' ? await resumeIdFromTraces(traceDir, agent, launch) : null;
+    const promptKind: 'task' | 'resume' | 'task+resume' = launch === 1 ? 'task' : resumeId ? 'resume' : 'task+resume';
+    const resumeText = launch > 1 ? renderKind('resume', facts) : '';
+    const prompt = promptKind === 'task' ? taskPrompt : promptKind === 'resume' ? resumeText : `${taskPrompt}\n\n${resumeText}`;
+
+    const ctx: AgentContext = { sessionId: session.sessionId, spec: session.spec, launch, paths, historyDir: session.workspace.historyDir, replayRecords: session.workspace.replayRecords, prompt, taskPrompt, resumeId };
+    const plan = agent.launch(ctx);
+    if (plan.argv.length === 0) throw new Error(`agent ${agent.name} has no command to run`);
+    await writeMissingFiles(session.workspace.dir, plan.files ?? {});
+    const trace = new LaunchTrace(traceDir, agent, launch, sandbox.outputPath(handle, name), secrets);
+    await trace.open({ launch, agent: agent.name, startedAtMs: Date.now(), promptKind, promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
+
     const before = await sandbox.status(handle, name);
     if (before.state === 'absent') {
-      const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
       await sandbox.start(handle, { name, argv: plan.argv, env: { ...plan.env, NANOGPT_BENCH_TOKEN: token } });
-      log.info('agent launched', { sessionId: session.sessionId, launch });
+      log.info('agent launched', { sessionId: session.sessionId, launch, resumeId, promptKind });
     } else {
       log.info('agent re-attached', { sessionId: session.sessionId, launch, state: before.state });
     }
-    const ctx = Context.current();
+    const actx = Context.current();
     for (;;) {
       const st = await sandbox.status(handle, name);
-      if (st.state === 'exited') return { exitCode: st.exitCode, finished: agent.finishesOnExit };
+      if (st.state === 'exited') {
+        await trace.finish({ exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs });
+        return { exitCode: st.exitCode, finished: agent.finishesOnExit };
+      }
+      // stopAgent made the trace final already: this watcher is late and must not write to it.
+      if (await trace.isFinished()) return { exitCode: null, finished: agent.finishesOnExit };
+      await trace.pump();
       heartbeat({ launch });
-      await ctx.sleep(POLL_MS);
+      await actx.sleep(POLL_MS);
     }
   }
 
-  /** A graceful signal to every launch of the agent, then a kill once the grace period is over. */
+  /**
+   * A graceful signal to every launch of the agent, then a kill once the grace period is over;
+   * then every trace is made final (the watcher of the last launch was cancelled before this ran).
+   */
   async function stopAgent({ session, graceSeconds }: { session: SessionRef; graceSeconds: number }): Promise<void> {
     const sandbox = sandboxOf(deps, session.spec);
-    const handle = await sandbox.ensure(agentSandboxSpec(session));
+    const agent = agentFor(session.spec);
+    const handle = await sandbox.ensure(agentSandboxSpec(session, probePassEnv(agent, session)));
     await sandbox.resume(handle);
     const names = await runningAgentNames(sandbox, handle);
     for (const n of names) await sandbox.signal(handle, n, 'SIGTERM');
@@ -59,7 +93,11 @@ export function agentActivities(deps: ActivityDeps) {
       heartbeat();
       await new Promise((r) => setTimeout(r, 250));
     }
+    const stubborn = await runningAgentNames(sandbox, handle);
+    if (stubborn.length > 0) log.warn('agent ignored SIGTERM for the grace period: killing it', { sessionId: session.sessionId, stubborn, graceSeconds });
     await sandbox.remove(handle);
+    const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
+    await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, [], token), Infinity);
   }
 
   async function pauseAgent({ session }: { session: SessionRef }): Promise<void> {
@@ -75,7 +113,59 @@ export function agentActivities(deps: ActivityDeps) {
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
 }
 
-async function runningAgentNames(sandbox: ReturnType<typeof sandboxOf>, handle: Awaited<ReturnType<ReturnType<typeof sandboxOf>['ensure']>>): Promise<string[]> {
+/** Every value that must not reach a trace: the keys passed in, and the session's relay token. */
+function secretsFor(agent: Agent, session: SessionRef, passEnv: string[], token: string): Secret[] {
+  const names = new Set([...passEnv, ...session.spec.agentPassEnv, ...probePassEnv(agent, session)]);
+  return [...secretsFromEnv([...names]), { name: 'NANOGPT_BENCH_TOKEN', value: token }];
+}
+
+/** The names the adapter passes into the sandbox; they depend on the spec only, not on the launch. */
+function probePassEnv(agent: Agent, session: SessionRef): string[] {
+  try {
+    const paths = { workspace: session.workspace.dir, data: null, relay: null, tools: '' };
+    return agent.launch({ sessionId: session.sessionId, spec: session.spec, launch: 1, paths, historyDir: '', replayRecords: [], prompt: '', taskPrompt: '', resumeId: null }).passEnv;
+  } catch {
+    return [];
+  }
+}
+
+/** Finishes the trace of every launch before `beforeLaunch` whose process has exited. */
+async function finishExitedTraces(sandbox: Sandbox, handle: SandboxHandle, dir: string, agent: Agent, secrets: Secret[], beforeLaunch: number): Promise<void> {
+  for (const n of await tracedLaunches(dir)) {
+    if (n >= beforeLaunch) continue;
+    const meta = await readMeta(dir, n);
+    if (!meta || meta.finished) continue;
+    const st = await sandbox.status(handle, `agent-${n}`);
+    if (st.state === 'running') continue;
+    const trace = new LaunchTrace(dir, agent, n, sandbox.outputPath(handle, `agent-${n}`), secrets);
+    await trace.open(meta);
+    await trace.finish(st.state === 'exited' ? { exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs } : { exitCode: null, signal: null, endedAtMs: Date.now() });
+  }
+}
+
+/** prompt.json: which prompt texts (version and hashes) this session's agent is given. */
+async function recordPrompt(dir: string, session: SessionRef, taskPrompt: string): Promise<void> {
+  const path = traceFiles.prompt(dir);
+  if (existsSync(path)) return;
+  const kinds: PromptKind[] = session.spec.agent === 'autoresearch' ? ['task', 'resume', 'autoresearch-program'] : ['task', 'resume'];
+  await mkdir(dir, { recursive: true });
+  const record = { ...promptRecord(kinds, taskPrompt), agent: session.spec.agent, task: taskPrompt };
+  await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2));
+  await rename(`${path}.tmp`, path);
+}
+
+/** Files the adapter provides (program.md, TASK.md): written once, so the agent's own edits stay. */
+async function writeMissingFiles(workspace: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, text] of Object.entries(files)) {
+    const path = resolve(workspace, rel);
+    if (relative(workspace, path).startsWith('..')) throw new Error(`agent file ${rel} is outside the workspace`);
+    if (existsSync(path)) continue;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  }
+}
+
+async function runningAgentNames(sandbox: Sandbox, handle: SandboxHandle): Promise<string[]> {
   const out: string[] = [];
   for (let launch = 1; launch < 10_000; launch++) {
     const st = await sandbox.status(handle, `agent-${launch}`);
@@ -84,3 +174,4 @@ async function runningAgentNames(sandbox: ReturnType<typeof sandboxOf>, handle: 
   }
   return out;
 }
+

@@ -127,7 +127,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   stopAgentHolding(state.ledger, Date.now());
   agentScope.cancel();
   await agentDone;
-  await short.stopAgent({ session, graceSeconds: 5 });
+  await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
   await validationDone;
   relayScope.cancel();
   await relayDone;

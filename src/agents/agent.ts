@@ -1,5 +1,6 @@
 import type { AgentName, SessionSpec } from '../domain/spec';
 import type { SandboxPaths } from '../sandbox/sandbox';
+import type { UsageReport } from './usage';
 
 export interface AgentContext {
   sessionId: string;
@@ -10,6 +11,12 @@ export interface AgentContext {
   /** Where the replay history lies, as the sandbox sees it. */
   historyDir: string;
   replayRecords: string[];
+  /** What to tell a CLI agent on this launch: the task prompt, or the resume prompt when resuming. */
+  prompt: string;
+  /** The task prompt itself, for agents that keep it in a file of the workspace. */
+  taskPrompt: string;
+  /** The CLI's own session or thread id from an earlier launch, when there is one to resume. */
+  resumeId: string | null;
 }
 
 export interface AgentLaunch {
@@ -17,15 +24,36 @@ export interface AgentLaunch {
   env: Record<string, string>;
   /** Host environment variable names (API keys) passed into the sandbox by name only. */
   passEnv: string[];
+  /** Files (workspace-relative) written before the launch unless present: the agent may edit them. */
+  files?: Record<string, string>;
+}
+
+/** What the harness reads out of one line of an agent's output. */
+export interface AgentEvent {
+  /** A readable rendering for transcript.txt; null when the line has nothing to show. */
+  text: string | null;
+  /** The CLI's session or thread id, when this line names it. */
+  sessionId?: string;
+  /** Token usage and cost the CLI reported on this line. */
+  usage?: UsageReport;
 }
 
 /**
  * One coding agent, as the harness launches it inside the agent sandbox. Adapters are plain
- * descriptions: the activity does the launching, waiting and re-attaching for all of them.
+ * descriptions: the activity does the launching, waiting, tracing and re-attaching for all of them.
  */
 export interface Agent {
   readonly name: AgentName;
   /** True when the agent's exit means it has nothing more to do (replay); others are relaunched. */
   readonly finishesOnExit: boolean;
+  /** `jsonl` when the output is an event stream (traced as is), `text` for plain output. */
+  readonly output: 'jsonl' | 'text';
   launch(ctx: AgentContext): AgentLaunch;
+  /** Reads one output line (already redacted). */
+  readEvent(line: string): AgentEvent;
+}
+
+/** For agents that print plain text: every non-empty line is shown as it is. */
+export function plainTextEvent(line: string): AgentEvent {
+  return { text: line.length > 0 ? line : null };
 }

@@ -1,12 +1,23 @@
-import type { AgentName } from '../domain/spec';
+import type { SessionSpec } from '../domain/spec';
 import type { Agent } from './agent';
+import { autoresearchFor } from './autoresearch';
+import { claudeCodeAgent } from './claudeCode';
+import { codexAgent } from './codex';
 import { commandAgent } from './command';
 import { replayAgent } from './replay';
 
-const agents: Partial<Record<AgentName, Agent>> = { replay: replayAgent, command: commandAgent };
-
-export function agentFor(name: AgentName): Agent {
-  const agent = agents[name];
-  if (!agent) throw new Error(`agent ${name} is not available in this build (available: ${Object.keys(agents).join(', ')})`);
-  return agent;
+/** The adapter a session's spec names (autoresearch reads the stream of the CLI that drives it). */
+export function agentFor(spec: Pick<SessionSpec, 'agent' | 'autoresearchDriver'>): Agent {
+  switch (spec.agent) {
+    case 'replay':
+      return replayAgent;
+    case 'command':
+      return commandAgent;
+    case 'claude-code':
+      return claudeCodeAgent;
+    case 'codex':
+      return codexAgent;
+    case 'autoresearch':
+      return autoresearchFor(spec.autoresearchDriver ?? 'claude-code');
+  }
 }

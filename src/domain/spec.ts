@@ -3,6 +3,9 @@ import { formatZodError } from './validation';
 
 export const AGENT_NAMES = ['replay', 'claude-code', 'codex', 'autoresearch', 'command'] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
+export const AGENT_EFFORTS = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+export const CLAUDE_EFFORTS: readonly string[] = ['low', 'medium', 'high', 'max'];
+export const CODEX_EFFORTS: readonly string[] = ['minimal', 'low', 'medium', 'high', 'xhigh'];
 
 /**
  * The one input of a `benchmarkSession` workflow. Users type it on the Temporal CLI, so every
@@ -18,12 +21,25 @@ export const SessionSpecSchema = z
     sessionHours: z.number().positive().default(24),
     retimeRuns: z.number().int().min(2).max(100).default(10),
     retimePolicy: z.enum(['fixed', 'sequential']).default('fixed'),
-    targetValLoss: z.number().positive().default(3.28),
+    /** Absent: 3.28 for speedrun records, the family's own target.json for `tiny` and other families. */
+    targetValLoss: z.number().positive().optional(),
     alpha: z.number().gt(0).lt(0.5).default(0.01),
     sandbox: z.enum(['local', 'docker']).default('local'),
     image: z.string().min(1).optional(),
     /** argv for the `command` agent, run inside the sandbox. */
     agentCommand: z.array(z.string()).min(1).optional(),
+    /** Model for claude-code / codex / autoresearch (the CLI's own default when absent). */
+    agentModel: z.string().min(1).optional(),
+    /** Reasoning effort: claude-code takes low|medium|high|max, codex minimal|low|medium|high|xhigh. */
+    agentEffort: z.enum(AGENT_EFFORTS).optional(),
+    /** claude-code: anthropic | bedrock | vertex; codex: a model_provider id of its config. */
+    agentProvider: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+    /** The CLI that runs the autoresearch program. */
+    autoresearchDriver: z.enum(['claude-code', 'codex']).default('claude-code'),
+    /** More host environment variable NAMES to pass into the agent sandbox (never values). */
+    agentPassEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    /** Seconds between the graceful signal and the kill when the agent is stopped. */
+    agentStopGraceSeconds: z.number().min(0).max(600).default(10),
     /** Replay: record names to submit in order; defaults to the anchor's own record history. */
     replayRecords: z.array(z.string().min(1)).optional(),
     /** Accept only candidates significantly faster than the best accepted so far. */
@@ -39,6 +55,14 @@ export const SessionSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.agent === 'command' && !spec.agentCommand) {
       ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });
+    }
+    const cli = spec.agent === 'autoresearch' ? spec.autoresearchDriver : spec.agent;
+    const efforts = cli === 'claude-code' ? CLAUDE_EFFORTS : cli === 'codex' ? CODEX_EFFORTS : null;
+    if (spec.agentEffort && efforts && !efforts.includes(spec.agentEffort)) {
+      ctx.addIssue({ code: 'custom', path: ['agentEffort'], message: `${cli} takes one of ${efforts.join(', ')}` });
+    }
+    if (cli === 'claude-code' && spec.agentProvider && !['anthropic', 'bedrock', 'vertex'].includes(spec.agentProvider)) {
+      ctx.addIssue({ code: 'custom', path: ['agentProvider'], message: 'claude-code takes anthropic, bedrock or vertex' });
     }
   });
 

@@ -1,0 +1,85 @@
+import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
+import { clip, isObject, num, str } from './eventText';
+
+/**
+ * argv for `codex exec --json`: JSON events on stdout, no approvals and no codex sandbox of its
+ * own (ours is the boundary), hosted web search off. A later launch continues the same thread
+ * with `codex exec resume <thread_id>`, which keeps the model and settings of the first.
+ */
+export function codexLaunch(ctx: AgentContext, prompt: string): AgentLaunch {
+  const spec = ctx.spec;
+  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"'];
+  if (spec.agentModel) argv.push('-m', spec.agentModel);
+  if (spec.agentEffort) argv.push('-c', `model_reasoning_effort="${spec.agentEffort}"`);
+  if (spec.agentProvider) argv.push('-c', `model_provider="${spec.agentProvider}"`);
+  if (ctx.resumeId) argv.push('resume', ctx.resumeId, prompt);
+  else argv.push(prompt);
+  return {
+    argv,
+    env: {},
+    passEnv: [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])],
+  };
+}
+
+/** One line of `codex exec --json`: thread.started, turn.*, item.*, error. */
+export function readCodexEvent(line: string): AgentEvent {
+  let ev: unknown;
+  try {
+    ev = JSON.parse(line);
+  } catch {
+    return { text: line.trim() ? `[stderr] ${line}` : null };
+  }
+  if (!isObject(ev)) return { text: null };
+  switch (ev.type) {
+    case 'thread.started':
+      return { sessionId: str(ev.thread_id) ?? undefined, text: `[thread] ${str(ev.thread_id) ?? '?'}` };
+    case 'turn.completed': {
+      const u = isObject(ev.usage) ? ev.usage : {};
+      const usage = { cumulative: false, inputTokens: num(u.input_tokens), cachedInputTokens: num(u.cached_input_tokens), outputTokens: num(u.output_tokens), cacheWriteTokens: 0, costUsd: null, turns: 1 };
+      return { usage, text: `[turn completed] ${usage.inputTokens} in (${usage.cachedInputTokens} cached) / ${usage.outputTokens} out tokens` };
+    }
+    case 'turn.failed':
+      return { text: `[turn failed] ${isObject(ev.error) ? (str(ev.error.message) ?? '') : ''}` };
+    case 'error':
+      return { text: `[error] ${str(ev.message) ?? ''}` };
+    case 'item.started':
+    case 'item.completed':
+      return { text: isObject(ev.item) ? renderItem(ev.type, ev.item) : null };
+    default:
+      return { text: null };
+  }
+}
+
+function renderItem(phase: string, item: Record<string, unknown>): string | null {
+  const done = phase === 'item.completed';
+  switch (item.type) {
+    case 'command_execution':
+      if (!done) return `$ ${str(item.command) ?? ''}`;
+      return `  → exit ${item.exit_code ?? '?'}: ${clip(str(item.aggregated_output) ?? '', 2000).replace(/\n/g, '\n    ')}`;
+    case 'agent_message':
+      return done ? `assistant: ${clip(str(item.text) ?? '', 4000)}` : null;
+    case 'reasoning':
+      return done ? `thinking: ${clip(str(item.text) ?? '', 1000)}` : null;
+    case 'file_change': {
+      if (!done) return null;
+      const changes = Array.isArray(item.changes) ? item.changes.filter(isObject) : [];
+      return `edit: ${changes.map((c) => `${str(c.path) ?? '?'} (${str(c.kind) ?? '?'})`).join(', ')}`;
+    }
+    case 'todo_list': {
+      const items = Array.isArray(item.items) ? item.items.filter(isObject) : [];
+      return done ? null : `plan:\n${items.map((t) => `  [${t.completed ? 'x' : ' '}] ${str(t.text) ?? ''}`).join('\n')}`;
+    }
+    case 'error':
+      return `[error] ${str(item.message) ?? ''}`;
+    default:
+      return done ? `[${str(item.type) ?? 'item'}]` : null;
+  }
+}
+
+export const codexAgent: Agent = {
+  name: 'codex',
+  finishesOnExit: false,
+  output: 'jsonl',
+  launch: (ctx) => codexLaunch(ctx, ctx.prompt),
+  readEvent: readCodexEvent,
+};
