@@ -6,6 +6,7 @@ import type { Agent, AgentContext } from '../src/agents/agent';
 import { PROMPT_VERSION, promptRecord, renderKind, type PromptKind } from '../src/agents/prompts';
 import { secretsFromEnv, type Secret } from '../src/agents/redact';
 import { agentFor } from '../src/agents/registry';
+import { SPEEDRUN_TARGET_VAL_LOSS } from '../src/baselines/anchors';
 import { LaunchTrace, readMeta, resumeIdFromTraces, traceFiles, tracedLaunches } from '../src/agents/traceFiles';
 import type { Sandbox, SandboxHandle } from '../src/sandbox/sandbox';
 import { layout } from '../src/storage/layout';
@@ -32,7 +33,7 @@ export function agentActivities(deps: ActivityDeps) {
     const paths = sandbox.paths(agentSandboxSpec(session));
     const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
 
-    const facts = { workspace: paths.workspace, spec: session.spec };
+    const facts = { workspace: paths.workspace, spec: session.spec, targetValLoss: targetOf(session) };
     const taskPrompt = renderKind('task', facts);
     await recordPrompt(traceDir, session, taskPrompt);
 
@@ -48,7 +49,7 @@ export function agentActivities(deps: ActivityDeps) {
     const resumeText = launch > 1 ? renderKind('resume', facts) : '';
     const prompt = promptKind === 'task' ? taskPrompt : promptKind === 'resume' ? resumeText : `${taskPrompt}\n\n${resumeText}`;
 
-    const ctx: AgentContext = { sessionId: session.sessionId, spec: session.spec, launch, paths, historyDir: session.workspace.historyDir, replayRecords: session.workspace.replayRecords, prompt, taskPrompt, resumeId };
+    const ctx: AgentContext = { sessionId: session.sessionId, spec: session.spec, launch, paths, historyDir: session.workspace.historyDir, replayRecords: session.workspace.replayRecords, prompt, taskPrompt, targetValLoss: facts.targetValLoss, resumeId };
     const plan = agent.launch(ctx);
     if (plan.argv.length === 0) throw new Error(`agent ${agent.name} has no command to run`);
     await writeMissingFiles(session.workspace.dir, plan.files ?? {});
@@ -113,6 +114,11 @@ export function agentActivities(deps: ActivityDeps) {
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
 }
 
+/** The target the judge uses; a workspace prepared before targets were recorded falls back to the spec's. */
+export function targetOf(session: SessionRef): number {
+  return session.workspace.targetValLoss ?? session.spec.targetValLoss ?? SPEEDRUN_TARGET_VAL_LOSS;
+}
+
 /** Every value that must not reach a trace: the keys passed in, and the session's relay token. */
 function secretsFor(agent: Agent, session: SessionRef, passEnv: string[], token: string): Secret[] {
   const names = new Set([...passEnv, ...session.spec.agentPassEnv, ...probePassEnv(agent, session)]);
@@ -123,7 +129,7 @@ function secretsFor(agent: Agent, session: SessionRef, passEnv: string[], token:
 function probePassEnv(agent: Agent, session: SessionRef): string[] {
   try {
     const paths = { workspace: session.workspace.dir, data: null, relay: null, tools: '' };
-    return agent.launch({ sessionId: session.sessionId, spec: session.spec, launch: 1, paths, historyDir: '', replayRecords: [], prompt: '', taskPrompt: '', resumeId: null }).passEnv;
+    return agent.launch({ sessionId: session.sessionId, spec: session.spec, launch: 1, paths, historyDir: '', replayRecords: [], prompt: '', taskPrompt: '', targetValLoss: targetOf(session), resumeId: null }).passEnv;
   } catch {
     return [];
   }

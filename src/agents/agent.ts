@@ -15,6 +15,8 @@ export interface AgentContext {
   prompt: string;
   /** The task prompt itself, for agents that keep it in a file of the workspace. */
   taskPrompt: string;
+  /** The val loss the session judges by. */
+  targetValLoss: number;
   /** The CLI's own session or thread id from an earlier launch, when there is one to resume. */
   resumeId: string | null;
 }

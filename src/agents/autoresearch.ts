@@ -43,7 +43,7 @@ export const autoresearchAgent: Agent = {
     const branch = autoresearchBranch(ctx.sessionId);
     const prompt = ctx.launch === 1 && !ctx.resumeId ? KICKOFF : `${ctx.prompt}\n\nThen continue the loop of program.md on the branch ${branch}.`;
     const driver = ctx.spec.autoresearchDriver === 'codex' ? codexLaunch(ctx, prompt) : claudeCodeLaunch(ctx, prompt);
-    const program = renderKind('autoresearch-program', { workspace: ctx.paths.workspace, spec: ctx.spec, branch });
+    const program = renderKind('autoresearch-program', { workspace: ctx.paths.workspace, spec: ctx.spec, targetValLoss: ctx.targetValLoss, branch });
     return {
       argv: ['bash', '-c', SETUP_SCRIPT, 'autoresearch-setup', branch, ...driver.argv],
       env: {

@@ -20,6 +20,8 @@ export function promptTemplate(kind: PromptKind, version = PROMPT_VERSION): stri
 export interface PromptFacts {
   workspace: string;
   spec: SessionSpec;
+  /** The val loss the session judges by (the spec's, else the anchor's: 3.28 or a family's own). */
+  targetValLoss: number;
   /** For the autoresearch program: its git branch. */
   branch?: string;
 }
@@ -29,7 +31,7 @@ export function renderPrompt(template: string, facts: PromptFacts): string {
   const { spec } = facts;
   const values: Record<string, string> = {
     workspace: facts.workspace,
-    targetValLoss: String(spec.targetValLoss),
+    targetValLoss: String(facts.targetValLoss),
     alpha: String(spec.alpha),
     retimeRuns: String(spec.retimeRuns),
     budgetGpuHours: String(spec.budgetGpuHours),

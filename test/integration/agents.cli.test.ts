@@ -54,10 +54,10 @@ describe('agent adapters drive their CLIs (fake CLIs, loopback model API)', () =
     const sb = new LocalSandbox();
     const traceDir = join(dirs.state, 'trace');
     const resumeId = n > 1 ? await resumeIdFromTraces(traceDir, agent, n) : null;
-    const facts = { workspace: dirs.ws, spec };
+    const facts = { workspace: dirs.ws, spec, targetValLoss: 3.28 };
     const taskPrompt = renderKind('task', facts);
     const prompt = n === 1 ? taskPrompt : renderKind('resume', facts);
-    const plan = agent.launch({ sessionId: 'cli-test', spec, launch: n, paths: { workspace: dirs.ws, data: null, relay: null, tools: '' }, historyDir: '', replayRecords: [], prompt, taskPrompt, resumeId });
+    const plan = agent.launch({ sessionId: 'cli-test', spec, launch: n, paths: { workspace: dirs.ws, data: null, relay: null, tools: '' }, historyDir: '', replayRecords: [], prompt, taskPrompt, targetValLoss: facts.targetValLoss, resumeId });
     for (const [rel, text] of Object.entries(plan.files ?? {})) if (!existsSync(join(dirs.ws, rel))) writeFileSync(join(dirs.ws, rel), text);
     const sspec: SandboxSpec = { labels: { sessionId: 'cli-test', role: 'agent' }, workspaceDir: dirs.ws, dataDir: null, relayDir: null, stateDir: dirs.state, gpus: 1, network: 'model-api', passEnv: plan.passEnv };
     const h = await sb.ensure(sspec);
