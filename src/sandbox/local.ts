@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
 import { harnessToolsDir } from './tools';
 import { trainingPython } from './python';
+import { wrapperArgv } from './processWrapper';
 
 interface ProcRecord {
   name: string;
@@ -46,15 +47,6 @@ export class LocalSandbox implements Sandbox {
     const cap = proc.outputCapBytes ?? DEFAULT_OUTPUT_CAP;
     const out = this.outputPath(h, proc.name);
     const exitFile = join(dir, `${proc.name}.exit`);
-    // The wrapper caps output with head -c (the writer dies of SIGPIPE past it) and records the
-    // command's own status even though the worker that started it may be gone by then.
-    const script = [
-      'cap="$1"; out="$2"; exitfile="$3"; shift 3',
-      '"$@" 2>&1 < /dev/null | head -c "$cap" > "$out"',
-      'st=("${PIPESTATUS[@]}")',
-      'sz=$(stat -c %s "$out")',
-      'printf "%s %s %s\\n" "${st[0]}" "$sz" "$(date +%s%3N)" > "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
-    ].join('\n');
     const env: Record<string, string> = {
       PATH: `${p.tools}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       HOME: h.spec.workspaceDir,
@@ -68,7 +60,9 @@ export class LocalSandbox implements Sandbox {
       ...proc.env,
     };
     const errFd = openSync(join(dir, `${proc.name}.wrapper.err`), 'a');
-    const child = spawn('bash', ['-c', script, 'sandbox-run', String(cap), out, exitFile, ...proc.argv], {
+    // The shared wrapper (processWrapper.ts) keeps output and exit status on disk for a worker that comes back.
+    const [bash, ...wrapped] = wrapperArgv({ cap, out, exitFile }, proc.argv);
+    const child = spawn(bash, wrapped, {
       cwd: proc.cwd ?? p.workspace,
       env,
       detached: true,

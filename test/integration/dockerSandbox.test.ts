@@ -1,0 +1,144 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { DockerSandbox, containerName, LABEL } from '../../src/sandbox/docker';
+import type { ProcessStatus, SandboxSpec } from '../../src/sandbox/sandbox';
+import { judgeRun } from '../../activities/timing';
+import { sandboxConformance } from '../helpers/sandboxConformance';
+import { testEngine, grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
+import { ensureTestImage } from '../helpers/testImage';
+import { eventually } from '../helpers/harness';
+
+/** The engine and the image, made once for this file: the first debootstrap on a machine takes minutes. */
+let ready: Promise<{ engine: TestEngine; image: string } | { unavailable: string }> | null = null;
+function engineAndImage() {
+  ready ??= (async () => {
+    const engine = await testEngine();
+    if ('unavailable' in engine) return engine;
+    return { engine, image: await ensureTestImage(engine.docker) };
+  })();
+  return ready;
+}
+
+function sandboxFor(engine: TestEngine, image: string, extra: Partial<ConstructorParameters<typeof DockerSandbox>[0]> = {}): DockerSandbox {
+  return new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), ...extra });
+}
+
+let made: { engine: TestEngine; image: string } | null = null;
+sandboxConformance('docker', {
+  make: async () => {
+    const r = await engineAndImage();
+    if ('unavailable' in r) return r;
+    made = r;
+    return sandboxFor(r.engine, r.image);
+  },
+  // A new engine client as well: a worker that came back shares nothing with the one that died.
+  again: () => sandboxFor({ docker: new Docker({ socketPath: made!.engine.socketPath }), socketPath: made!.engine.socketPath }, made!.image),
+});
+
+describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 }, () => {
+  let engine: TestEngine;
+  let image: string;
+  let skip: string | false = false;
+  const root = mkdtempSync(join(tmpdir(), 'docker-only-'));
+  const sessionId = `docker-only-${process.pid}`;
+
+  before(async () => {
+    const r = await engineAndImage();
+    if ('unavailable' in r) skip = r.unavailable;
+    else ({ engine, image } = r);
+  }, { timeout: 20 * 60_000 });
+  after(async () => {
+    if (engine) await removeSessionContainers(engine.docker, sessionId);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const spec = (subject: string, extra: Partial<SandboxSpec> = {}): SandboxSpec => ({
+    labels: { sessionId, role: 'validation', subject, runIndex: 0 },
+    workspaceDir: join(root, subject, 'work'),
+    dataDir: null,
+    relayDir: null,
+    stateDir: join(root, subject),
+    gpus: 1,
+    network: 'none',
+    ...extra,
+  });
+  const exited = async (sb: DockerSandbox, h: { id: string; spec: SandboxSpec }, name: string) =>
+    eventually(`${name} to exit`, async () => {
+      const st = await sb.status(h, name);
+      return st.state === 'exited' ? (st as Extract<ProcessStatus, { state: 'exited' }>) : null;
+    }, 120_000);
+
+  it('a run over its memory limit is judged "killed for exceeding its memory limit"', { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const sb = sandboxFor(engine, image);
+    const h = await sb.ensure(spec('oom', { memoryBytes: 256 * 1024 * 1024 }));
+    const hog = 'print("step:0/10 val_loss:4.0000 train_time:0ms step_avg:0.00ms", flush=True); x = bytearray(1 << 30); x[::4096] = b"x" * len(x[::4096]); print("survived")';
+    await sb.start(h, { name: 'run', argv: ['python3', '-c', hog] });
+    const st = await exited(sb, h, 'run');
+    assert.equal(st.signal, 'SIGKILL');
+    assert.equal(st.oomKilled, true);
+    const result = judgeRun(0, st, readFileSync(sb.outputPath(h, 'run')), null, 1);
+    assert.equal(result.invalidReason, 'killed for exceeding its memory limit');
+    await sb.remove(h);
+  });
+
+  it('runs as a non-root user, offline, with the labels that find it again', async (t) => {
+    if (skip) return t.skip(skip);
+    const sb = sandboxFor(engine, image);
+    const s = spec('shape');
+    const h = await sb.ensure(s);
+    await sb.start(h, { name: 'look', argv: ['bash', '-c', 'id -u; ls /sys/class/net; python3 -c "import socket; socket.create_connection((\'1.1.1.1\', 80), timeout=2)" 2>&1 | tail -1'] });
+    const st = await exited(sb, h, 'look');
+    assert.equal(st.exitCode, 0);
+    const [uid, nets, connect] = readFileSync(sb.outputPath(h, 'look'), 'utf8').trim().split('\n');
+    assert.equal(uid, '1000');
+    assert.equal(nets, 'lo', 'network none: a loopback device only');
+    assert.match(connect, /Network is unreachable|OSError/);
+    const info = await engine.docker.getContainer(containerName(s.labels)).inspect();
+    assert.equal(info.Config.Labels[LABEL.session], sessionId);
+    assert.equal(info.Config.Labels[LABEL.subject], 'shape');
+    assert.equal(info.HostConfig.Init, true);
+    assert.equal(info.HostConfig.NetworkMode, 'none');
+    await sb.remove(h);
+  });
+
+  it('a container that vanished is made again around the workspace on disk', async (t) => {
+    if (skip) return t.skip(skip);
+    const sb = sandboxFor(engine, image);
+    const s = spec('vanish');
+    const h = await sb.ensure(s);
+    await sb.start(h, { name: 'first', argv: ['bash', '-c', 'echo before > note.txt; sleep 60'] });
+    await eventually('the note', async () => readFileSync(join(s.workspaceDir, 'note.txt'), 'utf8').includes('before'));
+    const oldId = (await engine.docker.getContainer(h.id).inspect()).Id;
+    await engine.docker.getContainer(h.id).remove({ force: true });
+    const gone = await exited(sb, h, 'first');
+    assert.equal(gone.signal, 'SIGKILL', 'a process whose container vanished reads as killed');
+    const h2 = await sb.ensure(s);
+    assert.notEqual((await engine.docker.getContainer(h2.id).inspect()).Id, oldId);
+    await sb.start(h2, { name: 'second', argv: ['cat', 'note.txt'] });
+    const st = await exited(sb, h2, 'second');
+    assert.equal(st.exitCode, 0);
+    assert.equal(readFileSync(sb.outputPath(h2, 'second'), 'utf8'), 'before\n');
+    await sb.remove(h2);
+  });
+
+  it('a stopped container (engine or host restarted) starts again, its old processes read as killed', async (t) => {
+    if (skip) return t.skip(skip);
+    const sb = sandboxFor(engine, image);
+    const s = spec('stopped');
+    const h = await sb.ensure(s);
+    await sb.start(h, { name: 'old', argv: ['sleep', '60'] });
+    await eventually('running', async () => (await sb.status(h, 'old')).state === 'running');
+    await engine.docker.getContainer(h.id).stop({ t: 0 });
+    assert.equal((await exited(sb, h, 'old')).exitCode, null);
+    await sb.ensure(s);
+    assert.equal((await engine.docker.getContainer(h.id).inspect()).State.Running, true);
+    await sb.start(h, { name: 'new', argv: ['true'] });
+    assert.equal((await exited(sb, h, 'new')).exitCode, 0);
+    await sb.remove(h);
+  });
+});
