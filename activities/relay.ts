@@ -86,7 +86,8 @@ export function relayActivities(deps: ActivityDeps) {
       });
     });
     const tmp = join(dir, `.${RELAY_SOCKET}.${randomBytes(4).toString('hex')}`);
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(tmp, () => resolve()));
+    // Any user may connect (the token is the check): a Docker sandbox runs as a non-root user.
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ path: tmp, readableAll: true, writableAll: true }, () => resolve()));
     await rename(tmp, join(dir, RELAY_SOCKET));
     await writeFile(join(dir, 'README'), 'The harness relay socket: use the `submit` command.\n').catch(() => undefined);
     log.info('relay listening', { sessionId: session.sessionId });

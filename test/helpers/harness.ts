@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { startDevServer, stopProcess, freePort, type DevServer } from '../../src/temporal/devServer';
 import { connectClient, connectWorker } from '../../src/temporal/connection';
-import { createWorker } from '../../src/temporal/worker';
+import { createWorker, type WorkerOptions } from '../../src/temporal/worker';
 import { repoRoot } from '../../src/sandbox/tools';
 
 /** The fast fixture family: speedrun-shaped records that sleep instead of training. */
@@ -41,9 +41,9 @@ export class Harness {
     this.server = await startDevServer({ dbFile: join(this.home, 'temporal.db'), port: this.port, headless: true, logFile: join(this.home, 'server.log') });
   }
 
-  async inProcessWorker(): Promise<Worker> {
+  async inProcessWorker(opts: Pick<WorkerOptions, 'sandboxes'> = {}): Promise<Worker> {
     const connection = await connectWorker(this.address);
-    const worker = await createWorker({ connection, client: this.client });
+    const worker = await createWorker({ connection, client: this.client, sandboxes: opts.sandboxes });
     const running = worker.run();
     this.workers.push({ worker, running, close: () => connection.close() });
     return worker;
