@@ -45,7 +45,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
       judge,
       referenceTimesMs: input.reference.trainTimesMs,
       best: input.best,
-      targetValLoss: spec.targetValLoss,
+      targetValLoss: session.workspace.targetValLoss,
       alpha: spec.alpha,
       requireBeatBest: spec.requireBeatBest,
       horizonSpeedupSeconds: session.workspace.horizonSpeedupSeconds,

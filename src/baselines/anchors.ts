@@ -14,10 +14,13 @@ export interface AnchorSource {
   history: string[];
   /** Seconds the human history gained from this anchor to the horizon (the metric's 100%). */
   horizonSpeedupSeconds: number;
+  /** The val loss a run must reach: 3.28 for the speedrun, target.json for a family. */
+  targetValLoss: number;
   data: { kind: 'tiny' } | { kind: 'fineweb'; dir: string };
 }
 
 export const TINY_ANCHOR = 'tiny';
+export const SPEEDRUN_TARGET_VAL_LOSS = 3.28;
 
 /**
  * A family is a speedrun of our own making laid out like human_baselines/tiny: records/<NN_name>/
@@ -42,7 +45,7 @@ function familyAnchor(anchor: string, family: string): AnchorSource {
   const first = times.get(names[0]);
   const last = times.get(names[names.length - 1]);
   if (first === undefined || last === undefined) throw new Error(`${family}/records.tsv lacks a time for ${names[0]} or ${names[names.length - 1]}`);
-  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, data: { kind: 'tiny' } };
+  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, targetValLoss: familyTarget(anchor), data: { kind: 'tiny' } };
 }
 
 /** Mean train_time_s per record, from the family's records table. */
@@ -72,6 +75,7 @@ function speedrunAnchor(anchor: string): AnchorSource {
     historyDir: recordsDir,
     history,
     horizonSpeedupSeconds: manifest.horizonSpeedupSeconds - (record.speedupSeconds ?? manifest.records[0].readmeSeconds - record.readmeSeconds),
+    targetValLoss: SPEEDRUN_TARGET_VAL_LOSS,
     data: { kind: 'fineweb', dir: dataDir },
   };
 }

@@ -16,6 +16,8 @@ export interface Workspace {
   /** Host folder holding the records the replay agent submits, and their names in order. */
   historyDir: string;
   replayRecords: string[];
+  /** The val loss to beat: the spec's, else the anchor's (3.28, or the family's target.json). */
+  targetValLoss: number;
   /** Seconds the anchor-to-horizon human history gained: the denominator of the headline metric. */
   horizonSpeedupSeconds: number;
 }

@@ -11,9 +11,10 @@ export const WORKFLOW_TYPE = 'benchmarkSession';
 
 /** Starts a session after validating its spec here too, so a typo fails before anything is created. */
 export async function startSession(client: Client, spec: SessionSpecInput, id?: string): Promise<WorkflowHandle<typeof benchmarkSession>> {
-  const parsed = parseSessionSpec(spec);
+  // Validated here for an early, clear error; sent as given, so defaults are the workflow's own.
+  parseSessionSpec(spec);
   const workflowId = id ?? `session-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
-  return client.workflow.start(benchmarkSession, { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [parsed] });
+  return client.workflow.start(benchmarkSession, { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [spec] });
 }
 
 export function liveStatus(s: SessionStatus): SessionStatus {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import type { Worker, LogLevel } from '@temporalio/worker';
+import { installTemporalLogging } from './logging';
 import { benchHome, layout } from '../storage/layout';
 import { connectClient, connectWorker } from './connection';
 import { startDevServer, type DevServer } from './devServer';
@@ -22,7 +23,8 @@ export interface Embedded {
  * The whole harness in one process: a dev server on the state folder's database (unless an
  * address is given) and a worker. What `up` and `demo` run.
  */
-export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean } = {}): Promise<Embedded> {
+export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean; logLevel?: LogLevel } = {}): Promise<Embedded> {
+  installTemporalLogging(opts.logLevel);
   mkdirSync(benchHome(), { recursive: true });
   const server = opts.address
     ? null

@@ -8,6 +8,7 @@ import { startDevServer, stopProcess, freePort, type DevServer } from '../../src
 import { connectClient, connectWorker } from '../../src/temporal/connection';
 import { createWorker, type WorkerOptions } from '../../src/temporal/worker';
 import { repoRoot } from '../../src/sandbox/tools';
+import { installTemporalLogging } from '../../src/temporal/logging';
 
 /** The fast fixture family: speedrun-shaped records that sleep instead of training. */
 export const FASTRUN = join(repoRoot(), 'test', 'fixtures', 'fastrun');
@@ -30,6 +31,7 @@ export class Harness {
   }
 
   async start(): Promise<this> {
+    installTemporalLogging('WARN');
     process.env.NANOGPT_BENCH_HOME = this.home;
     this.port = await freePort();
     await this.startServer();
@@ -52,7 +54,7 @@ export class Harness {
   /** `nanogpt-bench worker` as its own process, as an operator would run it. */
   spawnWorker(): ChildProcess {
     const child = spawn(process.execPath, [CLI, 'worker'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: this.address, NANOGPT_BENCH_HOME: this.home },
+      env: { ...process.env, TEMPORAL_ADDRESS: this.address, NANOGPT_BENCH_HOME: this.home, NANOGPT_BENCH_LOG_LEVEL: process.env.NANOGPT_BENCH_LOG_LEVEL ?? "warn" },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.resume();

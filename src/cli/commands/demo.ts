@@ -3,7 +3,6 @@ import { startEmbedded } from '../../temporal/embedded';
 import { startSession, sessionQueries } from '../../temporal/client';
 import { formatStatus, formatSubmissions } from '../format';
 import { benchHome } from '../../storage/layout';
-import { familyTarget } from '../../baselines/anchors';
 
 /**
  * A whole session on embedded defaults: no API key, no GPU, no Docker. The replay agent submits
@@ -17,10 +16,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--retime-runs <n>', 'timed runs per submission', Number, 3)
     .option('--json', 'print the final summary as JSON')
     .action(async (o: { retimeRuns: number; json?: boolean }) => {
-      const embedded = await startEmbedded({ headless: true, port: undefined });
+      const embedded = await startEmbedded({ headless: true, logLevel: 'WARN' });
       try {
         console.log(`demo: Temporal dev server ${embedded.address}, state in ${benchHome()}`);
-        const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns, targetValLoss: familyTarget() });
+        const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns });
         console.log(`demo: session ${handle.workflowId} started; query it with:\n  temporal workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
         let last = '';
         const timer = setInterval(async () => {

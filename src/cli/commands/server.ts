@@ -3,6 +3,7 @@ import { connectClient, connectWorker, temporalAddress, CONTROL_TASK_QUEUE } fro
 import { startEmbedded } from '../../temporal/embedded';
 import { createWorker } from '../../temporal/worker';
 import { benchHome } from '../../storage/layout';
+import { installTemporalLogging } from '../../temporal/logging';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -26,6 +27,7 @@ export function registerServerCommands(program: Command): void {
     .description('run only a worker, against the server in TEMPORAL_ADDRESS')
     .option('--task-queue <q>', 'task queue', CONTROL_TASK_QUEUE)
     .action(async (o: { taskQueue: string }) => {
+      installTemporalLogging();
       const address = temporalAddress();
       const client = await connectClient(address);
       const connection = await connectWorker(address);

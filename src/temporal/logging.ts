@@ -1,0 +1,30 @@
+import pino from 'pino';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+
+/** Our own log lines: pino to stderr, level from NANOGPT_BENCH_LOG_LEVEL (default info). */
+export const logger = pino({ level: (process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'info').toLowerCase() }, pino.destination(2));
+
+let installed = false;
+
+/**
+ * Routes the Temporal SDK's logs (the worker's, and activities' log.info) through pino at the
+ * given level. Once per process: the Runtime is global.
+ */
+export function installTemporalLogging(level: LogLevel = (process.env.NANOGPT_BENCH_LOG_LEVEL?.toUpperCase() as LogLevel) ?? 'INFO'): void {
+  if (installed) return;
+  installed = true;
+  const methods: Record<LogLevel, (obj: object, msg: string) => void> = {
+    TRACE: (o, m) => logger.trace(o, m),
+    DEBUG: (o, m) => logger.debug(o, m),
+    INFO: (o, m) => logger.info(o, m),
+    WARN: (o, m) => logger.warn(o, m),
+    ERROR: (o, m) => logger.error(o, m),
+  };
+  Runtime.install({
+    logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
+      // Task tokens are long and say nothing to a reader; the ids around them do.
+      const { taskToken: _t, ...rest } = (meta ?? {}) as Record<string, unknown>;
+      methods[l](rest, message);
+    }),
+  });
+}
