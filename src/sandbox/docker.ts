@@ -48,7 +48,10 @@ export interface DockerSandboxOptions {
   python?: string;
   /** Host folder mounted at /opt/nanogpt-bench/bin; null: use the image's own copy (the production image has one). */
   toolsDir?: string | null;
-  /** The image holds the token shards at /data itself: no bind mount of the spec's data folder. */
+  /**
+   * The image holds the token shards at /data itself (the production image): a spec whose data
+   * folder is /data (a worker running from that image) uses the image's copy, unmounted.
+   */
   dataInImage?: boolean;
   /** Extra host folders mounted read-only at the same path (the replay agent's record history). */
   readOnlyMounts?: string[];
@@ -110,7 +113,7 @@ export class DockerSandbox implements Sandbox {
   paths(spec: SandboxSpec): SandboxPaths {
     return {
       workspace: IN_SANDBOX.workspace,
-      data: spec.dataDir || this.opts.dataInImage ? IN_SANDBOX.data : null,
+      data: spec.dataDir ? IN_SANDBOX.data : null,
       relay: spec.relayDir ? IN_SANDBOX.relay : null,
       tools: IN_SANDBOX.tools,
     };
@@ -242,7 +245,7 @@ export class DockerSandbox implements Sandbox {
     const image = spec.image ?? this.opts.image;
     if (!image) throw new Error('no sandbox image: set the session spec\'s "image" or NANOGPT_BENCH_DOCKER_IMAGE');
     const binds = [`${spec.workspaceDir}:${IN_SANDBOX.workspace}:rw`, `${join(spec.stateDir, 'procs')}:${IN_SANDBOX.procs}:rw`];
-    if (spec.dataDir && !this.opts.dataInImage) binds.push(`${spec.dataDir}:${IN_SANDBOX.data}:ro`);
+    if (spec.dataDir && !(this.opts.dataInImage && spec.dataDir === IN_SANDBOX.data)) binds.push(`${spec.dataDir}:${IN_SANDBOX.data}:ro`);
     if (spec.relayDir) binds.push(`${spec.relayDir}:${IN_SANDBOX.relay}:rw`);
     if (this.opts.toolsDir) binds.push(`${this.opts.toolsDir}:${IN_SANDBOX.tools}:ro`);
     for (const p of this.opts.readOnlyMounts) binds.push(`${p}:${p}:ro`);
