@@ -1,9 +1,14 @@
+import { log } from '@temporalio/activity';
 import type { JudgeReport } from '../src/domain/verdict';
-import { staticChecks } from '../src/judge/staticChecks';
+import { judgeCandidate } from '../src/judge/judge';
 import type { SessionRef } from './types';
 
-/** The rules judge on a frozen candidate. */
+/** The rules judge on a frozen candidate; the LLM judge's provider and key come from this worker's environment. */
 export async function judgeSubmission({ session, frozenDir }: { session: SessionRef; frozenDir: string }): Promise<JudgeReport> {
-  const checks = staticChecks(frozenDir, session.workspace.anchorDir);
-  return { passed: checks.every((c) => c.passed), checks, staticOnly: true };
+  return judgeCandidate({
+    candidateDir: frozenDir,
+    anchorDir: session.workspace.anchorDir,
+    env: process.env,
+    log: (line) => log.info(line),
+  });
 }

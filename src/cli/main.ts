@@ -6,6 +6,7 @@ import { registerLogsCommands } from './commands/logs';
 import { registerVerdictCommands } from './commands/verdict';
 import { registerBaselinesCommands } from './commands/baselines';
 import { registerDataCommands } from './commands/data';
+import { registerJudgeCommands } from './commands/judge';
 
 // Each command family lives in its own module under ./commands and registers itself here.
 const program = new Command('nanogpt-bench')
@@ -19,6 +20,7 @@ registerLogsCommands(program);
 registerVerdictCommands(program);
 registerBaselinesCommands(program);
 registerDataCommands(program);
+registerJudgeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nanogpt-bench: ${err instanceof Error ? err.message : String(err)}`);

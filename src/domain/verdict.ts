@@ -20,9 +20,16 @@ export interface JudgeCheck {
 export interface JudgeReport {
   passed: boolean;
   checks: JudgeCheck[];
-  /** Present when a model judged too; absent when the judge ran static-only. */
-  llm?: { provider: string; model: string; cheating: boolean; confidence: number; reasons: string[]; summary: string } | { error: string };
+  /**
+   * Present when a model judged too; absent when the judge ran static-only. `{error}` means the
+   * judge failed (no usable answer, or the provider kept failing): the candidate is rejected.
+   */
+  llm?:
+    | { provider: string; model: string; cheating: boolean; confidence: number; reasons: string[]; summary: string; promptVersion?: string; attempts?: number }
+    | { error: string; provider?: string; model?: string; promptVersion?: string };
   staticOnly: boolean;
+  /** Why no model judged, when none did (no key in the worker, static-only asked, static checks already failed). */
+  note?: string;
 }
 
 export interface SpeedupStats {

@@ -1,20 +1,251 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JudgeCheck } from '../domain/verdict';
+import { analyzeRunSh } from './runSh';
+import { parsedFiles, readScriptFacts, type FileFacts, type ScriptFacts } from './scriptFacts';
 
 /**
- * The rules a candidate must meet that need no model. Each check reads the frozen candidate
- * (and the anchor, for what must stay as it was).
+ * The rules a candidate must meet that need no model. Each rule compares the candidate with the
+ * anchor on what the speedrun fixes (the val tokens, the val data and loss, the data loading,
+ * the compiler settings, the launch) and leaves the rest free: every human record changed batch
+ * sizes, schedules, kernels and the model, and each must pass against the anchor.
  */
-export function staticChecks(candidateDir: string, _anchorDir: string): JudgeCheck[] {
-  const checks: JudgeCheck[] = [];
-  const has = (f: string) => existsSync(join(candidateDir, f));
-  const missing = ['run.sh', 'train_gpt.py'].filter((f) => !has(f));
-  checks.push({ rule: 'required-files', passed: missing.length === 0, detail: missing.length ? `missing ${missing.join(', ')}` : 'run.sh and train_gpt.py present' });
-  if (has('run.sh')) {
-    const runSh = readFileSync(join(candidateDir, 'run.sh'), 'utf8');
-    const launches = /(torchrun|torch\.distributed\.run)\b[^\n]*\btrain_gpt\.py\b/.test(runSh);
-    checks.push({ rule: 'run-sh-launches-torchrun', passed: launches, detail: launches ? 'run.sh launches train_gpt.py through torchrun' : 'run.sh must launch train_gpt.py through torchrun' });
+export const RULES = ['required-files', 'run-sh-launch', 'python-parses', 'val-tokens', 'val-data', 'val-pipeline', 'data-loading', 'compile-settings'] as const;
+export type Rule = (typeof RULES)[number];
+
+const REQUIRED_FILES = ['run.sh', 'train_gpt.py'];
+const MAIN_SCRIPT = 'train_gpt.py';
+const VAL_FIELDS = ['val_tokens', 'val_files', 'val_batch_size', 'val_seq_len'];
+const DATA_LOCATION_FIELDS = ['data_dir', 'data_path', 'DATA_DIR', 'DATA_PATH'];
+/** At most this many items are listed in one detail; the count says how many there were. */
+const LIST_LIMIT = 4;
+
+function check(rule: Rule, passed: boolean, detail: string): JudgeCheck {
+  return { rule, passed, detail };
+}
+
+function listSome(items: string[]): string {
+  const shown = items.slice(0, LIST_LIMIT).join('; ');
+  return items.length > LIST_LIMIT ? `${shown}; and ${items.length - LIST_LIMIT} more` : shown;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
   }
+}
+
+function mainFacts(facts: ScriptFacts): FileFacts | null {
+  const f = facts.files[MAIN_SCRIPT];
+  return f && f.parsed ? f : null;
+}
+
+type Hyper = FileFacts['hyper'][number];
+const hyperKey = (h: Hyper) => (h.value !== null ? `=${JSON.stringify(h.value)}` : `~${h.source}`);
+const showHyper = (h: Hyper) => `${h.name} = ${h.source} (${MAIN_SCRIPT}:${h.line})`;
+
+/** Candidate settings of `names` must be exactly the anchor's: none added, none changed, none dropped. */
+function compareHyper(anchor: FileFacts, cand: FileFacts, names: string[]): { changed: string[]; dropped: string[] } {
+  const pick = (f: FileFacts) => f.hyper.filter((h) => names.includes(h.name));
+  const a = pick(anchor);
+  const c = pick(cand);
+  const aKeys = new Set(a.map((h) => `${h.name}${hyperKey(h)}`));
+  const cKeys = new Set(c.map((h) => `${h.name}${hyperKey(h)}`));
+  const changed = c.filter((h) => !aKeys.has(`${h.name}${hyperKey(h)}`)).map(showHyper);
+  const dropped = a.filter((h) => !cKeys.has(`${h.name}${hyperKey(h)}`)).map((h) => `${h.name} = ${h.source} (anchor ${MAIN_SCRIPT}:${h.line})`);
+  return { changed, dropped };
+}
+
+export function checkRequiredFiles(candidateDir: string): JudgeCheck {
+  const missing = REQUIRED_FILES.filter((f) => !isFile(join(candidateDir, f)));
+  return missing.length
+    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`)
+    : check('required-files', true, 'run.sh and train_gpt.py are present');
+}
+
+export function checkRunSh(candidateDir: string): JudgeCheck | null {
+  const p = join(candidateDir, 'run.sh');
+  if (!isFile(p)) return null;
+  const a = analyzeRunSh(readFileSync(p, 'utf8'));
+  if (a.launches.length === 0) {
+    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`);
+  }
+  if (a.problems.length) return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`);
+  return check('run-sh-launch', true, `run.sh launches train_gpt.py through torchrun (line ${a.launches[0].line})`);
+}
+
+export function checkParses(cand: ScriptFacts): JudgeCheck {
+  const bad = Object.entries(cand.files).flatMap(([name, f]) => (f.parsed ? [] : [`${name}: ${f.error}`]));
+  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
+}
+
+export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
+  const a = anchor.hyper.filter((h) => h.name === 'val_tokens');
+  if (a.length === 0) return check('val-tokens', true, 'the anchor sets no val_tokens: nothing to keep');
+  const c = cand.hyper.filter((h) => h.name === 'val_tokens');
+  const expected = a.map((h) => h.source).join(', ');
+  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`);
+  const { changed, dropped } = compareHyper(anchor, cand, ['val_tokens']);
+  if (changed.length || dropped.length) {
+    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`);
+  }
+  return check('val-tokens', true, `val_tokens = ${expected}, as in the anchor`);
+}
+
+/** Candidate statements that touch the val data or loss in a way the anchor never does. */
+function newValUses(anchor: FileFacts, cand: FileFacts): FileFacts['valRefs'] {
+  const known = new Set([...anchor.valRefs, ...anchor.valRegions.flatMap((r) => r.statements)].map((s) => s.code));
+  const hyper = new Set([...VAL_FIELDS, ...DATA_LOCATION_FIELDS, 'train_files']);
+  // settings of the val fields themselves are val-tokens' and val-data's to judge
+  return cand.valRefs.filter((s) => !known.has(s.code) && !s.assigns.some((n) => hyper.has(n)));
+}
+const VAL_FILES_USE = /\bval_files\b/;
+
+export function checkValData(anchor: FileFacts, cand: FileFacts): JudgeCheck {
+  const names = [...VAL_FIELDS.filter((n) => n !== 'val_tokens'), ...DATA_LOCATION_FIELDS];
+  const { changed, dropped } = compareHyper(anchor, cand, names);
+  const newReads = newValUses(anchor, cand).filter((s) => VAL_FILES_USE.test(s.code));
+  if (changed.length || dropped.length || newReads.length) {
+    const parts = [];
+    if (changed.length) parts.push(`changed or added: ${listSome(changed)}`);
+    if (dropped.length) parts.push(`the anchor's setting is gone: ${listSome(dropped)}`);
+    if (newReads.length) parts.push(`the val files are read where the anchor does not read them (only validation may): ${listSome(newReads.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
+    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`);
+  }
+  const shown = anchor.hyper.filter((h) => names.includes(h.name)).map((h) => h.name);
+  return check('val-data', true, shown.length ? `${[...new Set(shown)].join(', ')} as in the anchor` : 'the anchor names no val data settings: nothing to keep');
+}
+
+/**
+ * The blocks that compute and print the val loss (those using val_tokens, and the one printing
+ * the `val_loss:` line): every statement of the anchor's must still be there (the model's call
+ * arguments, the names a batch unpacks to, and reduce versus all-reduce aside), and no new
+ * statement may write what those blocks write (the loss, its step count, the clock) or any
+ * val_* name anywhere.
+ */
+export function checkValPipeline(anchor: FileFacts, cand: FileFacts): JudgeCheck {
+  const aStmts = anchor.valRegions.flatMap((r) => r.statements);
+  if (aStmts.length === 0) return check('val-pipeline', true, 'the anchor has no val loss computation to keep');
+  const cStmts = cand.valRegions.flatMap((r) => r.statements);
+  const cCodes = new Set(cStmts.map((s) => s.code));
+  const missing = aStmts.filter((s) => !cCodes.has(s.code));
+  const aAll = new Set([...aStmts, ...anchor.assignments].map((s) => s.code));
+  const guarded = new Set(aStmts.flatMap((s) => s.assigns));
+  const isVal = (n: string) => n.startsWith('val_') && n !== 'val_loss_every' && !VAL_FIELDS.includes(n);
+  const added = [
+    ...cStmts.filter((s) => s.assigns.some((n) => guarded.has(n))),
+    ...cand.assignments.filter((s) => s.assigns.some(isVal)),
+    ...newValUses(anchor, cand).filter((s) => !VAL_FILES_USE.test(s.code)),
+  ].filter((s, i, all) => !aAll.has(s.code) && all.findIndex((t) => t.line === s.line && t.code === s.code) === i);
+  if (missing.length || added.length) {
+    const parts = [];
+    if (missing.length) parts.push(`the anchor's step is missing or changed: ${listSome(missing.map((s) => `\`${s.code.slice(0, 160)}\` (anchor ${MAIN_SCRIPT}:${s.line})`))}`);
+    if (added.length) parts.push(`a new statement touches the val loss, its inputs or the clock: ${listSome(added.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
+    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`);
+  }
+  return check('val-pipeline', true, `the ${aStmts.length} statements that compute, time and print the val loss are as in the anchor`);
+}
+
+/**
+ * Data loading: the shard reader (the function that checks the shard header's magic number) is
+ * unchanged, shards are listed the anchor's way from the anchor's train_files, and nothing else
+ * reads files wholesale (a second way into the data, or a cache carried between runs). Batching,
+ * BOS alignment and prefetching are the records' to change.
+ */
+export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFacts, anchor: FileFacts, cand: FileFacts): JudgeCheck {
+  const problems: string[] = [];
+  const aFiles = parsedFiles(anchorFacts);
+  const cFiles = parsedFiles(candFacts);
+  const cReaders = cFiles.flatMap(([file, f]) => f.shardReaders.map((r) => ({ ...r, file })));
+  const aReaders = aFiles.flatMap(([file, f]) => f.shardReaders.map((r) => ({ ...r, file })));
+  for (const r of aReaders) {
+    if (cReaders.some((c) => c.fingerprint === r.fingerprint)) continue;
+    const same = cReaders.find((c) => c.name === r.name);
+    problems.push(same ? `the shard reader ${r.name} changed (${same.file}:${same.line}): ${firstDifference(r.code, same.code)}` : `the shard reader ${r.name} (anchor ${r.file}:${r.line}) is gone`);
+  }
+  for (const c of cReaders) {
+    if (!aReaders.some((r) => r.fingerprint === c.fingerprint)) {
+      if (!aReaders.some((r) => r.name === c.name)) problems.push(`a new shard reader ${c.name} (${c.file}:${c.line}): shards must be read by the anchor's reader`);
+    }
+  }
+  const aList = new Set(aFiles.flatMap(([, f]) => f.listings.map((l) => l.code)));
+  const cList = cFiles.flatMap(([file, f]) => f.listings.map((l) => ({ ...l, file })));
+  for (const code of aList) if (!cList.some((l) => l.code === code)) problems.push(`the anchor lists shards with \`${code}\`, the candidate no longer does`);
+  for (const l of cList) if (!aList.has(l.code)) problems.push(`new file listing \`${l.code}\` (${l.file}:${l.line})`);
+  const count = (files: [string, FileFacts][]) => {
+    const m = new Map<string, number>();
+    for (const [, f] of files) for (const r of f.rawReads) m.set(r.kind, (m.get(r.kind) ?? 0) + 1);
+    return m;
+  };
+  const aCount = count(aFiles);
+  const cCount = count(cFiles);
+  for (const [kind, n] of cCount) {
+    if (n > (aCount.get(kind) ?? 0)) {
+      const where = cFiles.flatMap(([file, f]) => f.rawReads.filter((r) => r.kind === kind).map((r) => `${file}:${r.line} \`${r.code.slice(0, 100)}\``));
+      problems.push(`reads files with ${kind} ${n} time(s) outside the shard reader, the anchor ${aCount.get(kind) ?? 0}: ${listSome(where)}`);
+    }
+  }
+  const { changed, dropped } = compareHyper(anchor, cand, ['train_files']);
+  if (changed.length || dropped.length) problems.push(`train_files must stay as in the anchor: ${listSome([...changed, ...dropped])}`);
+  if (problems.length) return check('data-loading', false, `data must be read as the anchor reads it (same shards, same reader; batching and prefetching may change): ${listSome(problems)}`);
+  const names = aReaders.map((r) => r.name);
+  return check('data-loading', true, names.length ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor` : 'the anchor reads no shards: nothing to keep');
+}
+
+function firstDifference(a: string, b: string): string {
+  const al = a.split('\n');
+  const bl = b.split('\n');
+  for (let i = 0; i < Math.max(al.length, bl.length); i++) {
+    if (al[i] !== bl[i]) return `anchor \`${(al[i] ?? '').trim().slice(0, 120)}\`, candidate \`${(bl[i] ?? '').trim().slice(0, 120)}\``;
+  }
+  return 'the code differs';
+}
+
+/** torch.compile modes/backends and inductor settings (in code, compile options or TORCHINDUCTOR_ env) beyond the anchor's. */
+export function checkCompileSettings(anchorFacts: ScriptFacts, candFacts: ScriptFacts, anchorDir: string, candidateDir: string): JudgeCheck {
+  const modes = (f: ScriptFacts) => parsedFiles(f).flatMap(([file, x]) => x.compileModes.map((m) => ({ key: m.setting, where: `${file}:${m.line}`, code: m.code })));
+  const settings = (f: ScriptFacts, dir: string) => [
+    ...parsedFiles(f).flatMap(([file, x]) => x.inductorSettings.map((s) => ({ key: s.key, where: `${file}:${s.line}`, code: s.code }))),
+    ...runShEnv(dir).filter((e) => e.name.startsWith('TORCHINDUCTOR_')).map((e) => ({ key: `env:${e.name}`, where: `run.sh:${e.line}`, code: `${e.name}=${e.value}` })),
+  ];
+  const aModes = new Set(modes(anchorFacts).map((m) => m.key));
+  const aSettings = new Set(settings(anchorFacts, anchorDir).map((s) => s.key));
+  const newModes = modes(candFacts).filter((m) => !aModes.has(m.key));
+  const newSettings = settings(candFacts, candidateDir).filter((s) => !aSettings.has(s.key));
+  if (newModes.length || newSettings.length) {
+    const parts = [];
+    if (newModes.length) parts.push(`torch.compile ${listSome(newModes.map((m) => `${m.key} at ${m.where}`))} (the anchor uses ${aModes.size ? [...aModes].join(', ') : 'only the default mode'})`);
+    if (newSettings.length) parts.push(`inductor settings ${listSome(newSettings.map((s) => `${s.key} at ${s.where}`))} (the anchor sets ${aSettings.size ? [...aSettings].join(', ') : 'none'})`);
+    return check('compile-settings', false, `no torch.compile modes or torch._inductor.config settings beyond the anchor's (they trade long compiles, outside the timed region, for speed): ${parts.join('; ')}`);
+  }
+  return check('compile-settings', true, 'torch.compile modes and inductor settings are the anchor\'s');
+}
+
+function runShEnv(dir: string) {
+  const p = join(dir, 'run.sh');
+  return isFile(p) ? analyzeRunSh(readFileSync(p, 'utf8')).env : [];
+}
+
+/** Runs every static rule; rules that need train_gpt.py to parse say so when it does not. */
+export function staticChecks(candidateDir: string, anchorDir: string): JudgeCheck[] {
+  if (!existsSync(anchorDir)) throw new Error(`the anchor folder ${anchorDir} does not exist`);
+  const checks: JudgeCheck[] = [checkRequiredFiles(candidateDir)];
+  const runSh = checkRunSh(candidateDir);
+  if (runSh) checks.push(runSh);
+  const anchorFacts = readScriptFacts(anchorDir);
+  const anchorMain = mainFacts(anchorFacts);
+  if (!anchorMain) throw new Error(`the anchor's ${MAIN_SCRIPT} in ${anchorDir} is missing or does not parse`);
+  const candFacts = readScriptFacts(candidateDir);
+  checks.push(checkParses(candFacts));
+  const candMain = mainFacts(candFacts);
+  if (!candMain) {
+    const why = candFacts.files[MAIN_SCRIPT] ? `${MAIN_SCRIPT} does not parse` : `${MAIN_SCRIPT} is missing`;
+    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'data-loading'] as const) checks.push(check(rule, false, `cannot check: ${why}`));
+  } else {
+    checks.push(checkValTokens(anchorMain, candMain), checkValData(anchorMain, candMain), checkValPipeline(anchorMain, candMain), checkDataLoading(anchorFacts, candFacts, anchorMain, candMain));
+  }
+  checks.push(checkCompileSettings(anchorFacts, candFacts, anchorDir, candidateDir));
   return checks;
 }

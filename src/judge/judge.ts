@@ -1,0 +1,57 @@
+import type { JudgeCheck, JudgeReport } from '../domain/verdict';
+import { submissionDiff } from './diff';
+import { judgeConfigFromEnv } from './llmConfig';
+import { askLlmJudge } from './llmJudge';
+import { userPrompt } from './prompt';
+import { redactSecrets } from './redact';
+import { staticChecks } from './staticChecks';
+
+/** A larger diff is not sent: the model could not read it whole, and a cheat could hide in the cut. */
+export const MAX_DIFF_CHARS = 400_000;
+
+export interface JudgeOptions {
+  candidateDir: string;
+  anchorDir: string;
+  /** The worker's environment: the judge's provider, model and key come only from here. */
+  env?: NodeJS.ProcessEnv;
+  staticOnly?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * The rules judge: static checks, then (with a key in the worker's environment) the LLM judge.
+ * A candidate passes only when every check passes; a judge that fails to answer rejects, since
+ * an unjudged candidate must not count. Its reasons reach the agent as the `llm-judge` check.
+ */
+export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
+  const log = opts.log ?? (() => {});
+  const checks = staticChecks(opts.candidateDir, opts.anchorDir);
+  const staticPassed = checks.every((c) => c.passed);
+  const staticOnly = (note: string): JudgeReport => ({ passed: staticPassed, checks, staticOnly: true, note });
+  if (opts.staticOnly) return staticOnly('static checks only, as asked');
+  const cfg = judgeConfigFromEnv(opts.env ?? process.env);
+  if ('none' in cfg) return staticOnly(cfg.none);
+  if ('invalid' in cfg) {
+    const error = `the LLM judge is misconfigured in the worker environment: ${cfg.invalid}`;
+    return { passed: false, checks: [...checks, { rule: 'llm-judge', passed: false, detail: error }], llm: { error }, staticOnly: false };
+  }
+  const { config } = cfg;
+  if (!staticPassed) return staticOnly('the LLM judge was not asked: the static checks already reject the candidate');
+
+  const diff = submissionDiff(opts.anchorDir, opts.candidateDir);
+  let llm: NonNullable<JudgeReport['llm']>;
+  if (diff.text.length > MAX_DIFF_CHARS) {
+    llm = { provider: config.provider, model: config.model, error: `the diff against the anchor is ${diff.text.length} characters, more than the judge reads (${MAX_DIFF_CHARS})` };
+  } else {
+    llm = await askLlmJudge(config, userPrompt(diff.text, diff.changedFiles, checks), log);
+  }
+  const llmCheck: JudgeCheck =
+    'error' in llm
+      ? { rule: 'llm-judge', passed: false, detail: `${llm.error} (a candidate is accepted only when the judge passes it)` }
+      : {
+          rule: 'llm-judge',
+          passed: !llm.cheating,
+          detail: redactSecrets(`${llm.cheating ? 'cheating' : 'no cheating found'} (confidence ${llm.confidence}): ${llm.summary} Reasons: ${llm.reasons.join(' | ')}`, [config.apiKey]),
+        };
+  return { passed: staticPassed && llmCheck.passed, checks: [...checks, llmCheck], llm, staticOnly: false };
+}

@@ -1,0 +1,238 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { judgeCandidate } from '../../src/judge/judge';
+import { PROMPT_VERSION } from '../../src/judge/prompt';
+import type { JudgeReport } from '../../src/domain/verdict';
+
+// A real HTTP server on loopback speaking each provider's wire format (Anthropic Messages API,
+// OpenAI Chat Completions): the official SDKs talk to it exactly as they would to the providers.
+const ROOT = resolve(__dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const ANCHOR = join(ROOT, 'human_baselines', 'tiny', 'records', '01_anchor');
+const CANDIDATE = join(ROOT, 'human_baselines', 'tiny', 'records', '03_rope_relu2');
+const ANTHROPIC_KEY = 'sk-ant-api03-judgeTestKey0123456789abcdefABCDEF';
+const OPENAI_KEY = 'sk-proj-judgeTestKey0123456789abcdefABCDEFxyz';
+
+type Scripted = { status: number; body: unknown; headers?: Record<string, string> };
+interface Seen {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: { messages: { role: string; content: unknown }[]; system?: unknown; model: string };
+}
+
+let server: Server;
+let base: string;
+let script: Scripted[] = [];
+let seen: Seen[] = [];
+
+const clean = { cheating: false, confidence: 0.9, reasons: ['train_gpt.py: rotary embeddings and ReLU² replace learned positions and GELU; a model change'], summary: 'A legal model change.' };
+const cheat = (key: string) => ({
+  cheating: true,
+  confidence: 0.95,
+  reasons: [`train_gpt.py: evaluate() skips half the val batches (the key ${key} was in the prompt)`],
+  summary: 'The val loss is computed on a subset.',
+});
+
+function anthropicMessage(text: string) {
+  return {
+    id: 'msg_test',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-test',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 10 },
+  };
+}
+function openaiCompletion(text: string) {
+  return {
+    id: 'chatcmpl-test',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-test',
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
+  };
+}
+
+const providers = {
+  anthropic: {
+    path: '/v1/messages',
+    ok: (text: string): Scripted => ({ status: 200, body: anthropicMessage(text) }),
+    transient: (): Scripted => ({ status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, headers: { 'retry-after-ms': '10' } }),
+    env: (): NodeJS.ProcessEnv => ({ NANOGPT_BENCH_JUDGE_PROVIDER: 'anthropic', NANOGPT_BENCH_JUDGE_MODEL: 'claude-test', ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: base }),
+    key: ANTHROPIC_KEY,
+    // this SDK version sends the key as a bearer token; older ones used x-api-key
+    keyHeader: (h: IncomingMessage['headers']) => h['x-api-key'] ?? String(h.authorization ?? '').replace(/^Bearer /, ''),
+  },
+  openai: {
+    path: '/v1/chat/completions',
+    ok: (text: string): Scripted => ({ status: 200, body: openaiCompletion(text) }),
+    transient: (): Scripted => ({ status: 500, body: { error: { message: 'internal error', type: 'server_error' } }, headers: { 'retry-after-ms': '10' } }),
+    env: (): NodeJS.ProcessEnv => ({ NANOGPT_BENCH_JUDGE_PROVIDER: 'openai', NANOGPT_BENCH_JUDGE_MODEL: 'gpt-test', OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${base}/v1` }),
+    key: OPENAI_KEY,
+    keyHeader: (h: IncomingMessage['headers']) => String(h.authorization ?? '').replace(/^Bearer /, ''),
+  },
+} as const;
+type ProviderName = keyof typeof providers;
+
+before(async () => {
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') });
+      const next = script.shift() ?? { status: 500, body: { error: { message: 'the test scripted no more answers' } } };
+      res.writeHead(next.status, { 'content-type': 'application/json', ...(next.headers ?? {}) });
+      res.end(JSON.stringify(next.body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+async function judge(provider: ProviderName, answers: Scripted[]): Promise<{ report: JudgeReport; logs: string[] }> {
+  script = [...answers];
+  seen = [];
+  const logs: string[] = [];
+  const report = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: providers[provider].env(), log: (l) => logs.push(l) });
+  assert.equal(script.length, 0, 'every scripted answer was asked for');
+  return { report, logs };
+}
+
+function assertNoKey(provider: ProviderName, report: JudgeReport, logs: string[]): void {
+  const key = providers[provider].key;
+  assert.ok(!JSON.stringify(report).includes(key), 'the key is not in the report');
+  assert.ok(!logs.join('\n').includes(key), 'the key is not in the log');
+}
+
+const llmCheck = (r: JudgeReport) => r.checks.find((c) => c.rule === 'llm-judge');
+
+for (const provider of Object.keys(providers) as ProviderName[]) {
+  const p = providers[provider];
+
+  test(`${provider}: a clean answer passes, and the request carries the rules, the diff and the key`, async () => {
+    const { report, logs } = await judge(provider, [p.ok(JSON.stringify(clean))]);
+    assert.equal(report.passed, true);
+    assert.equal(report.staticOnly, false);
+    assert.ok(report.llm && !('error' in report.llm));
+    assert.equal(report.llm.cheating, false);
+    assert.equal(report.llm.promptVersion, PROMPT_VERSION);
+    assert.equal(report.llm.provider, provider);
+    assert.equal(llmCheck(report)?.passed, true);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].path, p.path);
+    assert.equal(p.keyHeader(seen[0].headers), p.key);
+    const sent = JSON.stringify(seen[0].body);
+    assert.match(sent, /Cheating patterns/);
+    assert.match(sent, /\+class Rotary\(nn\.Module\)/);
+    assertNoKey(provider, report, logs);
+  });
+
+  test(`${provider}: a cheating answer rejects, its reasons reach the checks, and a key it repeats is redacted`, async () => {
+    const { report, logs } = await judge(provider, [p.ok('Here is my verdict:\n```json\n' + JSON.stringify(cheat(p.key)) + '\n```')]);
+    assert.equal(report.passed, false);
+    assert.ok(report.llm && !('error' in report.llm));
+    assert.equal(report.llm.cheating, true);
+    assert.match(report.llm.reasons[0], /\[REDACTED\]/);
+    const c = llmCheck(report);
+    assert.equal(c?.passed, false);
+    assert.match(c?.detail ?? '', /evaluate\(\) skips half the val batches/);
+    assertNoKey(provider, report, logs);
+  });
+
+  test(`${provider}: a transient ${provider === 'anthropic' ? 529 : 500} is retried by the SDK, then the answer counts`, async () => {
+    const { report, logs } = await judge(provider, [p.transient(), p.ok(JSON.stringify(clean))]);
+    assert.equal(seen.length, 2);
+    assert.equal(report.passed, true);
+    assertNoKey(provider, report, logs);
+  });
+
+  test(`${provider}: a malformed answer is re-asked once with the problem, then a good one counts`, async () => {
+    const { report, logs } = await judge(provider, [p.ok('I think it is fine.'), p.ok(JSON.stringify(clean))]);
+    assert.equal(report.passed, true);
+    assert.ok(report.llm && !('error' in report.llm));
+    assert.equal(report.llm.attempts, 2);
+    assert.equal(seen.length, 2);
+    const msgs = seen[1].body.messages.filter((m) => m.role !== 'system');
+    assert.equal(msgs.length, 3);
+    assert.equal(msgs[1].role, 'assistant');
+    assert.match(JSON.stringify(msgs[2].content), /could not be used: it holds no JSON object/);
+    assertNoKey(provider, report, logs);
+  });
+
+  test(`${provider}: malformed twice gives a judge-failed result that rejects`, async () => {
+    const { report, logs } = await judge(provider, [p.ok('{"cheating": "maybe"}'), p.ok('{"cheating": false}')]);
+    assert.equal(report.passed, false);
+    assert.ok(report.llm && 'error' in report.llm);
+    assert.match(report.llm.error, /no usable answer after a re-ask/);
+    assert.match(llmCheck(report)?.detail ?? '', /accepted only when the judge passes/);
+    assert.equal(seen.length, 2);
+    assertNoKey(provider, report, logs);
+  });
+
+  test(`${provider}: an error that names the key is redacted in the judge-failed result`, async () => {
+    const denied: Scripted = { status: 401, body: { type: 'error', error: { type: 'authentication_error', message: `invalid key ${p.key}` } } };
+    const { report, logs } = await judge(provider, [denied]);
+    assert.equal(report.passed, false);
+    assert.ok(report.llm && 'error' in report.llm);
+    assert.match(report.llm.error, /HTTP 401/);
+    assertNoKey(provider, report, logs);
+  });
+}
+
+test('without a key the judge is static-only, says so, and asks no model', async () => {
+  seen = [];
+  const report = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: { ANTHROPIC_BASE_URL: base } });
+  assert.equal(report.passed, true);
+  assert.equal(report.staticOnly, true);
+  assert.equal(report.llm, undefined);
+  assert.match(report.note ?? '', /no judge key/);
+  assert.equal(seen.length, 0);
+});
+
+test('static failures skip the model; a bad provider name fails the judge with the field named', async () => {
+  seen = [];
+  const cheatDir = join(ROOT, 'test', 'fixtures', 'judge', 'val_tokens_changed');
+  const skipped = await judgeCandidate({ candidateDir: cheatDir, anchorDir: ANCHOR, env: providers.anthropic.env() });
+  assert.equal(skipped.passed, false);
+  assert.match(skipped.note ?? '', /static checks already reject/);
+  assert.equal(seen.length, 0);
+  const bad = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: { NANOGPT_BENCH_JUDGE_PROVIDER: 'gemini', ANTHROPIC_API_KEY: ANTHROPIC_KEY } });
+  assert.equal(bad.passed, false);
+  assert.ok(bad.llm && 'error' in bad.llm);
+  assert.match(bad.llm.error, /NANOGPT_BENCH_JUDGE_PROVIDER/);
+});
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+test('CLI: judge --json prints the report and exits 1 on a cheating verdict, 0 with --static-only; the key never prints', async () => {
+  script = [providers.openai.ok(JSON.stringify(cheat(OPENAI_KEY)))];
+  seen = [];
+  const r = await runCli(['judge', CANDIDATE, '--anchor', ANCHOR, '--json'], providers.openai.env());
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as JudgeReport;
+  assert.equal(report.passed, false);
+  assert.deepEqual(Object.keys(report).sort(), ['checks', 'llm', 'passed', 'staticOnly']);
+  assert.ok(!(r.stdout + r.stderr).includes(OPENAI_KEY));
+
+  const s = await runCli(['judge', CANDIDATE, '--anchor', ANCHOR, '--json', '--static-only'], providers.openai.env());
+  assert.equal(s.code, 0, s.stderr);
+  assert.equal((JSON.parse(s.stdout) as JudgeReport).staticOnly, true);
+  assert.equal(seen.length, 1);
+});
