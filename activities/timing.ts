@@ -1,4 +1,4 @@
-import { cp, writeFile, open, chmod, readdir, stat } from 'node:fs/promises';
+import { cp, writeFile, open, chmod, readdir, stat, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
@@ -8,7 +8,8 @@ import type { ProcessStatus } from '../src/sandbox/sandbox';
 import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
 import { runSandboxSpec } from './sandboxSpecs';
-import type { TimeRunInput } from './types';
+import type { FrozenSubmission, TimeRunInput } from './types';
+import { scanTree, treeHash } from '../src/storage/tree';
 
 /** Output kept per run; past it the run is killed and does not count (a 10 GB log must not fill the disk). */
 export const RUN_OUTPUT_CAP_BYTES = 32 * 1024 * 1024;
@@ -46,6 +47,9 @@ export function timingActivities(deps: ActivityDeps) {
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);
     const result = judgeRun(runIndex, st, output, existsSync(timeoutFile) ? session.spec.runTimeoutSeconds : null, session.spec.gpus);
+    // A run may only write in its own copy; one that reached the frozen original does not count.
+    const tampered = await frozenChanged(frozenDir);
+    if (tampered) result.invalidReason = [result.invalidReason, `the run changed the frozen candidate (${tampered})`].filter(Boolean).join('; ');
     log.info('run timed', { subject, runIndex, trainTimeMs: result.trainTimeMs, valLoss: result.valLoss, invalid: result.invalidReason });
     return result;
   }
@@ -79,6 +83,19 @@ export function judgeRun(index: number, st: ProcessStatus, output: Buffer, timed
     invalidReason: reasons.length ? reasons.join('; ') : null,
     gpuSeconds: (wallMs / 1000) * gpus,
   };
+}
+
+/** What differs between the frozen folder and the manifest written when it was frozen, or null. */
+async function frozenChanged(frozenDir: string): Promise<string | null> {
+  const manifestPath = join(frozenDir, '..', 'manifest.json');
+  if (!existsSync(manifestPath)) return null;
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as FrozenSubmission;
+  try {
+    const now = treeHash(await scanTree(frozenDir));
+    return now === manifest.contentHash ? null : 'its files no longer match their sha256 manifest';
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 async function readCapped(path: string, cap: number): Promise<Buffer> {

@@ -61,7 +61,9 @@ export class LocalSandbox implements Sandbox {
     };
     const errFd = openSync(join(dir, `${proc.name}.wrapper.err`), 'a');
     // The shared wrapper (processWrapper.ts) keeps output and exit status on disk for a worker that comes back.
-    const [bash, ...wrapped] = wrapperArgv({ cap, out, exitFile }, proc.argv);
+    // The command leads a process group of its own, so a graceful signal reaches it and its children
+    // but spares the wrapper, which records how it ended and flushes the last of its output.
+    const [bash, ...wrapped] = wrapperArgv({ cap, out, exitFile, pidFile: join(dir, `${proc.name}.pid`) }, proc.argv);
     const child = spawn(bash, wrapped, {
       cwd: proc.cwd ?? p.workspace,
       env,
@@ -103,23 +105,26 @@ export class LocalSandbox implements Sandbox {
   async signal(h: SandboxHandle, name: string, sig: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void> {
     const rec = await readRecord(join(h.spec.stateDir, 'procs'), name);
     if (!rec || !alive(rec)) return;
-    killGroup(rec.pid, 'SIGCONT');
-    killGroup(rec.pid, sig);
+    const target = commandPid(h.spec.stateDir, name) ?? rec.pid;
+    killGroup(target, 'SIGCONT');
+    killGroup(target, sig);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
-    for (const rec of await this.records(h)) if (alive(rec)) killGroup(rec.pid, 'SIGSTOP');
+    for (const rec of await this.records(h)) if (alive(rec)) for (const pid of groups(h, rec)) killGroup(pid, 'SIGSTOP');
   }
 
   async resume(h: SandboxHandle): Promise<void> {
-    for (const rec of await this.records(h)) if (alive(rec)) killGroup(rec.pid, 'SIGCONT');
+    for (const rec of await this.records(h)) if (alive(rec)) for (const pid of groups(h, rec)) killGroup(pid, 'SIGCONT');
   }
 
   async remove(h: SandboxHandle): Promise<void> {
     for (const rec of await this.records(h)) {
       if (alive(rec)) {
-        killGroup(rec.pid, 'SIGCONT');
-        killGroup(rec.pid, 'SIGKILL');
+        for (const pid of groups(h, rec)) {
+          killGroup(pid, 'SIGCONT');
+          killGroup(pid, 'SIGKILL');
+        }
       }
     }
   }
@@ -159,6 +164,22 @@ function alive(rec: ProcRecord): boolean {
   } catch {
     return false;
   }
+}
+
+/** The command's own process-group leader, from the pid file the wrapper wrote. */
+function commandPid(stateDir: string, name: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(stateDir, 'procs', `${name}.pid`), 'utf8').trim());
+    return pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Both process groups of a process: the command's and its wrapper's. */
+function groups(h: SandboxHandle, rec: ProcRecord): number[] {
+  const cmd = commandPid(h.spec.stateDir, rec.name);
+  return cmd === null ? [rec.pid] : [cmd, rec.pid];
 }
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
