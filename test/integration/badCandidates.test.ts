@@ -29,7 +29,11 @@ const BAD: { name: string; mutate: Mutate; reason: RegExp }[] = [
     mutate: (d) => editFile(d, 'train_gpt.py', (t) => `import os\ntry:\n    open(os.path.join("..", "..", "..", "frozen", "train_gpt.py"), "a").write("# was here\\n")\nexcept OSError:\n    pass\n${t}`),
     reason: /changed the frozen candidate/,
   },
-  { name: 'ten-gb-output', mutate: (d) => writeFileSync(join(d, 'train_gpt.py'), "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"), reason: /more than \d+ bytes of output/ },
+  {
+    name: 'ten-gb-output',
+    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('train_ms = 0.0\n', "train_ms = 0.0\nwhile True:\n    sys.stdout.write('x' * 65536)\n")),
+    reason: /more than \d+ bytes of output/,
+  },
 ];
 
 describe('bad candidates get a verdict, never a broken session', () => {
