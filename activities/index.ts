@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { agentActivities } from './agent';
 import { relayActivities } from './relay';
+import { cleanupActivities } from './cleanup';
 import { timingActivities } from './timing';
 import { prepareWorkspace } from './workspace';
 import { freezeSubmission } from './freeze';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     writeSummary,
     ...agentActivities(deps),
     ...relayActivities(deps),
+    ...cleanupActivities(deps),
     ...timingActivities(deps),
   };
 }

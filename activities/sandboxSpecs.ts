@@ -15,6 +15,8 @@ export function agentSandboxSpec(session: SessionRef, passEnv: string[] = []): S
     network: 'model-api',
     image: session.spec.image,
     passEnv,
+    // Only the replay agent may see the record history: any other agent would be reading the answers.
+    readOnlyMounts: session.spec.agent === 'replay' ? [session.workspace.historyDir] : [],
   };
 }
 

@@ -34,4 +34,21 @@ if ! has_torch python3 && ! has_torch /usr/bin/python3; then
     exit 1
   fi
 fi
+# The tests also start a private Docker Engine and build their sandbox image offline from a
+# debootstrapped Debian: `setup.sh --tests` brings those tools (Debian's packages).
+if [ "${1:-}" = "--tests" ]; then
+  missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "test tools from Debian: ${missing[*]}"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      say "the Docker tests will skip: install ${missing[*]} (as root) to run them"
+    fi
+  fi
+fi
 say "ready"

@@ -131,6 +131,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   await validationDone;
   relayScope.cancel();
   await relayDone;
+  await short.releaseSession({ session });
   await short.writeSummary({ session, summary: statusView(state, Date.now()) });
   state.phase = 'ended';
   await condition(allHandlersFinished);

@@ -23,6 +23,9 @@ registerDataCommands(program);
 registerJudgeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`nanogpt-bench: ${err instanceof Error ? err.message : String(err)}`);
+  // Temporal wraps the reason a workflow failed in causes; the innermost one says what to fix.
+  let msg = err instanceof Error ? err.message : String(err);
+  for (let e: unknown = err; e instanceof Error && e.cause; e = e.cause) msg += `: ${(e.cause as Error).message}`;
+  console.error(`nanogpt-bench: ${msg}`);
   process.exitCode = 1;
 });

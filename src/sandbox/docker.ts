@@ -248,7 +248,7 @@ export class DockerSandbox implements Sandbox {
     if (spec.dataDir && !(this.opts.dataInImage && spec.dataDir === IN_SANDBOX.data)) binds.push(`${spec.dataDir}:${IN_SANDBOX.data}:ro`);
     if (spec.relayDir) binds.push(`${spec.relayDir}:${IN_SANDBOX.relay}:rw`);
     if (this.opts.toolsDir) binds.push(`${this.opts.toolsDir}:${IN_SANDBOX.tools}:ro`);
-    for (const p of this.opts.readOnlyMounts) binds.push(`${p}:${p}:ro`);
+    for (const p of [...this.opts.readOnlyMounts, ...(spec.readOnlyMounts ?? [])]) binds.push(`${p}:${p}:ro`);
     const paths = this.paths(spec);
     const env: Record<string, string> = {
       PATH: `${IN_SANDBOX.tools}:${await this.imagePath(image)}`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
 import { harnessToolsDir } from './tools';
 import { trainingPython } from './python';
+import { layout } from '../storage/layout';
 import { wrapperArgv } from './processWrapper';
 
 interface ProcRecord {
@@ -127,6 +128,30 @@ export class LocalSandbox implements Sandbox {
         }
       }
     }
+  }
+
+  /** Kills whatever still runs in any of the session's sandboxes, found from their records on disk. */
+  async removeSession(sessionId: string): Promise<number> {
+    let killed = 0;
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      if (depth > 6 || !existsSync(dir)) return;
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const sub = join(dir, entry.name);
+        if (entry.name === 'procs') {
+          const h: SandboxHandle = { id: dir, spec: { stateDir: dir } as SandboxSpec };
+          for (const rec of await this.records(h)) {
+            if (!alive(rec)) continue;
+            for (const pid of groups(h, rec)) killGroup(pid, 'SIGKILL');
+            killed += 1;
+          }
+        } else if (entry.name !== 'workspace' && entry.name !== 'frozen' && entry.name !== 'work') {
+          await walk(sub, depth + 1);
+        }
+      }
+    };
+    await walk(layout.session(sessionId), 0);
+    return killed;
   }
 
   private async records(h: SandboxHandle): Promise<ProcRecord[]> {

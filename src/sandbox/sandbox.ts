@@ -31,6 +31,8 @@ export interface SandboxSpec {
   pidsLimit?: number;
   /** Names of host environment variables passed in by name (API keys); values never leave the worker. */
   passEnv?: string[];
+  /** Host folders this sandbox alone sees read-only at the same path (the replay agent's history). */
+  readOnlyMounts?: string[];
 }
 
 export interface SandboxHandle {
@@ -78,4 +80,6 @@ export interface Sandbox {
   resume(h: SandboxHandle): Promise<void>;
   /** Stops every process and frees what the sandbox holds; the workspace on disk stays. */
   remove(h: SandboxHandle): Promise<void>;
+  /** Frees everything left of a session's sandboxes (at its end, or after a crash); returns how many. */
+  removeSession(sessionId: string): Promise<number>;
 }

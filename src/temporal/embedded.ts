@@ -6,7 +6,7 @@ import { installTemporalLogging } from './logging';
 import { benchHome, layout } from '../storage/layout';
 import { connectClient, connectWorker } from './connection';
 import { startDevServer, type DevServer } from './devServer';
-import { createWorker } from './worker';
+import { createWorker, type WorkerOptions } from './worker';
 
 export interface Embedded {
   address: string;
@@ -23,7 +23,7 @@ export interface Embedded {
  * The whole harness in one process: a dev server on the state folder's database (unless an
  * address is given) and a worker. What `up` and `demo` run.
  */
-export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean; logLevel?: LogLevel } = {}): Promise<Embedded> {
+export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean; logLevel?: LogLevel; sandboxes?: WorkerOptions['sandboxes'] } = {}): Promise<Embedded> {
   installTemporalLogging(opts.logLevel);
   mkdirSync(benchHome(), { recursive: true });
   const server = opts.address
@@ -32,7 +32,7 @@ export async function startEmbedded(opts: { address?: string; port?: number; uiP
   const address = opts.address ?? server!.address;
   const client = await connectClient(address);
   const connection = await connectWorker(address);
-  const worker = await createWorker({ connection, client });
+  const worker = await createWorker({ connection, client, sandboxes: opts.sandboxes });
   const running = worker.run();
   return {
     address,

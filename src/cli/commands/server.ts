@@ -4,6 +4,7 @@ import { startEmbedded } from '../../temporal/embedded';
 import { createWorker } from '../../temporal/worker';
 import { benchHome } from '../../storage/layout';
 import { installTemporalLogging } from '../../temporal/logging';
+import { availableSandboxes } from '../../sandbox/available';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -12,7 +13,8 @@ export function registerServerCommands(program: Command): void {
     .option('--port <n>', 'gRPC port of the embedded server', Number, 7233)
     .option('--ui-port <n>', 'web UI port', Number, 8233)
     .action(async (o: { port: number; uiPort: number }) => {
-      const embedded = await startEmbedded(process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS } : { port: o.port, uiPort: o.uiPort });
+      const sandboxes = await availableSandboxes((m) => console.log(m));
+      const embedded = await startEmbedded(process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, sandboxes } : { port: o.port, uiPort: o.uiPort, sandboxes });
       console.log(`nanogpt-bench is up: server ${embedded.address}${embedded.uiAddress ? `, web UI ${embedded.uiAddress}` : ''}, state in ${benchHome()}`);
       console.log(`task queue ${CONTROL_TASK_QUEUE}; Ctrl-C stops (sessions resume on the next \`up\`)`);
       const stop = () => void embedded.stop();
@@ -31,7 +33,8 @@ export function registerServerCommands(program: Command): void {
       const address = temporalAddress();
       const client = await connectClient(address);
       const connection = await connectWorker(address);
-      const worker = await createWorker({ connection, client, taskQueue: o.taskQueue });
+      const sandboxes = await availableSandboxes((m) => console.log(m));
+      const worker = await createWorker({ connection, client, taskQueue: o.taskQueue, sandboxes });
       console.log(`worker on ${address}, task queue ${o.taskQueue}`);
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
