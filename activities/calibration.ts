@@ -19,6 +19,7 @@ export async function hardwareFingerprint(session: SessionRef): Promise<string> 
   const facts = {
     anchor: session.spec.anchor,
     anchorHash,
+    horizonHash: session.workspace.horizonDir ? treeHash(await scanTree(session.workspace.horizonDir)) : null,
     gpus: session.spec.gpus,
     runs: session.spec.retimeRuns,
     sandbox: session.spec.sandbox,
@@ -30,6 +31,8 @@ export async function hardwareFingerprint(session: SessionRef): Promise<string> 
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 24);
 }
 
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 export async function lookupCalibration({ session }: { session: SessionRef }): Promise<Reference | null> {
   const fp = await hardwareFingerprint(session);
   try {
@@ -40,12 +43,14 @@ export async function lookupCalibration({ session }: { session: SessionRef }): P
   }
 }
 
-export async function storeCalibration({ session, runs }: { session: SessionRef; runs: RunResult[] }): Promise<Reference> {
+export async function storeCalibration({ session, runs, horizonRuns }: { session: SessionRef; runs: RunResult[]; horizonRuns: RunResult[] | null }): Promise<Reference> {
   const fp = await hardwareFingerprint(session);
   const ref: Reference = {
     trainTimesMs: runs.map((r) => r.trainTimeMs!),
     valLosses: runs.map((r) => r.valLoss!),
     meanRunGpuSeconds: runs.reduce((a, r) => a + r.gpuSeconds, 0) / runs.length,
+    horizonTrainTimesMs: horizonRuns ? horizonRuns.map((r) => r.trainTimeMs!) : null,
+    horizonSpeedupSeconds: horizonRuns ? (meanOf(runs.map((r) => r.trainTimeMs!)) - meanOf(horizonRuns.map((r) => r.trainTimeMs!))) / 1000 : null,
     fingerprint: fp,
     fromCache: false,
   };

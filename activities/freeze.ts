@@ -8,13 +8,14 @@ import type { FrozenSubmission, SessionRef } from './types';
 /**
  * Copies a submission's regular files into a content-addressed, read-only folder with a sha256
  * manifest; only that copy is ever judged or timed, so the agent changing its folder afterwards
- * changes nothing. `path` null freezes the anchor itself (for calibration). Idempotent: a
+ * changes nothing. `path` null freezes the anchor itself, `hostDir` a record of the harness's own
+ * (both for calibration). Idempotent: a
  * completed freeze is found and returned again.
  */
-export async function freezeSubmission({ session, submissionId, path }: { session: SessionRef; submissionId: string; path: string | null }): Promise<FrozenSubmission | { refused: string }> {
+export async function freezeSubmission({ session, submissionId, path, hostDir }: { session: SessionRef; submissionId: string; path: string | null; hostDir?: string }): Promise<FrozenSubmission | { refused: string }> {
   const manifestPath = join(layout.submission(session.sessionId, submissionId), 'manifest.json');
   if (existsSync(manifestPath)) return JSON.parse(await readFile(manifestPath, 'utf8')) as FrozenSubmission;
-  const source = path === null ? session.workspace.anchorDir : join(session.workspace.dir, path);
+  const source = hostDir ?? (path === null ? session.workspace.anchorDir : join(session.workspace.dir, path));
   let entries;
   try {
     entries = await scanTree(source);

@@ -37,6 +37,7 @@ export async function prepareWorkspace({ sessionId, spec }: { sessionId: string;
     historyDir: anchor.historyDir,
     replayRecords,
     horizonSpeedupSeconds: anchor.horizonSpeedupSeconds,
+    horizonDir: anchor.horizonRecordDir,
     targetValLoss: spec.targetValLoss ?? anchor.targetValLoss,
   };
 }

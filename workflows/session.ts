@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, charge, viewBudget } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
-import { newSessionState, refuseSubmit, statusView, bestView, type SessionState, type SessionSummary } from '../src/domain/session';
+import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, type SessionState, type SessionSummary } from '../src/domain/session';
 import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
 import { formatZodError } from '../src/domain/validation';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
@@ -206,6 +206,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
               contentHash: next.contentHash,
               runs: next.requestedRuns,
               reference: state.reference!,
+              horizonSpeedupSeconds: horizonSpeedup(state),
               best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
             },
           ],
@@ -239,13 +240,24 @@ async function calibrate(session: SessionRef, state: SessionState) {
   if (cached) return cached;
   const frozen = await short.freezeSubmission({ session, submissionId: 'calibration', path: null });
   if ('refused' in frozen) throw ApplicationFailure.nonRetryable(`cannot freeze the anchor: ${frozen.refused}`);
-  const runs = await retime(session, 'calibration', frozen.frozenDir, session.spec.retimeRuns);
+  const runs = await timeCleanly(session, state, 'calibration', frozen.frozenDir, 'the anchor');
+  let horizonRuns = null;
+  if (session.workspace.horizonDir) {
+    const horizon = await short.freezeSubmission({ session, submissionId: 'calibration-horizon', path: null, hostDir: session.workspace.horizonDir });
+    if ('refused' in horizon) throw ApplicationFailure.nonRetryable(`cannot freeze the horizon record: ${horizon.refused}`);
+    horizonRuns = await timeCleanly(session, state, 'calibration-horizon', horizon.frozenDir, 'the horizon record');
+  }
+  return await short.storeCalibration({ session, runs, horizonRuns });
+}
+
+async function timeCleanly(session: SessionRef, state: SessionState, subject: string, frozenDir: string, what: string) {
+  const runs = await retime(session, subject, frozenDir, session.spec.retimeRuns);
   charge(state.ledger, 'calibration', runs.reduce((a, r) => a + r.gpuSeconds, 0));
   const bad = runs.filter((r) => r.invalidReason !== null);
   if (bad.length > 0) {
-    throw ApplicationFailure.nonRetryable(`the anchor itself failed to run cleanly: ${bad.map((r) => `run ${r.index}: ${r.invalidReason}`).join('; ')}`);
+    throw ApplicationFailure.nonRetryable(`${what} failed to run cleanly: ${bad.map((r) => `run ${r.index}: ${r.invalidReason}`).join('; ')}`);
   }
-  return await short.storeCalibration({ session, runs });
+  return runs;
 }
 
 function specOrFail(input: unknown): SessionSpec {

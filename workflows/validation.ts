@@ -13,6 +13,8 @@ export interface ValidateSubmissionInput {
   contentHash: string;
   runs: number;
   reference: Reference;
+  /** The 100% mark of the headline metric, in seconds of speedup over the anchor. */
+  horizonSpeedupSeconds: number;
   best: { id: string; trainTimesMs: number[] } | null;
 }
 
@@ -48,7 +50,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
       targetValLoss: session.workspace.targetValLoss,
       alpha: spec.alpha,
       requireBeatBest: spec.requireBeatBest,
-      horizonSpeedupSeconds: session.workspace.horizonSpeedupSeconds,
+      horizonSpeedupSeconds: input.horizonSpeedupSeconds,
     });
   const stopEarly = spec.retimePolicy === 'sequential' ? (runs: Verdict['runs']) => sequentialDecisionReached(decide(runs), runs.length, input.runs) : undefined;
   const runs = await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);

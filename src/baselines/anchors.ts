@@ -14,6 +14,12 @@ export interface AnchorSource {
   history: string[];
   /** Seconds the human history gained from this anchor to the horizon (the metric's 100%). */
   horizonSpeedupSeconds: number;
+  /**
+   * Families only: the horizon record's folder. Their timings depend on the machine (the tiny
+   * speedrun's table was taken on a CPU), so a session times the horizon beside the anchor and
+   * measures the 100% mark on its own hardware; the speedrun's 63.2 s was re-timed on 8×H100.
+   */
+  horizonRecordDir: string | null;
   /** The val loss a run must reach: 3.28 for the speedrun, target.json for a family. */
   targetValLoss: number;
   data: { kind: 'tiny' } | { kind: 'fineweb'; dir: string };
@@ -45,7 +51,7 @@ function familyAnchor(anchor: string, family: string): AnchorSource {
   const first = times.get(names[0]);
   const last = times.get(names[names.length - 1]);
   if (first === undefined || last === undefined) throw new Error(`${family}/records.tsv lacks a time for ${names[0]} or ${names[names.length - 1]}`);
-  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, targetValLoss: familyTarget(anchor), data: { kind: 'tiny' } };
+  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, horizonRecordDir: join(dir, names[names.length - 1]), targetValLoss: familyTarget(anchor), data: { kind: 'tiny' } };
 }
 
 /** Mean train_time_s per record, from the family's records table. */
@@ -75,6 +81,7 @@ function speedrunAnchor(anchor: string): AnchorSource {
     historyDir: recordsDir,
     history,
     horizonSpeedupSeconds: manifest.horizonSpeedupSeconds - (record.speedupSeconds ?? manifest.records[0].readmeSeconds - record.readmeSeconds),
+    horizonRecordDir: null,
     targetValLoss: SPEEDRUN_TARGET_VAL_LOSS,
     data: { kind: 'fineweb', dir: dataDir },
   };

@@ -20,6 +20,8 @@ export interface Workspace {
   targetValLoss: number;
   /** Seconds the anchor-to-horizon human history gained: the denominator of the headline metric. */
   horizonSpeedupSeconds: number;
+  /** A family's horizon record, timed beside the anchor at calibration (null: use the figure above). */
+  horizonDir: string | null;
 }
 
 export interface Reference {
@@ -27,6 +29,10 @@ export interface Reference {
   valLosses: number[];
   /** GPU-seconds one timed run of the anchor costs, whole process included: prices a submit. */
   meanRunGpuSeconds: number;
+  /** The horizon's times on this hardware, when the anchor's family has one to time. */
+  horizonTrainTimesMs: number[] | null;
+  /** anchor mean − horizon mean on this hardware; null: the workspace's published figure holds. */
+  horizonSpeedupSeconds: number | null;
   fingerprint: string;
   fromCache: boolean;
 }
@@ -73,7 +79,7 @@ export interface SessionStatus {
   submissions: Record<string, number>;
   best: BestView | null;
   /** The anchor's reference timing on this hardware; fromCache when an earlier session paid for it. */
-  reference: { runs: number; meanTrainTimeMs: number; fromCache: boolean } | null;
+  reference: { runs: number; meanTrainTimeMs: number; fromCache: boolean; horizonSpeedupSeconds: number } | null;
   agentLaunches: number;
   closedReason: string | null;
   endReason: string | null;
@@ -127,6 +133,11 @@ export function refuseSubmit(state: SessionState, req: SubmitRequest, nowMs: num
   return null;
 }
 
+/** The metric's 100% mark: measured on this hardware where the family allowed, else published. */
+export function horizonSpeedup(state: Pick<SessionState, 'reference' | 'workspace'>): number {
+  return state.reference?.horizonSpeedupSeconds ?? state.workspace?.horizonSpeedupSeconds ?? 0;
+}
+
 export function bestView(state: SessionState): BestView | null {
   const s = state.submissions.find((x) => x.id === state.bestId);
   const v = s?.verdict;
@@ -157,7 +168,12 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     submissions: counts,
     best: bestView(state),
     reference: state.reference
-      ? { runs: state.reference.trainTimesMs.length, meanTrainTimeMs: state.reference.trainTimesMs.reduce((a, b) => a + b, 0) / state.reference.trainTimesMs.length, fromCache: state.reference.fromCache }
+      ? {
+          runs: state.reference.trainTimesMs.length,
+          meanTrainTimeMs: state.reference.trainTimesMs.reduce((a, b) => a + b, 0) / state.reference.trainTimesMs.length,
+          fromCache: state.reference.fromCache,
+          horizonSpeedupSeconds: horizonSpeedup(state),
+        }
       : null,
     agentLaunches: state.agentLaunches,
     closedReason: state.closedReason,
