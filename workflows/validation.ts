@@ -2,7 +2,8 @@ import { log } from '@temporalio/workflow';
 import type { SessionRef } from '../activities/types';
 import type { Reference } from '../src/domain/session';
 import type { Verdict } from '../src/domain/verdict';
-import { decideVerdict, sequentialDecisionReached } from '../src/domain/verdictRules';
+import { decideVerdict } from '../src/domain/verdictRules';
+import { sequentialLevels, sequentialStop } from '../src/domain/sequential';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
 
@@ -41,20 +42,24 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
     return verdict;
   }
 
-  const decide = (runs: Verdict['runs']) =>
+  const decide = (runs: Verdict['runs'], alpha: number) =>
     decideVerdict({
       runs,
       judge,
       referenceTimesMs: input.reference.trainTimesMs,
       best: input.best,
       targetValLoss: session.workspace.targetValLoss,
-      alpha: spec.alpha,
+      alpha,
       requireBeatBest: spec.requireBeatBest,
       horizonSpeedupSeconds: input.horizonSpeedupSeconds,
     });
-  const stopEarly = spec.retimePolicy === 'sequential' ? (runs: Verdict['runs']) => sequentialDecisionReached(decide(runs), runs.length, input.runs) : undefined;
+  // Fixed: N runs, one test at alpha. Sequential: looks after each run from the third, at levels
+  // that keep the false-accept rate at most alpha overall (src/domain/sequential.ts).
+  const levels = sequentialLevels(input.runs, spec.alpha);
+  const sequential = spec.retimePolicy === 'sequential';
+  const stopEarly = sequential ? (runs: Verdict['runs']) => sequentialStop(decide(runs, levels.interim), runs.length, input.runs) : undefined;
   const runs = await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);
-  const verdict = decide(runs);
+  const verdict = decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim);
   log.info('verdict', { submissionId, accepted: verdict.accepted });
   await short.writeVerdict({ session, submissionId, verdict });
   return verdict;

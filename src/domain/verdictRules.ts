@@ -65,18 +65,5 @@ export function decideVerdict(input: VerdictInput): Verdict {
   return base;
 }
 
-/**
- * Sequential retiming stops once more runs could not change the decision's direction with
- * reasonable chance. Conservative form: stop only when every test is already decided at alpha/10
- * (so repeated looks do not inflate the false-accept rate), or a run failed (one bad run rejects).
- */
-export function sequentialDecisionReached(v: Verdict, done: number, planned: number): boolean {
-  if (done >= planned) return true;
-  if (v.runs.some((r) => r.invalidReason !== null)) return true;
-  if (!v.valLoss || !v.speedup || done < 3) return false;
-  const strict = v.valLoss.alpha / 10;
-  return v.valLoss.pValue < strict && v.speedup.fasterPValue < strict;
-}
-
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toFixed(4));
 const fmtP = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));

@@ -1,0 +1,18 @@
+/** Every CPU benchmark in one go (`npm run bench`); the GPU node's is bench/gpuNode.ts. */
+import { run as parseAndVerdict } from './parseAndVerdict';
+import { run as sandboxOverhead } from './sandboxOverhead';
+import { run as sequentialPolicy } from './sequentialPolicy';
+
+async function main(): Promise<void> {
+  console.log('\n## log parsing and verdict statistics\n');
+  await parseAndVerdict();
+  console.log('\n## sandbox overhead per run\n');
+  await sandboxOverhead();
+  console.log('\n## retime policies\n');
+  sequentialPolicy(2000);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
