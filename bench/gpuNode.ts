@@ -12,7 +12,8 @@ import { mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startEmbedded } from '../src/temporal/embedded';
-import { startSession, sessionQueries } from '../src/temporal/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { startSession, sessionQueries, sessionHandle } from '../src/temporal/client';
 import { parseLog } from '../src/domain/logParser';
 import { ensureTinyData } from '../src/data/tinyData';
 import { layout } from '../src/storage/layout';
@@ -55,7 +56,14 @@ async function main(): Promise<void> {
 
   const embedded = await startEmbedded({ headless: true, logLevel: 'WARN' });
   const t0 = Date.now();
-  const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2 }, process.env.SESSION_ID ?? `gpu-node-${Date.now()}`);
+  // A command limit may cut the session; run again with the same SESSION_ID on the same state
+  // folder and it picks up where it was.
+  const id = process.env.SESSION_ID ?? `gpu-node-${Date.now()}`;
+  const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2 }, id).catch((err) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    console.log(`session ${id} already exists: following it`);
+    return sessionHandle(embedded.client, id);
+  });
   const timer = setInterval(async () => {
     const s = await sessionQueries.status(handle).catch(() => null);
     if (s) console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s.phase} ${JSON.stringify(s.submissions)} ${s.budget.usedGpuHours.toFixed(4)} GPU-h`);

@@ -29,7 +29,7 @@ case "${1:-}" in
     rm -rf /tmp/bare && cp -r human_baselines/tiny/records/01_anchor /tmp/bare
     for i in $(seq 1 "${2:-5}"); do
       t0=$(date +%s%3N)
-      (cd /tmp/bare && bash run.sh > "$OLDPWD/$out/bare-$i.log" 2>&1) || echo "bare run $i failed"
+      (cd /tmp/bare && bash run.sh) > "$out/bare-$i.log" 2>&1 || echo "bare run $i failed"
       t1=$(date +%s%3N)
       echo "bare $i wall_ms=$((t1 - t0)) $(grep -E '^step:([0-9]+)/\1 val_loss' "$out/bare-$i.log" | tail -1)"
     done | tee "$out/bare.txt"
