@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 
 /** Our own log lines: pino to stderr, level from NANOGPT_BENCH_LOG_LEVEL (default info). */
 export const logger = pino({ level: (process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'info').toLowerCase() }, pino.destination(2));
@@ -22,9 +22,14 @@ export function installTemporalLogging(level: LogLevel = (process.env.NANOGPT_BE
   };
   Runtime.install({
     logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
-      // Task tokens are long and say nothing to a reader; the ids around them do.
+      // Task tokens are long and say nothing to a reader; the ids around them do. Errors are
+      // flattened because pino prints an Error under any key but `err` as {}.
       const { taskToken: _t, ...rest } = (meta ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(rest)) if (v instanceof Error) rest[k] = { type: v.name, message: v.message };
       methods[l](rest, message);
     }),
+    // The SDK core's own lines go through the same logger; its routine races (an activity that
+    // completed after its workflow moved on) are not worth a warning.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'TRACE' || level === 'DEBUG' ? level : 'ERROR' }), forward: {} } },
   });
 }

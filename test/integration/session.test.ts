@@ -9,6 +9,7 @@ import { startSession, sessionQueries, stopSession } from '../../src/temporal/cl
 import { submitUpdate } from '../../workflows/messages';
 import { layout } from '../../src/storage/layout';
 import { repoRoot } from '../../src/sandbox/tools';
+import { temporalBinary } from '../../src/temporal/binary';
 
 const SHA = 'a'.repeat(64);
 
@@ -113,6 +114,27 @@ describe('benchmarkSession on a real Temporal server', () => {
 
     await stopSession(handle);
     await handle.result();
+  });
+
+  it('starts and answers through the temporal CLI, as the README shows', { timeout: 180_000 }, async () => {
+    const cli = temporalBinary();
+    const input = JSON.stringify({ agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3 });
+    const started = await runCommand(cli, ['workflow', 'start', '--address', h.address, '--type', 'benchmarkSession', '--task-queue', 'nanogpt-bench', '--workflow-id', 'cli-1', '--input', input]);
+    assert.equal(started.status, 0, started.stderr);
+    const handle = h.client.workflow.getHandle('cli-1');
+    await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running');
+    const q = await runCommand(cli, ['workflow', 'query', '--address', h.address, '--workflow-id', 'cli-1', '--type', 'budget', '--output', 'json']);
+    assert.equal(q.status, 0, q.stderr);
+    const budget = JSON.parse(q.stdout).queryResult[0];
+    assert.equal(budget.grantedGpuHours, 0.05);
+    assert.ok(budget.remainingGpuHours > 0 && budget.remainingGpuHours < 0.05);
+    assert.deepEqual(Object.keys(budget.byCategory).sort(), ['agent', 'calibration', 'validation']);
+    const bad = await runCommand(cli, ['workflow', 'execute', '--address', h.address, '--type', 'benchmarkSession', '--task-queue', 'nanogpt-bench', '--workflow-id', 'cli-bad', '--input', '{"agent":"replay","budgetGpuHours":"lots"}']);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout + bad.stderr, /budgetGpuHours/);
+    const stop = await runCommand(cli, ['workflow', 'signal', '--address', h.address, '--workflow-id', 'cli-1', '--name', 'stop', '--input', '{"reason":"from the CLI"}']);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal((await handle.result()).endReason, 'stopped: from the CLI');
   });
 
   it('continues as new with every field intact', { timeout: 240_000 }, async () => {
