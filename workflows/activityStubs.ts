@@ -23,5 +23,11 @@ export function activitiesFor(taskQueue: string, runTimeoutSeconds: number) {
     heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '10s' },
   });
-  return { short, timed, longLived };
+  // The LLM judge may retry a slow provider several times over; its own timeouts bound it.
+  const judging = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '40 minutes',
+    retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3 },
+  });
+  return { short, timed, longLived, judging };
 }

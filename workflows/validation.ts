@@ -26,14 +26,16 @@ export interface ValidateSubmissionInput {
 export async function validateSubmission(input: ValidateSubmissionInput): Promise<Verdict> {
   const { session, submissionId } = input;
   const { spec } = session;
-  const { short } = activitiesFor(spec.nodeTaskQueue ?? 'nanogpt-bench', spec.runTimeoutSeconds);
+  const { short, judging } = activitiesFor(spec.nodeTaskQueue ?? 'nanogpt-bench', spec.runTimeoutSeconds);
 
   const frozen = await short.freezeSubmission({ session, submissionId, path: input.path });
   if ('refused' in frozen) {
-    return rejectedBeforeRuns(input, frozen.refused);
+    const verdict = rejectedBeforeRuns(input, `the submission folder was refused: ${frozen.refused}`);
+    await short.writeVerdict({ session, submissionId, verdict });
+    return verdict;
   }
 
-  const judge = await short.judgeSubmission({ session, frozenDir: frozen.frozenDir });
+  const judge = await judging.judgeSubmission({ session, frozenDir: frozen.frozenDir });
   if (!judge.passed) {
     const failed = judge.checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`);
     const verdict = { ...rejectedBeforeRuns(input, 'the rules judge rejected the candidate'), judge };
