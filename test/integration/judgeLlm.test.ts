@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -199,7 +201,9 @@ test('without a key the judge is static-only, says so, and asks no model', async
 
 test('static failures skip the model; a bad provider name fails the judge with the field named', async () => {
   seen = [];
-  const cheatDir = join(ROOT, 'test', 'fixtures', 'judge', 'val_tokens_changed');
+  const cheats = mkdtempSync(join(tmpdir(), 'judge-cheats-'));
+  execFileSync('python3', [join(ROOT, 'test', 'fixtures', 'judge', 'make_cheats.py'), cheats]);
+  const cheatDir = join(cheats, 'val_tokens_changed');
   const skipped = await judgeCandidate({ candidateDir: cheatDir, anchorDir: ANCHOR, env: providers.anthropic.env() });
   assert.equal(skipped.passed, false);
   assert.match(skipped.note ?? '', /static checks already reject/);
@@ -208,6 +212,7 @@ test('static failures skip the model; a bad provider name fails the judge with t
   assert.equal(bad.passed, false);
   assert.ok(bad.llm && 'error' in bad.llm);
   assert.match(bad.llm.error, /NANOGPT_BENCH_JUDGE_PROVIDER/);
+  rmSync(cheats, { recursive: true, force: true });
 });
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {

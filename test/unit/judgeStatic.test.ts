@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { RULES, staticChecks } from '../../src/judge/staticChecks';
 import type { JudgeCheck } from '../../src/domain/verdict';
@@ -10,7 +11,9 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const TINY = join(ROOT, 'human_baselines', 'tiny', 'records');
 const TINY_ANCHOR = join(TINY, '01_anchor');
 const FASTRUN = join(ROOT, 'test', 'fixtures', 'fastrun', 'records');
-const CHEATS = join(ROOT, 'test', 'fixtures', 'judge');
+const CHEATS = mkdtempSync(join(tmpdir(), 'judge-cheats-'));
+execFileSync('python3', [join(ROOT, 'test', 'fixtures', 'judge', 'make_cheats.py'), CHEATS]);
+after(() => rmSync(CHEATS, { recursive: true, force: true }));
 const work = mkdtempSync(join(tmpdir(), 'nanogpt-bench-judge-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
