@@ -13,7 +13,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('run a session end to end on embedded defaults (tiny speedrun, replay agent, local sandbox)')
-    .option('--retime-runs <n>', 'timed runs per submission', Number, 3)
+    .option('--retime-runs <n>', 'timed runs per submission (5: enough for the t-tests on a CPU whose timings wander)', Number, 5)
     .option('--json', 'print the final summary as JSON')
     .action(async (o: { retimeRuns: number; json?: boolean }) => {
       const embedded = await startEmbedded({ headless: true, logLevel: 'WARN' });
