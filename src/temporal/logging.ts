@@ -28,8 +28,9 @@ export function installTemporalLogging(level: LogLevel = (process.env.NANOGPT_BE
       for (const [k, v] of Object.entries(rest)) if (v instanceof Error) rest[k] = { type: v.name, message: v.message };
       methods[l](rest, message);
     }),
-    // The SDK core's own lines go through the same logger; its routine races (an activity that
-    // completed after its workflow moved on) are not worth a warning.
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'TRACE' || level === 'DEBUG' ? level : 'ERROR' }), forward: {} } },
+    // The SDK core's routine races (an activity that completed after its workflow moved on) are
+    // not worth a warning. Its lines stay on the console: forwarding them here would keep a
+    // process with no worker left alive on the forwarder's timer.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level === 'TRACE' || level === 'DEBUG' ? level : 'ERROR' }), console: {} } },
   });
 }

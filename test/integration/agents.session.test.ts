@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Harness, FASTRUN, eventually } from '../helpers/harness';
+import { Harness, FASTRUN, eventually, runCommand, CLI } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { layout } from '../../src/storage/layout';
 import { traceFiles, type LaunchMeta } from '../../src/agents/traceFiles';
@@ -82,6 +82,12 @@ describe('a claude-code session on a real Temporal server (fake CLI, loopback mo
     const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(dir), 'utf8')))!;
     assert.equal(usage.agent, 'claude-code');
     assert.ok(usage.inputTokens > 0 && usage.costUsd! > 0, JSON.stringify(usage));
+    // `status` shows the same usage beside the budget.
+    const status = await runCommand(process.execPath, [CLI, 'status', handle.workflowId, '--json'], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
+    assert.equal(status.status, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).agentUsage, usage);
+    const text = await runCommand(process.execPath, [CLI, 'status', handle.workflowId], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
+    assert.match(text.stdout, /agent +.*tokens/);
 
     const transcript = readFileSync(traceFiles.transcript(dir), 'utf8');
     assert.match(transcript, /=== launch 1: claude-code, fresh start[\s\S]*cp -r \S+ submissions\/faster && submit submissions\/faster[\s\S]*"state": "accepted"[\s\S]*=== launch 2: claude-code, resuming /);

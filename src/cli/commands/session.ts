@@ -4,6 +4,9 @@ import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries, startSession, stopSession, extendBudget } from '../../temporal/client';
 import type { SessionSpecInput } from '../../domain/spec';
 import { formatStatus, formatSubmissions } from '../format';
+import { formatUsage, summarizeUsage, type AgentUsageSummary } from '../../agents/usage';
+import { layout } from '../../storage/layout';
+import { join } from 'node:path';
 
 /** `start` flags mirror SessionSpec one to one; --spec takes the whole object as JSON instead. */
 export function registerSessionCommands(program: Command): void {
@@ -43,7 +46,11 @@ export function registerSessionCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
       const status = await sessionQueries.status(sessionHandle(await connectClient(), id));
-      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      // Token usage lives in the agent's traces on the worker's disk, not in workflow state:
+      // shown when this machine holds the session's files.
+      const usage = readAgentUsage(id);
+      if (o.json) console.log(JSON.stringify({ ...status, agentUsage: usage }, null, 2));
+      else console.log(formatStatus(status) + (usage ? `\nagent    ${formatUsage(usage)}` : ''));
     });
 
   program
@@ -73,6 +80,14 @@ export function registerSessionCommands(program: Command): void {
       await extendBudget(sessionHandle(await connectClient(), id), n);
       console.log(`granted ${n} GPU-hours to ${id}`);
     });
+}
+
+function readAgentUsage(sessionId: string): AgentUsageSummary | null {
+  try {
+    return summarizeUsage(JSON.parse(readFileSync(join(layout.agentState(sessionId), 'usage.json'), 'utf8')));
+  } catch {
+    return null;
+  }
 }
 
 function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
