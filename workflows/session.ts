@@ -186,8 +186,9 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       if (!next) return;
       validating = next.id;
       next.state = 'validating';
-      const agentWasHolding = state.ledger.agentHoldingSinceMs !== null;
-      // Exclusive GPUs: the agent's sandbox is paused, and its GPU time stops counting, while a run times.
+      // Exclusive GPUs: on the agent's own node its sandbox is paused, and its GPU time stops
+      // counting, while a run times; a validation pool has GPUs of its own.
+      const agentWasHolding = state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
       if (agentWasHolding) {
         await short.pauseAgent({ session });
         stopAgentHolding(state.ledger, Date.now());

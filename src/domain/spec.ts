@@ -46,6 +46,13 @@ export const SessionSpecSchema = z
     requireBeatBest: z.boolean().default(false),
     /** Seconds a single timed run may take before it is killed and judged a timeout. */
     runTimeoutSeconds: z.number().positive().default(1800),
+    /**
+     * Task queue of a validation pool: timed runs (and the anchor's reference runs) go to its
+     * workers, on GPUs of their own, so the agent is not paused while a submission is timed. Its
+     * workers must see the same NANOGPT_BENCH_HOME (a shared filesystem). Absent: the runs take
+     * the agent's own GPUs, and the agent is paused for their duration.
+     */
+    validationTaskQueue: z.string().min(1).optional(),
     /** Worker task queue of the GPU node that holds this session's sandboxes. */
     nodeTaskQueue: z.string().min(1).optional(),
     /** History length at which the workflow continues as new (low values force it, for tests). */

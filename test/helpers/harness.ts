@@ -43,9 +43,9 @@ export class Harness {
     this.server = await startDevServer({ dbFile: join(this.home, 'temporal.db'), port: this.port, headless: true, logFile: join(this.home, 'server.log') });
   }
 
-  async inProcessWorker(opts: Pick<WorkerOptions, 'sandboxes'> = {}): Promise<Worker> {
+  async inProcessWorker(opts: Pick<WorkerOptions, 'sandboxes' | 'taskQueue'> = {}): Promise<Worker> {
     const connection = await connectWorker(this.address);
-    const worker = await createWorker({ connection, client: this.client, sandboxes: opts.sandboxes });
+    const worker = await createWorker({ connection, client: this.client, sandboxes: opts.sandboxes, taskQueue: opts.taskQueue });
     const running = worker.run();
     this.workers.push({ worker, running, close: () => connection.close() });
     return worker;

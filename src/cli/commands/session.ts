@@ -30,6 +30,7 @@ export function registerSessionCommands(program: Command): void {
     .option('--require-beat-best', 'accept only candidates faster than the best so far')
     .option('--run-timeout-seconds <n>', 'per-run timeout [1800]', Number)
     .option('--node-task-queue <q>', 'task queue of the GPU node')
+    .option('--validation-task-queue <q>', 'task queue of a validation pool (timed runs go there; the agent keeps working)')
     .option('--id <workflowId>', 'session id (default: generated)')
     .option('--wait', 'wait for the session to end and print its summary')
     .action(async (o) => {
@@ -104,7 +105,7 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
     agent: 'agent', anchor: 'anchor', budgetGpuHours: 'budgetGpuHours', gpus: 'gpus', sessionHours: 'sessionHours',
     retimeRuns: 'retimeRuns', retimePolicy: 'retimePolicy', targetValLoss: 'targetValLoss', alpha: 'alpha',
     sandbox: 'sandbox', image: 'image', requireBeatBest: 'requireBeatBest', runTimeoutSeconds: 'runTimeoutSeconds',
-    nodeTaskQueue: 'nodeTaskQueue',
+    nodeTaskQueue: 'nodeTaskQueue', validationTaskQueue: 'validationTaskQueue',
   };
   for (const [flag, field] of Object.entries(map)) if (o[flag] !== undefined) spec[field] = o[flag];
   if (typeof o.agentCommand === 'string') {
