@@ -162,6 +162,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   }
 
   async function agentLoop(): Promise<void> {
+    if (state.agentFinished) return;
     startAgentHolding(state.ledger, Date.now());
     budgetChanged();
     for (;;) {
