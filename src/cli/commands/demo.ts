@@ -3,6 +3,8 @@ import { startEmbedded } from '../../temporal/embedded';
 import { startSession, sessionQueries } from '../../temporal/client';
 import { formatStatus, formatSubmissions } from '../format';
 import { benchHome } from '../../storage/layout';
+import { temporalBinary } from '../../temporal/binary';
+import { relative } from 'node:path';
 
 /**
  * A whole session on embedded defaults: no API key, no GPU, no Docker. The replay agent submits
@@ -20,7 +22,7 @@ export function registerDemoCommand(program: Command): void {
       try {
         console.log(`demo: Temporal dev server ${embedded.address}, state in ${benchHome()}`);
         const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns });
-        console.log(`demo: session ${handle.workflowId} started; query it with:\n  temporal workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
+        console.log(`demo: session ${handle.workflowId} started; query it with:\n  ${relative(process.cwd(), temporalBinary())} workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
         let last = '';
         const timer = setInterval(async () => {
           try {
