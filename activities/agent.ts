@@ -25,7 +25,7 @@ export function agentActivities(deps: ActivityDeps) {
    * resume prompt. Cancellation only detaches: stopping the agent is stopAgent's job, so continuing
    * as new or a worker restart never kills it.
    */
-  async function runAgent({ session, launch }: { session: SessionRef; launch: number }): Promise<{ exitCode: number | null; finished: boolean }> {
+  async function runAgent({ session, launch }: { session: SessionRef; launch: number }): Promise<{ exitCode: number | null; finished: boolean; lostSinceMs?: number }> {
     const agent = agentFor(session.spec);
     const sandbox = sandboxOf(deps, session.spec);
     const traceDir = layout.agentState(session.sessionId);
@@ -64,16 +64,25 @@ export function agentActivities(deps: ActivityDeps) {
       log.info('agent re-attached', { sessionId: session.sessionId, launch, state: before.state });
     }
     const actx = Context.current();
+    // When this launch was last seen running, carried across a retry in the heartbeat: if it turns
+    // out lost with its sandbox, its GPUs were not held from then on.
+    const prior = actx.info.heartbeatDetails as { launch?: number; aliveAtMs?: number } | undefined;
+    let aliveAtMs = prior?.launch === launch && prior.aliveAtMs ? prior.aliveAtMs : Date.now();
     for (;;) {
       const st = await sandbox.status(handle, name);
       if (st.state === 'exited') {
         await trace.finish({ exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs });
+        if (st.lost) {
+          log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', { sessionId: session.sessionId, launch, downSince: new Date(aliveAtMs).toISOString() });
+          return { exitCode: null, finished: false, lostSinceMs: aliveAtMs };
+        }
         return { exitCode: st.exitCode, finished: agent.finishesOnExit };
       }
+      aliveAtMs = Date.now();
       // stopAgent made the trace final already: this watcher is late and must not write to it.
       if (await trace.isFinished()) return { exitCode: null, finished: agent.finishesOnExit };
       await trace.pump();
-      heartbeat({ launch });
+      heartbeat({ launch, aliveAtMs });
       await actx.sleep(POLL_MS);
     }
   }

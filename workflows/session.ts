@@ -12,7 +12,7 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, charge, viewBudget } from '../src/domain/budget';
+import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, agentWasDown, charge, viewBudget } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
 import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, type SessionState, type SessionSummary } from '../src/domain/session';
 import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
@@ -170,6 +170,10 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       state.agentLaunches = launch;
       const exit = await longLived.runAgent({ session, launch });
       state.agentExits.push({ launch, exitCode: exit.exitCode, atMs: Date.now() });
+      if (exit.lostSinceMs !== undefined) {
+        agentWasDown(state.ledger, exit.lostSinceMs, Date.now());
+        budgetChanged();
+      }
       if (exit.finished) {
         state.agentFinished = true;
         stopAgentHolding(state.ledger, Date.now());

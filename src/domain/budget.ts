@@ -64,6 +64,16 @@ export function stopAgentHolding(ledger: BudgetLedger, nowMs: number): void {
 }
 
 /**
+ * The agent's sandbox vanished at `lostSinceMs` (host rebooted, container removed) and is back at
+ * `nowMs`: its GPUs were not held in between, so that stretch is not charged.
+ */
+export function agentWasDown(ledger: BudgetLedger, lostSinceMs: number, nowMs: number): void {
+  if (ledger.agentHoldingSinceMs === null) return;
+  stopAgentHolding(ledger, Math.min(nowMs, Math.max(lostSinceMs, ledger.agentHoldingSinceMs)));
+  startAgentHolding(ledger, nowMs);
+}
+
+/**
  * Milliseconds of wall time until the budget runs out at the current burn rate: only the agent
  * sandbox burns continuously; validation is charged when a run ends. Infinity while nothing burns.
  */

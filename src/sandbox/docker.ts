@@ -200,7 +200,7 @@ export class DockerSandbox implements Sandbox {
     const late = await this.exitedStatus(h, rec);
     if (late) return late;
     // Gone without a status: the container went away or was stopped, or the wrapper was killed too.
-    return { state: 'exited', startedAtMs: rec.startedAtMs, endedAtMs: Date.now(), exitCode: null, signal: 'SIGKILL', outputTruncated: false, oomKilled: container?.oomKilled ?? false };
+    return { state: 'exited', startedAtMs: rec.startedAtMs, endedAtMs: Date.now(), exitCode: null, signal: 'SIGKILL', outputTruncated: false, oomKilled: container?.oomKilled ?? false, lost: true };
   }
 
   async signal(h: SandboxHandle, name: string, sig: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void> {

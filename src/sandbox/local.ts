@@ -100,7 +100,7 @@ export class LocalSandbox implements Sandbox {
     }
     if (alive(rec)) return { state: 'running', startedAtMs: rec.startedAtMs };
     // Gone without writing its status: killed together with its wrapper.
-    return { state: 'exited', startedAtMs: rec.startedAtMs, endedAtMs: Date.now(), exitCode: null, signal: 'SIGKILL', outputTruncated: false, oomKilled: false };
+    return { state: 'exited', startedAtMs: rec.startedAtMs, endedAtMs: Date.now(), exitCode: null, signal: 'SIGKILL', outputTruncated: false, oomKilled: false, lost: true };
   }
 
   async signal(h: SandboxHandle, name: string, sig: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void> {

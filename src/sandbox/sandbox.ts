@@ -63,7 +63,17 @@ export interface ProcessSpec {
 export type ProcessStatus =
   | { state: 'absent' }
   | { state: 'running'; startedAtMs: number }
-  | { state: 'exited'; startedAtMs: number; endedAtMs: number; exitCode: number | null; signal: string | null; outputTruncated: boolean; oomKilled: boolean };
+  | {
+      state: 'exited';
+      startedAtMs: number;
+      endedAtMs: number;
+      exitCode: number | null;
+      signal: string | null;
+      outputTruncated: boolean;
+      oomKilled: boolean;
+      /** Died with its sandbox (host rebooted, container removed): no status was ever recorded. */
+      lost?: boolean;
+    };
 
 export interface Sandbox {
   readonly kind: 'local' | 'docker';

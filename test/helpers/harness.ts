@@ -64,6 +64,11 @@ export class Harness {
     return child;
   }
 
+  /** Stops every worker process this harness spawned (a test that needs to be the only worker). */
+  async stopSpawnedWorkers(): Promise<void> {
+    for (const c of this.children) await stopProcess(c, 3000);
+  }
+
   async stop(): Promise<void> {
     for (const w of this.workers) {
       if (w.worker.getState() === 'RUNNING') w.worker.shutdown();

@@ -46,6 +46,39 @@ describe('a session survives its worker and its server', () => {
     assert.deepEqual(readdirSync(join(layout.submission('kill-1', 'sub-001'), 'runs')).sort(), ['0', '1', '2']);
   });
 
+  it('an agent lost with its sandbox while the worker was down is relaunched, and the time it was down is not charged', { timeout: 240_000 }, async () => {
+    await h.stopSpawnedWorkers();
+    let worker = h.spawnWorker();
+    const gpus = 2;
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus, retimeRuns: 3 }, 'lost-1');
+    const procs = join(layout.agentState('lost-1'), 'procs');
+    await eventually('the agent running', async () => (await sessionQueries.status(handle)).phase === 'running' && existsSync(join(procs, 'agent-1.pid')), 120_000);
+    const tRunning = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    // The host goes down: the worker and every process of the agent's sandbox die at once.
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    for (const f of ['agent-1.pid', 'agent-1.json']) {
+      const text = readFileSync(join(procs, f), 'utf8');
+      const pid = f.endsWith('.pid') ? Number(text.trim()) : JSON.parse(text).pid;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone with the other group
+      }
+    }
+    const downS = 15;
+    await new Promise((r) => setTimeout(r, downS * 1000));
+    worker = h.spawnWorker();
+    await eventually('the agent relaunched', async () => (await sessionQueries.status(handle)).agentLaunches >= 2, 90_000, 500);
+    await stopSession(handle, 'back up');
+    const summary = await handle.result();
+    const heldS = (Date.now() - tRunning) / 1000;
+    const chargedS = summary.budget.byCategory.agent * 3600;
+    assert.ok(chargedS <= gpus * (heldS - downS), `agent charged ${chargedS.toFixed(1)} GPU-s over ${heldS.toFixed(1)} s held, ${downS} s of it down`);
+    assert.ok(chargedS > 0);
+  });
+
   it('a server restarted on its database file keeps the session', { timeout: 240_000 }, async () => {
     h.spawnWorker();
     const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.5, gpus: 1, retimeRuns: 3 }, 'restart-1');
