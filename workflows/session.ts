@@ -39,14 +39,14 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   // Anything that changes when the budget runs out bumps this, so the durable timer is recomputed.
   let budgetEpoch = 0;
   const budgetChanged = () => void (budgetEpoch += 1);
-  let stopReason: string | null = null;
   let validating: string | null = null;
 
   setHandler(budgetQuery, () => viewBudget(state.ledger, Date.now()));
   setHandler(bestQuery, () => bestView(state));
   setHandler(submissionsQuery, () => state.submissions);
   setHandler(statusQuery, () => statusView(state, Date.now()));
-  setHandler(stopSignal, (arg) => void (stopReason ??= arg?.reason ?? 'stop requested'));
+  // Kept in state: a stop that arrives while the run is continuing as new must reach the next one.
+  setHandler(stopSignal, (arg) => void (state.stopRequested ??= arg?.reason ?? 'stop requested'));
   setHandler(extendBudgetSignal, (arg) => {
     const gpuHours = Number(arg?.gpuHours);
     if (!Number.isFinite(gpuHours) || gpuHours <= 0) {
@@ -141,7 +141,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   async function waitForEnd(): Promise<string> {
     for (;;) {
       const now = Date.now();
-      if (stopReason) return `stopped: ${stopReason}`;
+      if (state.stopRequested) return `stopped: ${state.stopRequested}`;
       if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
       if (now >= state.deadlineMs) return 'session hours exhausted';
       const idle = !validating && !state.submissions.some((s) => s.state === 'queued');
@@ -153,7 +153,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
       const woke = () =>
         budgetEpoch !== epoch ||
-        stopReason !== null ||
+        state.stopRequested !== null ||
         state.agentFinished !== agentFinished ||
         wasIdle !== (!validating && !state.submissions.some((s) => s.state === 'queued'));
       if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));

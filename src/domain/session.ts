@@ -51,6 +51,8 @@ export interface SessionState {
   agentLaunches: number;
   agentExits: { launch: number; exitCode: number | null; atMs: number }[];
   agentFinished: boolean;
+  /** Why a `stop` signal asked the session to end; acted on at the next step. */
+  stopRequested: string | null;
   /** Set once the session takes no more submissions; the reason is told to whoever submits. */
   closedReason: string | null;
   endReason: string | null;
@@ -103,6 +105,7 @@ export function newSessionState(sessionId: string, spec: SessionSpec, ledger: Bu
     agentLaunches: 0,
     agentExits: [],
     agentFinished: false,
+    stopRequested: null,
     closedReason: null,
     endReason: null,
     continuedAsNew: 0,
