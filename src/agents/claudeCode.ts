@@ -1,5 +1,5 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
-import { clip, isObject, str, num } from './eventText';
+import { clip, isObject, parseEventLine, str, num } from './eventText';
 
 /** Host variables passed by name per provider: keys, and the settings that point the CLI at its API. */
 const PROVIDER_ENV: Record<string, { env: Record<string, string>; passEnv: string[] }> = {
@@ -39,13 +39,9 @@ export function claudeCodeLaunch(ctx: AgentContext, prompt: string): AgentLaunch
 
 /** One line of `--output-format stream-json --verbose`: system/init, assistant, user, result. */
 export function readClaudeEvent(line: string): AgentEvent {
-  let ev: unknown;
-  try {
-    ev = JSON.parse(line);
-  } catch {
-    return { text: line.trim() ? `[stderr] ${line}` : null };
-  }
-  if (!isObject(ev)) return { text: null };
+  const parsed = parseEventLine(line);
+  if ('shown' in parsed) return parsed.shown;
+  const { ev } = parsed;
   const sessionId = str(ev.session_id) ?? undefined;
   const type = str(ev.type);
   if (type === 'system') {

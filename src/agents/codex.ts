@@ -1,5 +1,5 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
-import { clip, isObject, num, str } from './eventText';
+import { clip, isObject, num, parseEventLine, str } from './eventText';
 
 /**
  * argv for `codex exec --json`: JSON events on stdout, no approvals and no codex sandbox of its
@@ -23,13 +23,9 @@ export function codexLaunch(ctx: AgentContext, prompt: string): AgentLaunch {
 
 /** One line of `codex exec --json`: thread.started, turn.*, item.*, error. */
 export function readCodexEvent(line: string): AgentEvent {
-  let ev: unknown;
-  try {
-    ev = JSON.parse(line);
-  } catch {
-    return { text: line.trim() ? `[stderr] ${line}` : null };
-  }
-  if (!isObject(ev)) return { text: null };
+  const parsed = parseEventLine(line);
+  if ('shown' in parsed) return parsed.shown;
+  const { ev } = parsed;
   switch (ev.type) {
     case 'thread.started':
       return { sessionId: str(ev.thread_id) ?? undefined, text: `[thread] ${str(ev.thread_id) ?? '?'}` };

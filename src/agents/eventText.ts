@@ -1,6 +1,21 @@
 /** Small readers for untyped JSON events from agent CLIs. */
+import type { AgentEvent } from './agent';
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * One line of a CLI's JSON event stream, as an object; or, for a line that is not one (the CLI's
+ * stderr shares the output file), the event that shows it as it is.
+ */
+export function parseEventLine(line: string): { ev: Record<string, unknown> } | { shown: AgentEvent } {
+  let ev: unknown;
+  try {
+    ev = JSON.parse(line);
+  } catch {
+    return { shown: { text: line.trim() ? `[stderr] ${line}` : null } };
+  }
+  return isObject(ev) ? { ev } : { shown: { text: null } };
 }
 
 export function str(v: unknown): string | null {

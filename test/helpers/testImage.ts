@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { runCommand } from './harness';
+import { testEngine, type TestEngine } from './dockerd';
 
 /**
  * The sandbox image for tests, made without any registry: a Debian rootfs from the mirror apt
@@ -114,4 +115,18 @@ export async function ensureTestImage(docker: Docker): Promise<string> {
     }),
   );
   return tag;
+}
+
+/**
+ * The test engine and the test image, made once per test process (the first debootstrap on a
+ * machine takes minutes); or why there is no engine, for the test to skip with.
+ */
+let ready: Promise<{ engine: TestEngine; image: string } | { unavailable: string }> | null = null;
+export function engineAndImage(): Promise<{ engine: TestEngine; image: string } | { unavailable: string }> {
+  ready ??= (async () => {
+    const engine = await testEngine();
+    if ('unavailable' in engine) return engine;
+    return { engine, image: await ensureTestImage(engine.docker) };
+  })();
+  return ready;
 }

@@ -8,20 +8,10 @@ import { DockerSandbox, containerName, LABEL } from '../../src/sandbox/docker';
 import type { ProcessStatus, SandboxSpec } from '../../src/sandbox/sandbox';
 import { judgeRun } from '../../activities/timing';
 import { sandboxConformance } from '../helpers/sandboxConformance';
-import { testEngine, grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
-import { ensureTestImage } from '../helpers/testImage';
+import { grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
+import { engineAndImage } from '../helpers/testImage';
 import { eventually } from '../helpers/harness';
 
-/** The engine and the image, made once for this file: the first debootstrap on a machine takes minutes. */
-let ready: Promise<{ engine: TestEngine; image: string } | { unavailable: string }> | null = null;
-function engineAndImage() {
-  ready ??= (async () => {
-    const engine = await testEngine();
-    if ('unavailable' in engine) return engine;
-    return { engine, image: await ensureTestImage(engine.docker) };
-  })();
-  return ready;
-}
 
 function sandboxFor(engine: TestEngine, image: string, extra: Partial<ConstructorParameters<typeof DockerSandbox>[0]> = {}): DockerSandbox {
   return new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), ...extra });

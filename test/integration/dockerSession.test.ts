@@ -8,20 +8,11 @@ import { startSession, sessionQueries } from '../../src/temporal/client';
 import { layout } from '../../src/storage/layout';
 import { DockerSandbox, LABEL, containerName } from '../../src/sandbox/docker';
 import { stopProcess } from '../../src/temporal/devServer';
-import { testEngine, grantableUlimits, type TestEngine } from '../helpers/dockerd';
-import { ensureTestImage } from '../helpers/testImage';
+import { grantableUlimits, type TestEngine } from '../helpers/dockerd';
+import { engineAndImage } from '../helpers/testImage';
 
 const runDir = (sessionId: string, subject: string, i: number) => join(layout.run(sessionId, subject, i), 'procs');
 
-let ready: Promise<{ engine: TestEngine; image: string } | { unavailable: string }> | null = null;
-function engineAndImage() {
-  ready ??= (async () => {
-    const engine = await testEngine();
-    if ('unavailable' in engine) return engine;
-    return { engine, image: await ensureTestImage(engine.docker) };
-  })();
-  return ready;
-}
 
 async function sessionContainers(engine: TestEngine, sessionId: string): Promise<string[]> {
   const list = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.session}=${sessionId}`] } });
