@@ -35,7 +35,7 @@ async function oneRun(sb: Sandbox, root: string, i: number): Promise<Phases> {
     relayDir: null,
     stateDir: dir,
     gpus: 1,
-    network: 'none',
+    egress: [],
   };
   const t0 = performance.now();
   const h = await sb.ensure(spec);

@@ -1,6 +1,7 @@
 import type { AgentName, SessionSpec } from '../domain/spec';
 import type { SandboxPaths } from '../sandbox/sandbox';
 import type { UsageReport } from './usage';
+import type { ModelApi } from './modelApis';
 
 export interface AgentContext {
   sessionId: string;
@@ -51,6 +52,8 @@ export interface Agent {
   /** `jsonl` when the output is an event stream (traced as is), `text` for plain output. */
   readonly output: 'jsonl' | 'text';
   launch(ctx: AgentContext): AgentLaunch;
+  /** The model APIs its CLI calls: the only endpoints its sandbox may reach. */
+  modelApis(spec: SessionSpec): ModelApi[];
   /** Reads one output line (already redacted). */
   readEvent(line: string): AgentEvent;
 }

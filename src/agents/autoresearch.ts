@@ -1,5 +1,6 @@
 import type { Agent, AgentContext } from './agent';
-import { claudeCodeLaunch, readClaudeEvent } from './claudeCode';
+import { claudeCodeApis, claudeCodeLaunch, readClaudeEvent } from './claudeCode';
+import { MODEL_APIS } from './modelApis';
 import { codexLaunch, readCodexEvent } from './codex';
 import { renderKind } from './prompts';
 
@@ -57,6 +58,7 @@ export const autoresearchAgent: Agent = {
       files: { 'program.md': program, 'TASK.md': ctx.taskPrompt },
     };
   },
+  modelApis: (spec) => (spec.autoresearchDriver === 'codex' ? MODEL_APIS.openai : claudeCodeApis(spec)),
   readEvent: (line) => readClaudeEvent(line),
 };
 

@@ -1,4 +1,6 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
+import type { SessionSpec } from '../domain/spec';
+import { MODEL_APIS, type ModelApi } from './modelApis';
 import { clip, isObject, parseEventLine, str, num } from './eventText';
 
 /** Host variables passed by name per provider: keys, and the settings that point the CLI at its API. */
@@ -35,6 +37,10 @@ export function claudeCodeLaunch(ctx: AgentContext, prompt: string): AgentLaunch
     },
     passEnv: [...new Set([...provider.passEnv, ...spec.agentPassEnv])],
   };
+}
+
+export function claudeCodeApis(spec: SessionSpec): ModelApi[] {
+  return MODEL_APIS[(spec.agentProvider ?? 'anthropic') as 'anthropic' | 'bedrock' | 'vertex'];
 }
 
 /** One line of `--output-format stream-json --verbose`: system/init, assistant, user, result. */
@@ -99,5 +105,6 @@ export const claudeCodeAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => claudeCodeLaunch(ctx, ctx.prompt),
+  modelApis: claudeCodeApis,
   readEvent: readClaudeEvent,
 };

@@ -1,4 +1,5 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
+import { MODEL_APIS } from './modelApis';
 import { clip, isObject, num, parseEventLine, str } from './eventText';
 
 /**
@@ -77,5 +78,7 @@ export const codexAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => codexLaunch(ctx, ctx.prompt),
+  // A model_provider of codex's own config may live elsewhere: the session names it in agentEgress.
+  modelApis: () => MODEL_APIS.openai,
   readEvent: readCodexEvent,
 };

@@ -12,5 +12,7 @@ export const commandAgent: Agent = {
     passEnv: [...ctx.spec.agentPassEnv],
     files: { 'TASK.md': ctx.taskPrompt },
   }),
+  // Its endpoints, if it has any, are the session's agentEgress.
+  modelApis: () => [],
   readEvent: plainTextEvent,
 };

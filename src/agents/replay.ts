@@ -12,5 +12,6 @@ export const replayAgent: Agent = {
     env: {},
     passEnv: [],
   }),
+  modelApis: () => [],
   readEvent: plainTextEvent,
 };

@@ -12,6 +12,9 @@ export const CODEX_EFFORTS: readonly string[] = ['minimal', 'low', 'medium', 'hi
  * field has a default where one makes sense and unknown fields are refused (a typo must not
  * silently fall back to a default budget).
  */
+/** A host name or IPv4 address and a port: what the agent sandbox's egress filter allows. */
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
 export const SessionSpecSchema = z
   .object({
     agent: z.enum(AGENT_NAMES),
@@ -38,6 +41,11 @@ export const SessionSpecSchema = z
     autoresearchDriver: z.enum(['claude-code', 'codex']).default('claude-code'),
     /** More host environment variable NAMES to pass into the agent sandbox (never values). */
     agentPassEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    /**
+     * More endpoints (host:port) the agent sandbox may reach, on top of its CLI's model API (a
+     * `command` agent's own API, a codex model_provider of its config). Everything else stays shut.
+     */
+    agentEgress: z.array(z.string().regex(HOST_PORT, 'host:port, such as api.example.com:443')).default([]),
     /** Seconds between the graceful signal and the kill when the agent is stopped. */
     agentStopGraceSeconds: z.number().min(0).max(600).default(10),
     /** Replay: record names to submit in order; defaults to the anchor's own record history. */

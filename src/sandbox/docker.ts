@@ -6,6 +6,7 @@ import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxLabels,
 import { harnessToolsDir } from './tools';
 import { parseWrapperExit, wrapperArgv } from './processWrapper';
 import { chownTree } from './chownTree';
+import { EgressProxy } from './egressProxy';
 import { safeName } from '../storage/layout';
 
 /** Where the sandbox's processes find what the harness provides. */
@@ -16,7 +17,12 @@ export const IN_SANDBOX = {
   tools: '/opt/nanogpt-bench/bin',
   /** The host's <stateDir>/procs: output and status files of the sandbox's processes. */
   procs: '/opt/nanogpt-bench/procs',
+  /** The host's <stateDir>/egress: the worker's filtering proxy's socket (the folder: see DESIGN.md). */
+  egress: '/run/nanogpt-bench-egress',
 } as const;
+
+/** Where an agent sandbox's processes find their way out: the forwarder to the worker's proxy. */
+export const EGRESS_PROXY_URL = 'http://127.0.0.1:3128';
 
 export const LABEL = {
   session: 'nanogpt-bench.session',
@@ -42,8 +48,13 @@ export interface DockerSandboxOptions {
   pidsLimit?: number;
   /** /dev/shm: NCCL between torchrun's ranks lives there. */
   shmSizeBytes?: number;
-  /** Docker network for agent sandboxes whose spec allows the model API; `none` (default) keeps them offline too. */
-  agentNetwork?: string;
+  /**
+   * How an agent sandbox reaches the endpoints its spec allows (its model API). `proxy` (default):
+   * it has no network; a forwarder on its loopback joins the worker's filtering proxy through a
+   * mounted socket, which lets those endpoints through and nothing else. `none`: no way out at
+   * all. Any other value: a Docker network the operator made, whose rules are the operator's.
+   */
+  agentNetwork?: 'proxy' | 'none' | string;
   /** The Python that runs training inside the image. */
   python?: string;
   /** Host folder mounted at /opt/nanogpt-bench/bin; null: use the image's own copy (the production image has one). */
@@ -89,6 +100,8 @@ export class DockerSandbox implements Sandbox {
   private readonly opts: Required<Omit<DockerSandboxOptions, 'docker' | 'image' | 'memoryBytes'>> & Pick<DockerSandboxOptions, 'image' | 'memoryBytes'>;
   private gpuDetected: boolean | null = null;
   private imagePaths = new Map<string, string>();
+  /** The egress proxy this worker serves for each session's agent sandbox. */
+  private readonly proxies = new Map<string, Promise<EgressProxy>>();
 
   constructor(opts: DockerSandboxOptions = {}) {
     this.docker = opts.docker ?? new Docker();
@@ -99,7 +112,7 @@ export class DockerSandbox implements Sandbox {
       memoryBytes: opts.memoryBytes,
       pidsLimit: opts.pidsLimit ?? 4096,
       shmSizeBytes: opts.shmSizeBytes ?? 16 * GIB,
-      agentNetwork: opts.agentNetwork ?? 'none',
+      agentNetwork: opts.agentNetwork ?? 'proxy',
       python: opts.python ?? 'python3',
       toolsDir: opts.toolsDir === undefined ? harnessToolsDir() : opts.toolsDir,
       dataInImage: opts.dataInImage ?? false,
@@ -126,6 +139,8 @@ export class DockerSandbox implements Sandbox {
   async ensure(spec: SandboxSpec): Promise<SandboxHandle> {
     const name = containerName(spec.labels);
     const handle = { id: name, spec };
+    // Served before the container is found or made: after a worker restart, the way out comes back with it.
+    if (this.proxied(spec)) await this.serveEgress(spec);
     for (let attempt = 0; attempt < 3; attempt++) {
       const found = await this.find(spec.labels);
       if (found) {
@@ -133,7 +148,7 @@ export class DockerSandbox implements Sandbox {
         if (found.State === 'created' || found.State === 'exited') {
           // Stopped with the engine or the host: its processes are gone (their status says so), the workspace is not.
           await this.docker.getContainer(found.Id).start().catch(ignoreStatus(304));
-          return handle;
+          return this.ready(handle);
         }
         await this.docker.getContainer(found.Id).remove({ force: true }).catch(ignoreStatus(404));
       }
@@ -141,7 +156,7 @@ export class DockerSandbox implements Sandbox {
       try {
         const c = await this.docker.createContainer(await this.containerConfig(name, spec));
         await c.start();
-        return handle;
+        return this.ready(handle);
       } catch (err) {
         // Another worker made it first: take that one.
         if (statusOf(err) !== 409) throw err;
@@ -226,13 +241,53 @@ export class DockerSandbox implements Sandbox {
 
   async remove(h: SandboxHandle): Promise<void> {
     await this.docker.getContainer(h.id).remove({ force: true }).catch(ignoreStatus(404));
+    if (h.spec.labels.role === 'agent') await this.closeEgress(h.spec.labels.sessionId);
   }
 
   /** Every container of a session, whatever state it is in: what a finished session leaves to clean. */
   async removeSession(sessionId: string): Promise<number> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.session}=${sessionId}`] } });
     await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(ignoreStatus(404))));
+    await this.closeEgress(sessionId);
     return list.length;
+  }
+
+  /** Stops serving the egress proxies (the worker is shutting down); containers and their processes stay. */
+  async close(): Promise<void> {
+    await Promise.all([...this.proxies.keys()].map((id) => this.closeEgress(id)));
+  }
+
+  /** A container just started: its forwarder listens before anything is launched that would use it. */
+  private async ready(h: SandboxHandle): Promise<SandboxHandle> {
+    if (!this.proxied(h.spec)) return h;
+    const { hostname, port } = new URL(EGRESS_PROXY_URL);
+    const wait = 'import socket, sys, time\nfor _ in range(200):\n    try:\n        socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close(); sys.exit(0)\n    except OSError:\n        time.sleep(0.05)\nsys.exit(1)';
+    const code = await this.execRun(h, [this.opts.python, '-c', wait, hostname, port]);
+    if (code !== 0) throw new Error(`the egress forwarder of ${h.id} did not listen on ${EGRESS_PROXY_URL} within 10 s (see: docker logs ${h.id})`);
+    return h;
+  }
+
+  /** An agent sandbox that may reach some endpoints, on a node that filters them itself. */
+  private proxied(spec: SandboxSpec): boolean {
+    return spec.labels.role === 'agent' && spec.egress.length > 0 && this.opts.agentNetwork === 'proxy';
+  }
+
+  private async serveEgress(spec: SandboxSpec): Promise<void> {
+    const key = spec.labels.sessionId;
+    let p = this.proxies.get(key);
+    if (!p) {
+      const proxy = new EgressProxy(join(spec.stateDir, 'egress', 'egress.sock'), spec.egress, join(spec.stateDir, 'egress.log'));
+      p = proxy.listen().then(() => proxy);
+      this.proxies.set(key, p);
+      p.catch(() => this.proxies.delete(key));
+    }
+    (await p).setAllowed(spec.egress);
+  }
+
+  private async closeEgress(sessionId: string): Promise<void> {
+    const p = this.proxies.get(sessionId);
+    this.proxies.delete(sessionId);
+    if (p) await (await p.catch(() => null))?.close();
   }
 
   private async find(labels: SandboxLabels): Promise<Docker.ContainerInfo | null> {
@@ -261,12 +316,21 @@ export class DockerSandbox implements Sandbox {
       ...(paths.relay ? { NANOGPT_BENCH_RELAY_DIR: paths.relay } : {}),
     };
     const memory = spec.memoryBytes ?? this.opts.memoryBytes;
-    const network = spec.labels.role === 'agent' && spec.network === 'model-api' ? this.opts.agentNetwork : 'none';
+    const proxied = this.proxied(spec);
+    const ownNetwork = spec.labels.role === 'agent' && spec.egress.length > 0 && !proxied && this.opts.agentNetwork !== 'none';
+    if (proxied) {
+      binds.push(`${join(spec.stateDir, 'egress')}:${IN_SANDBOX.egress}:ro`);
+      // Upper and lower case: curl reads only the lower, some SDKs only the upper.
+      for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) env[k] = EGRESS_PROXY_URL;
+    }
     return {
       name,
       Image: image,
-      Entrypoint: ['sleep'],
-      Cmd: ['infinity'],
+      // The container's main process: nothing, or the forwarder to the egress proxy, restarted if it ever dies.
+      Entrypoint: proxied ? ['bash', '-c', 'while :; do "$@"; sleep 1; done', 'egress-forward'] : ['sleep'],
+      Cmd: proxied
+        ? [this.opts.python, `${IN_SANDBOX.tools}/egress-forward`, '--listen', new URL(EGRESS_PROXY_URL).host, '--socket', `${IN_SANDBOX.egress}/egress.sock`]
+        : ['infinity'],
       User: this.opts.user,
       WorkingDir: IN_SANDBOX.workspace,
       Labels: labelsOf(spec.labels),
@@ -275,7 +339,7 @@ export class DockerSandbox implements Sandbox {
         // An init as pid 1 reaps what exec'd processes orphan, and forwards signals.
         Init: true,
         Binds: binds,
-        NetworkMode: network,
+        NetworkMode: ownNetwork ? this.opts.agentNetwork : 'none',
         // torchrun's ranks talk through /dev/shm (NCCL) and CUDA IPC, within this one IPC namespace.
         IpcMode: 'private',
         ShmSize: this.opts.shmSizeBytes,
@@ -328,6 +392,7 @@ export class DockerSandbox implements Sandbox {
     await mkdir(procs, { recursive: true });
     await mkdir(spec.workspaceDir, { recursive: true });
     if (spec.relayDir) await mkdir(spec.relayDir, { recursive: true });
+    if (this.proxied(spec)) await mkdir(join(spec.stateDir, 'egress'), { recursive: true });
     if (this.chowns()) await chownTree(procs, ...this.uidGid());
   }
 

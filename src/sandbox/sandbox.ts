@@ -24,8 +24,11 @@ export interface SandboxSpec {
   /** Host folder for the sandbox's own bookkeeping (process records, output files). */
   stateDir: string;
   gpus: number;
-  /** Validation sandboxes always get none; agent sandboxes may reach the model API only. */
-  network: 'none' | 'model-api';
+  /**
+   * The endpoints (host:port) the sandbox's processes may reach, through the worker's filtering
+   * proxy; empty: no network at all. Validation sandboxes get none; an agent sandbox, its model API.
+   */
+  egress: string[];
   image?: string;
   memoryBytes?: number;
   pidsLimit?: number;

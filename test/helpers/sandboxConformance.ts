@@ -51,7 +51,7 @@ export function sandboxConformance(kind: string, target: ConformanceTarget): voi
         relayDir: null,
         stateDir: dir,
         gpus: 2,
-        network: 'none',
+        egress: [],
         ...target.extra,
         ...extra,
       };

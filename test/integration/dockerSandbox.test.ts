@@ -53,7 +53,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     relayDir: null,
     stateDir: join(root, subject),
     gpus: 1,
-    network: 'none',
+    egress: [],
     ...extra,
   });
   const exited = async (sb: DockerSandbox, h: { id: string; spec: SandboxSpec }, name: string) =>
