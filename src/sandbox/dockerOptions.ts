@@ -12,7 +12,8 @@ const EnvSchema = z.object({
   NANOGPT_BENCH_DOCKER_MEMORY_BYTES: z.coerce.number().int().positive().optional(),
   NANOGPT_BENCH_DOCKER_SHM_BYTES: z.coerce.number().int().positive().optional(),
   NANOGPT_BENCH_DOCKER_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
-  NANOGPT_BENCH_DOCKER_AGENT_NETWORK: z.string().min(1).optional(),
+  /** `proxy` (default): only the model API, through the worker; `none`: nothing; else a Docker network by name. */
+  NANOGPT_BENCH_DOCKER_AGENT_NETWORK: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '"proxy", "none" or the name of a Docker network').optional(),
   /** `image`: the image's own /opt/nanogpt-bench/bin; otherwise a host folder to mount there. */
   NANOGPT_BENCH_DOCKER_TOOLS: z.string().min(1).optional(),
   /** `image`: sessions whose data folder is /data use the image's own shards there; `mount` (default): always bind-mount it. */
