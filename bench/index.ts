@@ -1,6 +1,7 @@
 /** Every CPU benchmark in one go (`npm run bench`); the GPU node's is bench/gpuNode.ts. */
 import { run as parseAndVerdict } from './parseAndVerdict';
 import { run as sandboxOverhead } from './sandboxOverhead';
+import { run as agentSandbox } from './agentSandbox';
 import { run as sequentialPolicy } from './sequentialPolicy';
 
 async function main(): Promise<void> {
@@ -8,6 +9,8 @@ async function main(): Promise<void> {
   await parseAndVerdict();
   console.log('\n## sandbox overhead per run\n');
   await sandboxOverhead();
+  console.log('\n## agent sandbox: per session, per submission, per model API request\n');
+  await agentSandbox();
   console.log('\n## retime policies\n');
   sequentialPolicy(2000);
 }
