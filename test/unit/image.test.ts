@@ -36,6 +36,20 @@ describe('the production image, checked without a registry', () => {
     }
   });
 
+  it('docker-compose.yml is valid to Docker Compose v2, and mounts the home at the same path inside and out', async (t) => {
+    const compose = await composeCommand();
+    if (!compose) return t.skip('no Docker Compose v2 here (set NANOGPT_BENCH_COMPOSE to its binary, or install the docker compose plugin)');
+    const env = { ...process.env, NANOGPT_BENCH_HOME: '/srv/bench-home' };
+    const r = await runCommand(compose[0], [...compose.slice(1), '-f', join(root, 'docker-compose.yml'), 'config', '--format', 'json'], { cwd: root, env });
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = JSON.parse(r.stdout) as { services: Record<string, { volumes?: { type: string; source: string; target: string }[]; environment?: Record<string, string | null> }> };
+    assert.deepEqual(Object.keys(cfg.services).sort(), ['postgresql', 'temporal', 'temporal-ui', 'worker']);
+    const worker = cfg.services.worker;
+    assert.ok(worker.volumes?.some((v) => v.type === 'bind' && v.source === '/srv/bench-home' && v.target === '/srv/bench-home'));
+    assert.equal(worker.environment?.NANOGPT_BENCH_HOME, '/srv/bench-home');
+    assert.equal(worker.environment?.ANTHROPIC_API_KEY ?? null, process.env.ANTHROPIC_API_KEY ?? null, 'keys come from the shell by name, none is written down');
+  });
+
   it('its shard check keeps good shards and names a truncated one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'image-shards-'));
     try {
@@ -57,3 +71,13 @@ describe('the production image, checked without a registry', () => {
     }
   });
 });
+
+/** Docker Compose v2: NANOGPT_BENCH_COMPOSE (a binary), else the docker CLI's compose plugin. */
+async function composeCommand(): Promise<string[] | null> {
+  const candidates = process.env.NANOGPT_BENCH_COMPOSE ? [[process.env.NANOGPT_BENCH_COMPOSE]] : [['docker', 'compose']];
+  for (const c of candidates) {
+    const r = await runCommand(c[0], [...c.slice(1), 'version'], {}).catch(() => null);
+    if (r && r.status === 0 && !/version 1\./.test(r.stdout)) return c;
+  }
+  return null;
+}
