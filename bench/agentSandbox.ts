@@ -9,15 +9,10 @@ import { DockerSandbox } from '../src/sandbox/docker';
 import { testEngine, grantableUlimits } from '../test/helpers/dockerd';
 import { ensureTestImage } from '../test/helpers/testImage';
 import { runCommand } from '../test/helpers/harness';
+import { median } from './median';
 
 const REPEATS = 10;
 const REQUESTS = 200;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** REQUESTS small POSTs in a row, each timed; prints the median in ms. Proxies come from the environment. */
 const CLIENT = `

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseLog } from '../src/domain/logParser';
 import { computeVerdictStats } from '../src/domain/verdictStats';
 import type { RunMeasurement } from '../src/domain/runMeasurement';
+import { median } from './median';
 
 const LOGS = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'speedrun-logs');
 const ANCHOR_LOG = join(LOGS, '2025-09-03_FA3', '44fc1276-0510-4961-92c0-730c65e5feba.txt');
@@ -35,12 +36,6 @@ function buildLog(): string {
   const rounds = Math.ceil(out.length / body.length);
   out.push(...tail.map((l) => l.replace(/train_time:(\d+)ms/, (_, t: string) => `train_time:${Number(t) + rounds * 170_000}ms`)));
   return out.join('\n');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Median wall time of `fn` over `repeats` calls after `warmup` unmeasured ones. */

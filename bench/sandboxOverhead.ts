@@ -6,6 +6,7 @@ import { LocalSandbox } from '../src/sandbox/local';
 import { DockerSandbox } from '../src/sandbox/docker';
 import { testEngine, grantableUlimits } from '../test/helpers/dockerd';
 import { ensureTestImage } from '../test/helpers/testImage';
+import { median } from './median';
 
 const REPEATS = 10;
 const GOAL_S = 0.5;
@@ -17,12 +18,6 @@ interface Phases {
   wait: number;
   remove: number;
   total: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** One timed run's sandbox life with a process that does nothing: what the harness adds to every run. */
