@@ -14,6 +14,7 @@ import { renderKind, renderPrompt, promptRecord, type PromptKind } from '../../s
 import { resumeIdFromLines } from '../../src/agents/traceFiles';
 import type { AgentContext } from '../../src/agents/agent';
 import { parseSessionSpec, type SessionSpecInput } from '../../src/domain/spec';
+import { egressAllowList } from '../../src/agents/modelApis';
 
 function ctx(spec: SessionSpecInput, over: Partial<AgentContext> = {}): AgentContext {
   return { sessionId: 's1', spec: parseSessionSpec(spec), launch: 1, paths: { workspace: '/ws', data: null, relay: null, tools: '/tools' }, historyDir: '', replayRecords: [], prompt: 'PROMPT', taskPrompt: 'TASK', targetValLoss: 3.28, resumeId: null, ...over };
@@ -124,6 +125,17 @@ describe('spec fields for agents', () => {
     assert.throws(() => parseSessionSpec({ agent: 'codex', budgetGpuHours: 1, agentPassEnv: ['sk-live-value'] }), /agentPassEnv/);
     const d = parseSessionSpec({ agent: 'codex', budgetGpuHours: 1 });
     assert.deepEqual([d.autoresearchDriver, d.agentPassEnv, d.agentStopGraceSeconds], ['claude-code', [], 10]);
+  });
+
+  it('agentEgress takes host:port and names the field otherwise; each CLI names its own model API', () => {
+    assert.throws(() => parseSessionSpec({ agent: 'codex', budgetGpuHours: 1, agentEgress: ['https://gw.example'] }), /agentEgress\[0\]: host:port/);
+    const spec = parseSessionSpec({ agent: 'autoresearch', autoresearchDriver: 'codex', budgetGpuHours: 1, agentEgress: ['gw.example:8443'] });
+    assert.deepEqual(spec.agentEgress, ['gw.example:8443']);
+    assert.deepEqual(egressAllowList(agentFor(spec).modelApis(spec), {}, spec.agentEgress), ['api.openai.com:443', 'gw.example:8443']);
+    const claude = parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock' });
+    assert.deepEqual(egressAllowList(agentFor(claude).modelApis(claude), { AWS_REGION: 'eu-west-1' }), ['bedrock-runtime.eu-west-1.amazonaws.com:443']);
+    const replay = parseSessionSpec({ agent: 'replay', budgetGpuHours: 1 });
+    assert.deepEqual(agentFor(replay).modelApis(replay), [], 'the replay agent reaches nothing');
   });
 });
 
