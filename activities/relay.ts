@@ -13,6 +13,7 @@ import { submitUpdate, submissionsQuery, statusQuery } from '../workflows/messag
 import type { ActivityDeps } from './deps';
 import { liveStatus } from '../src/temporal/client';
 import type { SessionRef } from './types';
+import { listenUnix } from '../src/storage/unixSocket';
 
 const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('submit'), token: z.string(), path: z.string().min(1), runs: z.number().int().min(2).max(100).optional() }),
@@ -87,7 +88,7 @@ export function relayActivities(deps: ActivityDeps) {
     });
     const tmp = join(dir, `.${RELAY_SOCKET}.${randomBytes(4).toString('hex')}`);
     // Any user may connect (the token is the check): a Docker sandbox runs as a non-root user.
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ path: tmp, readableAll: true, writableAll: true }, () => resolve()));
+    await listenUnix(server, tmp, { readableAll: true, writableAll: true });
     await rename(tmp, join(dir, RELAY_SOCKET));
     await writeFile(join(dir, 'README'), 'The harness relay socket: use the `submit` command.\n').catch(() => undefined);
     log.info('relay listening', { sessionId: session.sessionId });

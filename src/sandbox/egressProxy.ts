@@ -1,8 +1,9 @@
-import { appendFile, chmod, mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dirname } from 'node:path';
+import { listenUnix } from '../storage/unixSocket';
 
 /** What the proxy did with one request, one JSON line each in its log (no paths: they may carry keys). */
 export interface EgressRecord {
@@ -50,15 +51,8 @@ export class EgressProxy {
     server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => this.tunnel(req, client, head));
     server.on('connection', (s: Socket) => this.track(s));
     server.on('clientError', (_err, s: Duplex) => s.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
     // The sandbox's user is not the worker's: it must be able to connect.
-    await chmod(this.socketPath, 0o666);
+    await listenUnix(server, this.socketPath, { readableAll: true, writableAll: true });
     // The worker's own lifetime is its Temporal worker's; a proxy alone does not keep it up.
     server.unref();
     this.server = server;

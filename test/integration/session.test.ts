@@ -93,12 +93,15 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.match(await refusal(submit('submissions/c', 'b'.repeat(64))).catch((e) => String(e)), /closed|completed|not found/i);
   });
 
-  it('the in-sandbox submit command reaches the session through the relay socket', { timeout: 180_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3 }, 'relay-1');
-    await eventually('the relay socket', async () => existsSync(join(layout.relay('relay-1'), 'submit.sock')));
-    const ws = layout.workspace('relay-1');
+  it('the in-sandbox submit command reaches the session through the relay socket, whose path is longer than a socket address holds', { timeout: 180_000 }, async () => {
+    // A long session id puts the socket past the 107 bytes of sun_path: it must land where asked and be reachable.
+    const id = 'relay-' + 'with-a-long-session-id-'.repeat(4);
+    assert.ok(Buffer.byteLength(join(layout.relay(id), 'submit.sock')) > 107);
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3 }, id);
+    await eventually('the relay socket', async () => existsSync(join(layout.relay(id), 'submit.sock')));
+    const ws = layout.workspace(id);
     spawnSync('cp', ['-r', join(FASTRUN, 'records', '01_faster'), join(ws, 'submissions', 'mine')]);
-    const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay('relay-1'), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken('relay-1'), 'utf8').trim() };
+    const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay(id), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken(id), 'utf8').trim() };
     const submitCmd = join(repoRoot(), 'image', 'bin', 'submit');
     const ok = await runCommand(submitCmd, [join(ws, 'submissions', 'mine')], { env });
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
