@@ -3,13 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessStatus, Sandbox, SandboxHandle, SandboxSpec } from '../src/sandbox/sandbox';
+import type { Sandbox, SandboxHandle, SandboxSpec } from '../src/sandbox/sandbox';
 import { LocalSandbox } from '../src/sandbox/local';
 import { DockerSandbox } from '../src/sandbox/docker';
 import { testEngine, grantableUlimits } from '../test/helpers/dockerd';
 import { ensureTestImage } from '../test/helpers/testImage';
 import { runCommand } from '../test/helpers/harness';
 import { median } from './median';
+import { exitedStatus } from '../test/helpers/sandboxWait';
 
 const REPEATS = 10;
 const REQUESTS = 200;
@@ -25,14 +26,6 @@ for _ in range(n):
     xs.append(time.perf_counter() - t)
 xs.sort(); print("%.3f" % (1000 * xs[len(xs) // 2]))
 `;
-
-async function exited(sb: Sandbox, h: SandboxHandle, name: string): Promise<Extract<ProcessStatus, { state: 'exited' }>> {
-  for (;;) {
-    const st = await sb.status(h, name);
-    if (st.state === 'exited') return st;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * What an agent sandbox costs apart from the runs: once per submission the agent is paused and
@@ -81,7 +74,7 @@ export async function run(): Promise<void> {
       const { sb, h } = docker;
       writeFileSync(join(h.spec.workspaceDir, 'client.py'), CLIENT);
       await sb.start(h, { name: 'egress', argv: ['python3', 'client.py', `http://127.0.0.1:${port}/v1/messages`, String(REQUESTS)] });
-      const st = await exited(sb, h, 'egress');
+      const st = await exitedStatus(sb, h, 'egress');
       const out = readFileSync(sb.outputPath(h, 'egress'), 'utf8').trim();
       if (st.exitCode !== 0) throw new Error(`egress client failed: ${out}`);
       const straight = await runCommand('python3', ['-c', CLIENT, `http://127.0.0.1:${port}/v1/messages`, String(REQUESTS), 'direct']);

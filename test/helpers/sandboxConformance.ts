@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessStatus, Sandbox, SandboxHandle, SandboxSpec } from '../../src/sandbox/sandbox';
+import type { Sandbox, SandboxHandle, SandboxSpec } from '../../src/sandbox/sandbox';
 import { eventually } from './harness';
+import { done } from './sandboxWait';
 
 export interface ConformanceTarget {
   /** A sandbox, or the reason this machine cannot have one (the suite then skips, saying so). */
@@ -14,8 +15,6 @@ export interface ConformanceTarget {
   /** Spec fields the backend needs beyond the common ones (the image, limits). */
   extra?: Partial<SandboxSpec>;
 }
-
-const done = (st: ProcessStatus) => (st.state === 'exited' ? st : null);
 
 /**
  * What every Sandbox implementation must do, run against each one (local and Docker): detached

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { DockerSandbox, EGRESS_PROXY_URL } from '../../src/sandbox/docker';
-import type { ProcessStatus, SandboxHandle, SandboxSpec } from '../../src/sandbox/sandbox';
+import type { SandboxHandle, SandboxSpec } from '../../src/sandbox/sandbox';
 import type { EgressRecord } from '../../src/sandbox/egressProxy';
 import { grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
 import { engineAndImage } from '../helpers/testImage';
+import { exitedStatus } from '../helpers/sandboxWait';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { FAKE_AGENT_BIN, ModelServer, type ModelCall } from '../fixtures/agents/modelServer';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
@@ -104,10 +105,7 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
   });
   const probe = async (sb: DockerSandbox, h: SandboxHandle, name: string): Promise<Probe> => {
     await sb.start(h, { name, argv: ['python3', 'probe.py', String(api.port), String(other.port)] });
-    const st = await eventually(`${name} to exit`, async () => {
-      const s = await sb.status(h, name);
-      return s.state === 'exited' ? (s as Extract<ProcessStatus, { state: 'exited' }>) : null;
-    }, 120_000);
+    const st = await exitedStatus(sb, h, name);
     const out = readFileSync(sb.outputPath(h, name), 'utf8');
     assert.equal(st.exitCode, 0, out);
     return JSON.parse(out.trim().split('\n').pop()!) as Probe;

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { DockerSandbox, containerName, LABEL } from '../../src/sandbox/docker';
-import type { ProcessStatus, SandboxSpec } from '../../src/sandbox/sandbox';
+import type { SandboxSpec } from '../../src/sandbox/sandbox';
 import { judgeRun } from '../../activities/timing';
 import { sandboxConformance } from '../helpers/sandboxConformance';
+import { exitedStatus } from '../helpers/sandboxWait';
 import { grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
 import { engineAndImage } from '../helpers/testImage';
 import { eventually } from '../helpers/harness';
@@ -56,11 +57,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     egress: [],
     ...extra,
   });
-  const exited = async (sb: DockerSandbox, h: { id: string; spec: SandboxSpec }, name: string) =>
-    eventually(`${name} to exit`, async () => {
-      const st = await sb.status(h, name);
-      return st.state === 'exited' ? (st as Extract<ProcessStatus, { state: 'exited' }>) : null;
-    }, 120_000);
+  const exited = exitedStatus;
 
   it('a run over its memory limit is judged "killed for exceeding its memory limit"', { timeout: 180_000 }, async (t) => {
     if (skip) return t.skip(skip);
