@@ -15,6 +15,27 @@ export const FASTRUN = join(repoRoot(), 'test', 'fixtures', 'fastrun');
 export const CLI = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 
 /**
+ * A session test must never reach a real model provider: on a machine that has keys, the judge
+ * and the agents would otherwise find them in the worker's environment and use them. Tests that
+ * need a key plant a made-up one for a loopback server after this.
+ */
+export const PROVIDER_CREDENTIALS = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'OPENAI_API_KEY',
+  'CODEX_API_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_BEARER_TOKEN_BEDROCK',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+];
+export function clearProviderCredentials(): void {
+  for (const name of PROVIDER_CREDENTIALS) delete process.env[name];
+}
+
+/**
  * A real Temporal dev server on a database file in a fresh state folder, and workers either in
  * this process or as child processes (so a test can SIGKILL one).
  */
@@ -25,6 +46,11 @@ export class Harness {
   port = 0;
   private workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
   private children = new Set<ChildProcess>();
+
+  // Made before a test plants its loopback key, so only the machine's own keys are cleared.
+  constructor() {
+    clearProviderCredentials();
+  }
 
   get address(): string {
     return `127.0.0.1:${this.port}`;

