@@ -15,6 +15,10 @@ export interface JudgeCheck {
   rule: string;
   passed: boolean;
   detail: string;
+  /** For a failed check: the first place it is about (file:line). */
+  where?: string;
+  /** For a failed check: what to change so it passes. */
+  fix?: string;
 }
 
 export interface JudgeReport {

@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JudgeCheck } from '../domain/verdict';
+import { check as makeCheck, listSome, MAIN_SCRIPT } from './checkUtil';
+import { checkSubmissionFiles } from './filesCheck';
+import { checkEvalLoss, checkStepCount, checkTimedRegion, dataOrderProblems } from './flowChecks';
 import { analyzeRunSh } from './runSh';
 import { parsedFiles, readScriptFacts, type FileFacts, type ScriptFacts } from './scriptFacts';
+import { checkCompileSettings, checkEnvironment, checkSeeds } from './settingChecks';
 
 /**
  * The rules a candidate must meet that need no model. Each rule compares the candidate with the
@@ -10,23 +14,29 @@ import { parsedFiles, readScriptFacts, type FileFacts, type ScriptFacts } from '
  * the compiler settings, the launch) and leaves the rest free: every human record changed batch
  * sizes, schedules, kernels and the model, and each must pass against the anchor.
  */
-export const RULES = ['required-files', 'run-sh-launch', 'python-parses', 'val-tokens', 'val-data', 'val-pipeline', 'data-loading', 'compile-settings'] as const;
+export const RULES = [
+  'required-files',
+  'submission-files',
+  'run-sh-launch',
+  'environment',
+  'python-parses',
+  'val-tokens',
+  'val-data',
+  'val-pipeline',
+  'eval-loss',
+  'data-loading',
+  'timed-region',
+  'step-count',
+  'seed',
+  'compile-settings',
+] as const;
 export type Rule = (typeof RULES)[number];
 
 const REQUIRED_FILES = ['run.sh', 'train_gpt.py'];
-const MAIN_SCRIPT = 'train_gpt.py';
 const VAL_FIELDS = ['val_tokens', 'val_files', 'val_batch_size', 'val_seq_len'];
 const DATA_LOCATION_FIELDS = ['data_dir', 'data_path', 'DATA_DIR', 'DATA_PATH'];
-/** At most this many items are listed in one detail; the count says how many there were. */
-const LIST_LIMIT = 4;
-
-function check(rule: Rule, passed: boolean, detail: string): JudgeCheck {
-  return { rule, passed, detail };
-}
-
-function listSome(items: string[]): string {
-  const shown = items.slice(0, LIST_LIMIT).join('; ');
-  return items.length > LIST_LIMIT ? `${shown}; and ${items.length - LIST_LIMIT} more` : shown;
+function check(rule: Rule, passed: boolean, detail: string, extra: { where?: string; fix?: string } = {}): JudgeCheck {
+  return makeCheck(rule, passed, detail, extra);
 }
 
 function isFile(p: string): boolean {
@@ -189,6 +199,7 @@ export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFact
   }
   const { changed, dropped } = compareHyper(anchor, cand, ['train_files']);
   if (changed.length || dropped.length) problems.push(`train_files must stay as in the anchor: ${listSome([...changed, ...dropped])}`);
+  problems.push(...dataOrderProblems(anchor, cand));
   if (problems.length) return check('data-loading', false, `data must be read as the anchor reads it (same shards, same reader; batching and prefetching may change): ${listSome(problems)}`);
   const names = aReaders.map((r) => r.name);
   return check('data-loading', true, names.length ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor` : 'the anchor reads no shards: nothing to keep');
@@ -203,49 +214,32 @@ function firstDifference(a: string, b: string): string {
   return 'the code differs';
 }
 
-/** torch.compile modes/backends and inductor settings (in code, compile options or TORCHINDUCTOR_ env) beyond the anchor's. */
-export function checkCompileSettings(anchorFacts: ScriptFacts, candFacts: ScriptFacts, anchorDir: string, candidateDir: string): JudgeCheck {
-  const modes = (f: ScriptFacts) => parsedFiles(f).flatMap(([file, x]) => x.compileModes.map((m) => ({ key: m.setting, where: `${file}:${m.line}`, code: m.code })));
-  const settings = (f: ScriptFacts, dir: string) => [
-    ...parsedFiles(f).flatMap(([file, x]) => x.inductorSettings.map((s) => ({ key: s.key, where: `${file}:${s.line}`, code: s.code }))),
-    ...runShEnv(dir).filter((e) => e.name.startsWith('TORCHINDUCTOR_')).map((e) => ({ key: `env:${e.name}`, where: `run.sh:${e.line}`, code: `${e.name}=${e.value}` })),
-  ];
-  const aModes = new Set(modes(anchorFacts).map((m) => m.key));
-  const aSettings = new Set(settings(anchorFacts, anchorDir).map((s) => s.key));
-  const newModes = modes(candFacts).filter((m) => !aModes.has(m.key));
-  const newSettings = settings(candFacts, candidateDir).filter((s) => !aSettings.has(s.key));
-  if (newModes.length || newSettings.length) {
-    const parts = [];
-    if (newModes.length) parts.push(`torch.compile ${listSome(newModes.map((m) => `${m.key} at ${m.where}`))} (the anchor uses ${aModes.size ? [...aModes].join(', ') : 'only the default mode'})`);
-    if (newSettings.length) parts.push(`inductor settings ${listSome(newSettings.map((s) => `${s.key} at ${s.where}`))} (the anchor sets ${aSettings.size ? [...aSettings].join(', ') : 'none'})`);
-    return check('compile-settings', false, `no torch.compile modes or torch._inductor.config settings beyond the anchor's (they trade long compiles, outside the timed region, for speed): ${parts.join('; ')}`);
-  }
-  return check('compile-settings', true, 'torch.compile modes and inductor settings are the anchor\'s');
-}
-
-function runShEnv(dir: string) {
-  const p = join(dir, 'run.sh');
-  return isFile(p) ? analyzeRunSh(readFileSync(p, 'utf8')).env : [];
-}
-
 /** Runs every static rule; rules that need train_gpt.py to parse say so when it does not. */
 export function staticChecks(candidateDir: string, anchorDir: string): JudgeCheck[] {
   if (!existsSync(anchorDir)) throw new Error(`the anchor folder ${anchorDir} does not exist`);
-  const checks: JudgeCheck[] = [checkRequiredFiles(candidateDir)];
+  const checks: JudgeCheck[] = [checkRequiredFiles(candidateDir), checkSubmissionFiles(candidateDir)];
   const runSh = checkRunSh(candidateDir);
   if (runSh) checks.push(runSh);
   const anchorFacts = readScriptFacts(anchorDir);
   const anchorMain = mainFacts(anchorFacts);
   if (!anchorMain) throw new Error(`the anchor's ${MAIN_SCRIPT} in ${anchorDir} is missing or does not parse`);
   const candFacts = readScriptFacts(candidateDir);
-  checks.push(checkParses(candFacts));
+  checks.push(checkEnvironment(anchorFacts, candFacts, candidateDir), checkParses(candFacts));
   const candMain = mainFacts(candFacts);
   if (!candMain) {
     const why = candFacts.files[MAIN_SCRIPT] ? `${MAIN_SCRIPT} does not parse` : `${MAIN_SCRIPT} is missing`;
-    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'data-loading'] as const) checks.push(check(rule, false, `cannot check: ${why}`));
+    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'eval-loss', 'data-loading', 'timed-region', 'step-count'] as const) checks.push(check(rule, false, `cannot check: ${why}`, { fix: `submit a ${MAIN_SCRIPT} that parses` }));
   } else {
-    checks.push(checkValTokens(anchorMain, candMain), checkValData(anchorMain, candMain), checkValPipeline(anchorMain, candMain), checkDataLoading(anchorFacts, candFacts, anchorMain, candMain));
+    checks.push(
+      checkValTokens(anchorMain, candMain),
+      checkValData(anchorMain, candMain),
+      checkValPipeline(anchorMain, candMain),
+      checkEvalLoss(anchorFacts, candFacts),
+      checkDataLoading(anchorFacts, candFacts, anchorMain, candMain),
+      checkTimedRegion(anchorMain, candMain),
+      checkStepCount(anchorMain, candMain),
+    );
   }
-  checks.push(checkCompileSettings(anchorFacts, candFacts, anchorDir, candidateDir));
+  checks.push(checkSeeds(anchorFacts, candFacts), checkCompileSettings(anchorFacts, candFacts, anchorDir, candidateDir));
   return checks;
 }
