@@ -37,7 +37,9 @@ export function checkCompileSettings(anchorFacts: ScriptFacts, candFacts: Script
   ];
   const aModes = new Set(modes(anchorFacts).map((m) => m.key));
   const aSettings = new Set(settings(anchorFacts, anchorDir).map((s) => s.key));
-  const found = [...modes(candFacts).filter((m) => !aModes.has(m.key)), ...settings(candFacts, candidateDir).filter((s) => !aSettings.has(s.key))];
+  const found = [...modes(candFacts).filter((m) => !aModes.has(m.key)), ...settings(candFacts, candidateDir).filter((s) => !aSettings.has(s.key))].filter(
+    (s, i, all) => all.findIndex((t) => t.key === s.key && t.file === s.file && t.line === s.line) === i,
+  );
   if (found.length) {
     return check('compile-settings', false, `no compiler settings beyond the anchor's (torch.compile modes and options, inductor, dynamo and functorch config however set, compile caches, their environment variables): they trade compile time outside the timer for speed or carry work between runs; found ${listSome(found.map((s) => `${s.key} at ${at(s.file, s.line)}`))} (the anchor sets ${aSettings.size + aModes.size ? [...aModes, ...aSettings].join(', ') : 'none'})`, {
       where: at(found[0].file, found[0].line),

@@ -71,7 +71,7 @@ function compareHyper(anchor: FileFacts, cand: FileFacts, names: string[]): { ch
 export function checkRequiredFiles(candidateDir: string): JudgeCheck {
   const missing = REQUIRED_FILES.filter((f) => !isFile(join(candidateDir, f)));
   return missing.length
-    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`)
+    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`, { where: missing[0], fix: `add ${missing.join(' and ')} to the submission folder` })
     : check('required-files', true, 'run.sh and train_gpt.py are present');
 }
 
@@ -80,15 +80,18 @@ export function checkRunSh(candidateDir: string): JudgeCheck | null {
   if (!isFile(p)) return null;
   const a = analyzeRunSh(readFileSync(p, 'utf8'));
   if (a.launches.length === 0) {
-    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`);
+    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`, { where: 'run.sh', fix: 'make run.sh the one line `torchrun --standalone --nproc_per_node=8 train_gpt.py`' });
   }
-  if (a.problems.length) return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`);
+  if (a.problems.length) {
+    const line = /^line (\d+)/.exec(a.problems[0])?.[1];
+    return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`, { where: line ? `run.sh:${line}` : 'run.sh', fix: 'remove everything from run.sh but the torchrun launch (work done there is outside the timed region)' });
+  }
   return check('run-sh-launch', true, `run.sh launches train_gpt.py through torchrun (line ${a.launches[0].line})`);
 }
 
 export function checkParses(cand: ScriptFacts): JudgeCheck {
   const bad = Object.entries(cand.files).flatMap(([name, f]) => (f.parsed ? [] : [`${name}: ${f.error}`]));
-  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
+  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`, { where: bad[0].split(':')[0], fix: 'fix the syntax error' }) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
 }
 
 export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
@@ -96,10 +99,12 @@ export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
   if (a.length === 0) return check('val-tokens', true, 'the anchor sets no val_tokens: nothing to keep');
   const c = cand.hyper.filter((h) => h.name === 'val_tokens');
   const expected = a.map((h) => h.source).join(', ');
-  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`);
+  const fix = { fix: `keep \`val_tokens = ${expected}\` as the anchor sets it, and set it nowhere else` };
+  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`, { where: MAIN_SCRIPT, ...fix });
   const { changed, dropped } = compareHyper(anchor, cand, ['val_tokens']);
   if (changed.length || dropped.length) {
-    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`);
+    const first = changed.length ? /\((train_gpt\.py:\d+)\)$/.exec(changed[0])?.[1] : undefined;
+    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`, { where: first ?? MAIN_SCRIPT, ...fix });
   }
   return check('val-tokens', true, `val_tokens = ${expected}, as in the anchor`);
 }
@@ -122,7 +127,8 @@ export function checkValData(anchor: FileFacts, cand: FileFacts): JudgeCheck {
     if (changed.length) parts.push(`changed or added: ${listSome(changed)}`);
     if (dropped.length) parts.push(`the anchor's setting is gone: ${listSome(dropped)}`);
     if (newReads.length) parts.push(`the val files are read where the anchor does not read them (only validation may): ${listSome(newReads.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
-    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`);
+    const where = /\((train_gpt\.py:\d+)\)/.exec([...changed, ...newReads.map((s) => `(${MAIN_SCRIPT}:${s.line})`)].join(' '))?.[1] ?? MAIN_SCRIPT;
+    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`, { where, fix: 'restore the anchor\'s val data settings and read the val files only in validation' });
   }
   const shown = anchor.hyper.filter((h) => names.includes(h.name)).map((h) => h.name);
   return check('val-data', true, shown.length ? `${[...new Set(shown)].join(', ')} as in the anchor` : 'the anchor names no val data settings: nothing to keep');
@@ -153,7 +159,11 @@ export function checkValPipeline(anchor: FileFacts, cand: FileFacts): JudgeCheck
     const parts = [];
     if (missing.length) parts.push(`the anchor's step is missing or changed: ${listSome(missing.map((s) => `\`${s.code.slice(0, 160)}\` (anchor ${MAIN_SCRIPT}:${s.line})`))}`);
     if (added.length) parts.push(`a new statement touches the val loss, its inputs or the clock: ${listSome(added.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
-    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`);
+    const where = added.length ? `${MAIN_SCRIPT}:${added[0].line}` : MAIN_SCRIPT;
+    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`, {
+      where,
+      fix: missing.length ? `restore the anchor's \`${missing[0].code.slice(0, 100)}\` (anchor ${MAIN_SCRIPT}:${missing[0].line})` : `remove \`${added[0].code.slice(0, 100)}\``,
+    });
   }
   return check('val-pipeline', true, `the ${aStmts.length} statements that compute, time and print the val loss are as in the anchor`);
 }
@@ -200,7 +210,10 @@ export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFact
   const { changed, dropped } = compareHyper(anchor, cand, ['train_files']);
   if (changed.length || dropped.length) problems.push(`train_files must stay as in the anchor: ${listSome([...changed, ...dropped])}`);
   problems.push(...dataOrderProblems(anchor, cand));
-  if (problems.length) return check('data-loading', false, `data must be read as the anchor reads it (same shards, same reader; batching and prefetching may change): ${listSome(problems)}`);
+  if (problems.length) {
+    const where = /\(([\w./-]+\.py:\d+)\)/.exec(problems[0])?.[1] ?? /([\w./-]+\.py:\d+)/.exec(problems[0])?.[1] ?? MAIN_SCRIPT;
+    return check('data-loading', false, `data must be read as the anchor reads it (same shards in the same order, same reader; batching and prefetching may change): ${listSome(problems)}`, { where, fix: 'read the training shards with the anchor\'s reader, listed and walked in the anchor\'s order, and read no other files' });
+  }
   const names = aReaders.map((r) => r.name);
   return check('data-loading', true, names.length ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor` : 'the anchor reads no shards: nothing to keep');
 }

@@ -15,6 +15,8 @@ export interface EvalOutcome {
   ruleNamed?: boolean;
   correct: boolean;
   detail: string;
+  /** Where the static rules and the LLM judge disagreed on this candidate. */
+  disagreements?: string[];
 }
 
 export interface EvalScore {
@@ -64,6 +66,7 @@ export function score(judge: string, cands: LabelledCandidate[], reports: JudgeR
       ...(c.label === 'cheat' && p.rejected ? { ruleNamed: p.failedRules.includes(c.rule ?? '') } : {}),
       correct,
       detail: p.detail,
+      ...(reports[i].disagreements ? { disagreements: reports[i].disagreements } : {}),
     });
   }
   const cheats = outcomes.filter((o) => o.label === 'cheat');
