@@ -15,6 +15,10 @@ export interface JudgeCheck {
   rule: string;
   passed: boolean;
   detail: string;
+  /** For a failed check: the first place it is about (file:line). */
+  where?: string;
+  /** For a failed check: what to change so it passes. */
+  fix?: string;
 }
 
 export interface JudgeReport {
@@ -28,8 +32,13 @@ export interface JudgeReport {
     | { provider: string; model: string; cheating: boolean; confidence: number; reasons: string[]; summary: string; promptVersion?: string; attempts?: number }
     | { error: string; provider?: string; model?: string; promptVersion?: string };
   staticOnly: boolean;
-  /** Why no model judged, when none did (no key in the worker, static-only asked, static checks already failed). */
+  /** Why no model judged, when none did (no key in the worker, static-only asked). */
   note?: string;
+  /**
+   * Where the static rules and the LLM judge disagree: a static rejection the model calls clean,
+   * or a model's rejection the static rules passed. The candidate is still rejected by either.
+   */
+  disagreements?: string[];
 }
 
 export interface SpeedupStats {

@@ -21,7 +21,8 @@ export interface JudgeOptions {
 /**
  * The rules judge: static checks, then (with a key in the worker's environment) the LLM judge.
  * A candidate passes only when every check passes; a judge that fails to answer rejects, since
- * an unjudged candidate must not count. Its reasons reach the agent as the `llm-judge` check.
+ * an unjudged candidate must not count. Its reasons reach the agent as the `llm-judge` check, and
+ * where it and the static rules disagree the report says so.
  */
 export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
   const log = opts.log ?? (() => {});
@@ -36,7 +37,6 @@ export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
     return { passed: false, checks: [...checks, { rule: 'llm-judge', passed: false, detail: error }], llm: { error }, staticOnly: false };
   }
   const { config } = cfg;
-  if (!staticPassed) return staticOnly('the LLM judge was not asked: the static checks already reject the candidate');
 
   const diff = submissionDiff(opts.anchorDir, opts.candidateDir);
   let llm: NonNullable<JudgeReport['llm']>;
@@ -53,5 +53,16 @@ export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
           passed: !llm.cheating,
           detail: redactSecrets(`${llm.cheating ? 'cheating' : 'no cheating found'} (confidence ${llm.confidence}): ${llm.summary} Reasons: ${llm.reasons.join(' | ')}`, [config.apiKey]),
         };
-  return { passed: staticPassed && llmCheck.passed, checks: [...checks, llmCheck], llm, staticOnly: false };
+  const disagreements = 'error' in llm ? [] : disagreementsOf(checks, llm.cheating);
+  return { passed: staticPassed && llmCheck.passed, checks: [...checks, llmCheck], llm, staticOnly: false, ...(disagreements.length ? { disagreements } : {}) };
+}
+
+/** The model is asked even when a static rule rejects, so each can be checked against the other. */
+function disagreementsOf(checks: JudgeCheck[], cheating: boolean): string[] {
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length && !cheating) {
+    return failed.map((c) => `static rule ${c.rule} rejects${c.where ? ` at ${c.where}` : ''}, the LLM judge finds no cheating; the rejection stands`);
+  }
+  if (!failed.length && cheating) return ['the LLM judge finds cheating where every static rule passes; the rejection stands'];
+  return [];
 }

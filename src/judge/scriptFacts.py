@@ -10,6 +10,10 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ruleFacts  # noqa: E402
+import settingFacts  # noqa: E402
+
 # Hyperparameters that fix what the val loss is measured on, and where the data comes from.
 VAL_FIELDS = ("val_tokens", "val_files", "val_batch_size", "val_seq_len")
 DATA_FIELDS = ("train_files", "data_dir", "data_path", "DATA_DIR", "DATA_PATH")
@@ -81,11 +85,17 @@ class Aliases:
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 d = self.dotted(node.value)
-                if d and d.startswith("torch."):
+                if d and (d.startswith("torch.") or d.startswith("torch._")):
                     self.names[node.targets[0].id] = d
         self.names.setdefault("np", "numpy")
 
     def dotted(self, node):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            f = self.dotted(node.func)
+            if f in ("importlib.import_module", "__import__"):
+                return node.args[0].value
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and self.dotted(node.value) == "sys.modules":
+            return node.slice.value
         if isinstance(node, ast.Name):
             return self.names.get(node.id, node.id)
         if isinstance(node, ast.Attribute):
@@ -154,6 +164,12 @@ class ValNormalizer(ast.NodeTransformer):
             f.attr = "all_reduce"
         return node
 
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr == "inference_mode":
+            node.attr = "no_grad"
+        return node
+
     def visit_Name(self, node):
         if node.id in READER_NAMES:  # a renamed shard reader is still the shard reader
             node.id = "SHARD_READER"
@@ -161,15 +177,39 @@ class ValNormalizer(ast.NodeTransformer):
 
     def visit_Assign(self, node):
         self.generic_visit(node)
+        if is_scalar_zero(node.value):
+            node.value = ast.Constant(value=0)
         if isinstance(node.value, ast.Call):  # `inputs, targets, ... = next(loader)`: records add outputs
             node.targets = [ast.Name(id="_", ctx=ast.Store()) if isinstance(t, (ast.Tuple, ast.List)) else t for t in node.targets]
         return node
 
     def visit_For(self, node):
         self.generic_visit(node)
-        if isinstance(node.target, (ast.Tuple, ast.List)):
+        if isinstance(node.target, (ast.Tuple, ast.List, ast.Name)):
             node.target = ast.Name(id="_", ctx=ast.Store())
         return node
+
+
+ZERO_DTYPES = ("float32", "float64", "float", "double")
+
+
+def is_scalar_zero(node):
+    """0, 0.0, or a zero scalar tensor in full precision wherever it lives: the same start for a sum."""
+    if isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool):
+        return True
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or ast.unparse(node.func.value) != "torch":
+        return False
+    for k in node.keywords:
+        if k.arg == "dtype" and not (isinstance(k.value, ast.Attribute) and k.value.attr in ZERO_DTYPES):
+            return False
+        if k.arg not in ("dtype", "device", "requires_grad", "pin_memory"):
+            return False
+    a = node.args
+    if node.func.attr == "zeros":
+        return len(a) == 1 and isinstance(a[0], (ast.Tuple, ast.List)) and not a[0].elts
+    if node.func.attr == "tensor":
+        return len(a) == 1 and isinstance(a[0], ast.Constant) and a[0].value == 0
+    return False
 
 
 def normalized(node, model_names):
@@ -483,6 +523,14 @@ def compile_facts(tree, aliases):
     return modes, settings
 
 
+def without_kernels(tree):
+    """The module without its Triton kernels: their variables (a `val_target` in a fused
+    cross-entropy) are GPU registers, not the val loss."""
+    def is_kernel(n):
+        return isinstance(n, ast.FunctionDef) and any("triton" in ast.unparse(d) for d in n.decorator_list)
+    return ast.Module(body=[n for n in tree.body if not is_kernel(n)], type_ignores=[])
+
+
 def facts_of_file(path):
     with open(path, "r", encoding="utf-8", errors="replace") as f:
         text = f.read()
@@ -498,25 +546,81 @@ def facts_of_file(path):
     reader_nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(n.name == r["name"] and line_of(n) == r["line"] for r in readers)]
     modes, settings = compile_facts(tree, aliases)
     models = model_names(tree, aliases)
+    plain = without_kernels(tree)
+    env = settingFacts.env_writes(tree, aliases)
     return {
         "parsed": True,
-        "hyper": hyper_assignments(tree, aliases),
+        "hyper": hyper_assignments(tree, aliases) + settingFacts.indirect_hyper(tree),
         "valRegions": val_regions(tree, models),
-        "assignments": all_statements(tree, models),
-        "valRefs": val_refs(tree, models),
+        "assignments": all_statements(plain, models),
+        "valRefs": val_refs(plain, models),
         "shardReaders": readers,
         "listings": file_listings(tree, aliases),
         "rawReads": raw_reads(tree, aliases, reader_nodes),
         "compileModes": modes,
         "inductorSettings": settings,
+        "compilerSettings": settingFacts.compiler_settings(tree, aliases, env),
+        "envWrites": env,
+        "seeds": settingFacts.seeds(tree, aliases),
+        "evalLoss": settingFacts.eval_loss(tree, path),
+        "timed": ruleFacts.timed_region(tree, aliases, models, READER_NAMES),
+        "stepCount": ruleFacts.step_control(tree, aliases, ruleFacts.class_consts(tree)),
+        "dataOrder": data_order(tree, aliases, models),
     }
+
+
+def passes_list(v):
+    """The value is the file list again (sliced, iterated, reordered), not something built from it."""
+    if isinstance(v, (ast.Name, ast.Subscript, ast.ListComp)):
+        return True
+    return isinstance(v, ast.Call) and isinstance(v.func, (ast.Name, ast.Attribute)) and \
+        (v.func.id if isinstance(v.func, ast.Name) else v.func.attr) in ("iter", "list", "reversed", "sorted", "cycle", "islice", "chain", "tuple")
+
+
+def data_order(tree, aliases, models):
+    """Statements of the functions that list shards which touch the list of files after it is made
+    (its order, what is skipped, how it is walked)."""
+    out = []
+    for fn in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+        listing = [a for a in ast.walk(fn) if isinstance(a, ast.Assign) and any(isinstance(c, ast.Call) and (
+            (aliases.dotted(c.func) or "") in ("glob.glob", "glob.iglob") or (isinstance(c.func, ast.Attribute) and c.func.attr in ("glob", "rglob", "iglob"))) for c in ast.walk(a.value))]
+        names = {t.id for a in listing for t in a.targets if isinstance(t, ast.Name)}
+        if not names:
+            continue
+        grew = True
+        while grew:  # names derived from the file list (an iterator over it) count as the list too
+            grew = False
+            for a in ast.walk(fn):
+                if isinstance(a, ast.Assign) and a not in listing and refs_name(a.value, names) and passes_list(a.value):
+                    new = {t.id for t in a.targets if isinstance(t, ast.Name)} - names
+                    if new and not any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in READER_NAMES | {"next"} for c in ast.walk(a.value)):
+                        names |= new
+                        grew = True
+        for st in ast.walk(fn):
+            if isinstance(st, (ast.Assign, ast.AugAssign)) and st not in listing:
+                targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+                if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+                    out.append({"line": st.lineno, "code": normalized(st, models), "assigns": assigned_names(st)})
+            elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and refs_name(st.value, names):
+                out.append({"line": st.lineno, "code": normalized(st, models), "assigns": []})
+    return out
 
 
 def main():
     root = sys.argv[1]
     files = {}
+    # numbers in any of the submission's files: an eval path may restate a kernel's constants
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            if name.endswith(".py"):
+                try:
+                    t = ast.parse(open(os.path.join(dirpath, name), encoding="utf-8", errors="replace").read())
+                except SyntaxError:
+                    continue
+                settingFacts.NUMBERS_BY_FILE[os.path.join(dirpath, name)] = settingFacts.numbers([t])
+    # no folder is skipped: a module hidden under logs/ or .cache/ is still read
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ("__pycache__", "logs", "data"))
+        dirnames[:] = sorted(dirnames)
         for name in sorted(filenames):
             if name.endswith(".py") and len(files) < MAX_FILES:
                 p = os.path.join(dirpath, name)

@@ -11,6 +11,10 @@ import { z } from 'zod';
 const located = { line: z.number().int() };
 const statement = z.object({ code: z.string(), ...located, assigns: z.array(z.string()) });
 
+const keyed = z.object({ key: z.string(), code: z.string(), ...located });
+/** A place a flow rule objects to, and why. */
+const problem = z.object({ code: z.string(), why: z.string(), ...located });
+
 const parsedFile = z.object({
   parsed: z.literal(true),
   hyper: z.array(z.object({ name: z.string(), source: z.string(), value: z.union([z.string(), z.number()]).nullable(), ...located })),
@@ -22,6 +26,13 @@ const parsedFile = z.object({
   rawReads: z.array(z.object({ kind: z.string(), code: z.string(), ...located })),
   compileModes: z.array(z.object({ setting: z.string(), code: z.string(), ...located })),
   inductorSettings: z.array(z.object({ key: z.string(), code: z.string(), ...located })),
+  compilerSettings: z.array(keyed),
+  envWrites: z.array(keyed),
+  seeds: z.array(keyed),
+  evalLoss: z.array(problem),
+  timed: z.object({ clockLine: z.number().int(), problems: z.array(problem), clockWrites: z.array(z.object({ code: z.string(), ...located })) }),
+  stepCount: z.array(problem),
+  dataOrder: z.array(statement),
 });
 const unparsedFile = z.object({ parsed: z.literal(false), error: z.string() });
 const factsSchema = z.object({ files: z.record(z.string(), z.discriminatedUnion('parsed', [parsedFile, unparsedFile])) });
@@ -49,7 +60,8 @@ function python(): string {
 function pythonFilesStamp(dir: string): string {
   const parts: string[] = [];
   const walk = (d: string, depth: number) => {
-    if (depth > 8) return;
+    if (depth > 32) return;
+    // every folder, as the helper reads every folder
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p, depth + 1);

@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JudgeCheck } from '../domain/verdict';
+import { check as makeCheck, listSome, MAIN_SCRIPT } from './checkUtil';
+import { checkSubmissionFiles } from './filesCheck';
+import { checkEvalLoss, checkStepCount, checkTimedRegion, dataOrderProblems } from './flowChecks';
 import { analyzeRunSh } from './runSh';
 import { parsedFiles, readScriptFacts, type FileFacts, type ScriptFacts } from './scriptFacts';
+import { checkCompileSettings, checkEnvironment, checkSeeds } from './settingChecks';
 
 /**
  * The rules a candidate must meet that need no model. Each rule compares the candidate with the
@@ -10,23 +14,29 @@ import { parsedFiles, readScriptFacts, type FileFacts, type ScriptFacts } from '
  * the compiler settings, the launch) and leaves the rest free: every human record changed batch
  * sizes, schedules, kernels and the model, and each must pass against the anchor.
  */
-export const RULES = ['required-files', 'run-sh-launch', 'python-parses', 'val-tokens', 'val-data', 'val-pipeline', 'data-loading', 'compile-settings'] as const;
+export const RULES = [
+  'required-files',
+  'submission-files',
+  'run-sh-launch',
+  'environment',
+  'python-parses',
+  'val-tokens',
+  'val-data',
+  'val-pipeline',
+  'eval-loss',
+  'data-loading',
+  'timed-region',
+  'step-count',
+  'seed',
+  'compile-settings',
+] as const;
 export type Rule = (typeof RULES)[number];
 
 const REQUIRED_FILES = ['run.sh', 'train_gpt.py'];
-const MAIN_SCRIPT = 'train_gpt.py';
 const VAL_FIELDS = ['val_tokens', 'val_files', 'val_batch_size', 'val_seq_len'];
 const DATA_LOCATION_FIELDS = ['data_dir', 'data_path', 'DATA_DIR', 'DATA_PATH'];
-/** At most this many items are listed in one detail; the count says how many there were. */
-const LIST_LIMIT = 4;
-
-function check(rule: Rule, passed: boolean, detail: string): JudgeCheck {
-  return { rule, passed, detail };
-}
-
-function listSome(items: string[]): string {
-  const shown = items.slice(0, LIST_LIMIT).join('; ');
-  return items.length > LIST_LIMIT ? `${shown}; and ${items.length - LIST_LIMIT} more` : shown;
+function check(rule: Rule, passed: boolean, detail: string, extra: { where?: string; fix?: string } = {}): JudgeCheck {
+  return makeCheck(rule, passed, detail, extra);
 }
 
 function isFile(p: string): boolean {
@@ -61,7 +71,7 @@ function compareHyper(anchor: FileFacts, cand: FileFacts, names: string[]): { ch
 export function checkRequiredFiles(candidateDir: string): JudgeCheck {
   const missing = REQUIRED_FILES.filter((f) => !isFile(join(candidateDir, f)));
   return missing.length
-    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`)
+    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`, { where: missing[0], fix: `add ${missing.join(' and ')} to the submission folder` })
     : check('required-files', true, 'run.sh and train_gpt.py are present');
 }
 
@@ -70,15 +80,18 @@ export function checkRunSh(candidateDir: string): JudgeCheck | null {
   if (!isFile(p)) return null;
   const a = analyzeRunSh(readFileSync(p, 'utf8'));
   if (a.launches.length === 0) {
-    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`);
+    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`, { where: 'run.sh', fix: 'make run.sh the one line `torchrun --standalone --nproc_per_node=8 train_gpt.py`' });
   }
-  if (a.problems.length) return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`);
+  if (a.problems.length) {
+    const line = /^line (\d+)/.exec(a.problems[0])?.[1];
+    return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`, { where: line ? `run.sh:${line}` : 'run.sh', fix: 'remove everything from run.sh but the torchrun launch (work done there is outside the timed region)' });
+  }
   return check('run-sh-launch', true, `run.sh launches train_gpt.py through torchrun (line ${a.launches[0].line})`);
 }
 
 export function checkParses(cand: ScriptFacts): JudgeCheck {
   const bad = Object.entries(cand.files).flatMap(([name, f]) => (f.parsed ? [] : [`${name}: ${f.error}`]));
-  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
+  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`, { where: bad[0].split(':')[0], fix: 'fix the syntax error' }) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
 }
 
 export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
@@ -86,10 +99,12 @@ export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
   if (a.length === 0) return check('val-tokens', true, 'the anchor sets no val_tokens: nothing to keep');
   const c = cand.hyper.filter((h) => h.name === 'val_tokens');
   const expected = a.map((h) => h.source).join(', ');
-  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`);
+  const fix = { fix: `keep \`val_tokens = ${expected}\` as the anchor sets it, and set it nowhere else` };
+  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`, { where: MAIN_SCRIPT, ...fix });
   const { changed, dropped } = compareHyper(anchor, cand, ['val_tokens']);
   if (changed.length || dropped.length) {
-    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`);
+    const first = changed.length ? /\((train_gpt\.py:\d+)\)$/.exec(changed[0])?.[1] : undefined;
+    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`, { where: first ?? MAIN_SCRIPT, ...fix });
   }
   return check('val-tokens', true, `val_tokens = ${expected}, as in the anchor`);
 }
@@ -112,7 +127,8 @@ export function checkValData(anchor: FileFacts, cand: FileFacts): JudgeCheck {
     if (changed.length) parts.push(`changed or added: ${listSome(changed)}`);
     if (dropped.length) parts.push(`the anchor's setting is gone: ${listSome(dropped)}`);
     if (newReads.length) parts.push(`the val files are read where the anchor does not read them (only validation may): ${listSome(newReads.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
-    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`);
+    const where = /\((train_gpt\.py:\d+)\)/.exec([...changed, ...newReads.map((s) => `(${MAIN_SCRIPT}:${s.line})`)].join(' '))?.[1] ?? MAIN_SCRIPT;
+    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`, { where, fix: 'restore the anchor\'s val data settings and read the val files only in validation' });
   }
   const shown = anchor.hyper.filter((h) => names.includes(h.name)).map((h) => h.name);
   return check('val-data', true, shown.length ? `${[...new Set(shown)].join(', ')} as in the anchor` : 'the anchor names no val data settings: nothing to keep');
@@ -143,7 +159,11 @@ export function checkValPipeline(anchor: FileFacts, cand: FileFacts): JudgeCheck
     const parts = [];
     if (missing.length) parts.push(`the anchor's step is missing or changed: ${listSome(missing.map((s) => `\`${s.code.slice(0, 160)}\` (anchor ${MAIN_SCRIPT}:${s.line})`))}`);
     if (added.length) parts.push(`a new statement touches the val loss, its inputs or the clock: ${listSome(added.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
-    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`);
+    const where = added.length ? `${MAIN_SCRIPT}:${added[0].line}` : MAIN_SCRIPT;
+    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`, {
+      where,
+      fix: missing.length ? `restore the anchor's \`${missing[0].code.slice(0, 100)}\` (anchor ${MAIN_SCRIPT}:${missing[0].line})` : `remove \`${added[0].code.slice(0, 100)}\``,
+    });
   }
   return check('val-pipeline', true, `the ${aStmts.length} statements that compute, time and print the val loss are as in the anchor`);
 }
@@ -189,7 +209,11 @@ export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFact
   }
   const { changed, dropped } = compareHyper(anchor, cand, ['train_files']);
   if (changed.length || dropped.length) problems.push(`train_files must stay as in the anchor: ${listSome([...changed, ...dropped])}`);
-  if (problems.length) return check('data-loading', false, `data must be read as the anchor reads it (same shards, same reader; batching and prefetching may change): ${listSome(problems)}`);
+  problems.push(...dataOrderProblems(anchor, cand));
+  if (problems.length) {
+    const where = /\(([\w./-]+\.py:\d+)\)/.exec(problems[0])?.[1] ?? /([\w./-]+\.py:\d+)/.exec(problems[0])?.[1] ?? MAIN_SCRIPT;
+    return check('data-loading', false, `data must be read as the anchor reads it (same shards in the same order, same reader; batching and prefetching may change): ${listSome(problems)}`, { where, fix: 'read the training shards with the anchor\'s reader, listed and walked in the anchor\'s order, and read no other files' });
+  }
   const names = aReaders.map((r) => r.name);
   return check('data-loading', true, names.length ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor` : 'the anchor reads no shards: nothing to keep');
 }
@@ -203,49 +227,32 @@ function firstDifference(a: string, b: string): string {
   return 'the code differs';
 }
 
-/** torch.compile modes/backends and inductor settings (in code, compile options or TORCHINDUCTOR_ env) beyond the anchor's. */
-export function checkCompileSettings(anchorFacts: ScriptFacts, candFacts: ScriptFacts, anchorDir: string, candidateDir: string): JudgeCheck {
-  const modes = (f: ScriptFacts) => parsedFiles(f).flatMap(([file, x]) => x.compileModes.map((m) => ({ key: m.setting, where: `${file}:${m.line}`, code: m.code })));
-  const settings = (f: ScriptFacts, dir: string) => [
-    ...parsedFiles(f).flatMap(([file, x]) => x.inductorSettings.map((s) => ({ key: s.key, where: `${file}:${s.line}`, code: s.code }))),
-    ...runShEnv(dir).filter((e) => e.name.startsWith('TORCHINDUCTOR_')).map((e) => ({ key: `env:${e.name}`, where: `run.sh:${e.line}`, code: `${e.name}=${e.value}` })),
-  ];
-  const aModes = new Set(modes(anchorFacts).map((m) => m.key));
-  const aSettings = new Set(settings(anchorFacts, anchorDir).map((s) => s.key));
-  const newModes = modes(candFacts).filter((m) => !aModes.has(m.key));
-  const newSettings = settings(candFacts, candidateDir).filter((s) => !aSettings.has(s.key));
-  if (newModes.length || newSettings.length) {
-    const parts = [];
-    if (newModes.length) parts.push(`torch.compile ${listSome(newModes.map((m) => `${m.key} at ${m.where}`))} (the anchor uses ${aModes.size ? [...aModes].join(', ') : 'only the default mode'})`);
-    if (newSettings.length) parts.push(`inductor settings ${listSome(newSettings.map((s) => `${s.key} at ${s.where}`))} (the anchor sets ${aSettings.size ? [...aSettings].join(', ') : 'none'})`);
-    return check('compile-settings', false, `no torch.compile modes or torch._inductor.config settings beyond the anchor's (they trade long compiles, outside the timed region, for speed): ${parts.join('; ')}`);
-  }
-  return check('compile-settings', true, 'torch.compile modes and inductor settings are the anchor\'s');
-}
-
-function runShEnv(dir: string) {
-  const p = join(dir, 'run.sh');
-  return isFile(p) ? analyzeRunSh(readFileSync(p, 'utf8')).env : [];
-}
-
 /** Runs every static rule; rules that need train_gpt.py to parse say so when it does not. */
 export function staticChecks(candidateDir: string, anchorDir: string): JudgeCheck[] {
   if (!existsSync(anchorDir)) throw new Error(`the anchor folder ${anchorDir} does not exist`);
-  const checks: JudgeCheck[] = [checkRequiredFiles(candidateDir)];
+  const checks: JudgeCheck[] = [checkRequiredFiles(candidateDir), checkSubmissionFiles(candidateDir)];
   const runSh = checkRunSh(candidateDir);
   if (runSh) checks.push(runSh);
   const anchorFacts = readScriptFacts(anchorDir);
   const anchorMain = mainFacts(anchorFacts);
   if (!anchorMain) throw new Error(`the anchor's ${MAIN_SCRIPT} in ${anchorDir} is missing or does not parse`);
   const candFacts = readScriptFacts(candidateDir);
-  checks.push(checkParses(candFacts));
+  checks.push(checkEnvironment(anchorFacts, candFacts, candidateDir), checkParses(candFacts));
   const candMain = mainFacts(candFacts);
   if (!candMain) {
     const why = candFacts.files[MAIN_SCRIPT] ? `${MAIN_SCRIPT} does not parse` : `${MAIN_SCRIPT} is missing`;
-    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'data-loading'] as const) checks.push(check(rule, false, `cannot check: ${why}`));
+    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'eval-loss', 'data-loading', 'timed-region', 'step-count'] as const) checks.push(check(rule, false, `cannot check: ${why}`, { fix: `submit a ${MAIN_SCRIPT} that parses` }));
   } else {
-    checks.push(checkValTokens(anchorMain, candMain), checkValData(anchorMain, candMain), checkValPipeline(anchorMain, candMain), checkDataLoading(anchorFacts, candFacts, anchorMain, candMain));
+    checks.push(
+      checkValTokens(anchorMain, candMain),
+      checkValData(anchorMain, candMain),
+      checkValPipeline(anchorMain, candMain),
+      checkEvalLoss(anchorFacts, candFacts),
+      checkDataLoading(anchorFacts, candFacts, anchorMain, candMain),
+      checkTimedRegion(anchorMain, candMain),
+      checkStepCount(anchorMain, candMain),
+    );
   }
-  checks.push(checkCompileSettings(anchorFacts, candFacts, anchorDir, candidateDir));
+  checks.push(checkSeeds(anchorFacts, candFacts), checkCompileSettings(anchorFacts, candFacts, anchorDir, candidateDir));
   return checks;
 }

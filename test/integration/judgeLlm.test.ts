@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,6 +134,8 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
     assert.equal(p.keyHeader(seen[0].headers), p.key);
     const sent = JSON.stringify(seen[0].body);
     assert.match(sent, /Cheating patterns/);
+    // the rules the static judge enforces are stated to the model too
+    for (const rule of [/torch\._dynamo\.config/, /torch\._functorch\.config/, /number of training steps is fixed/, /No seed picking/, /empty compiler cache/, /environment is unchanged/, /eval-only change/]) assert.match(sent, rule);
     assert.match(sent, /\+class Rotary\(nn\.Module\)/);
     assertNoKey(provider, report, logs);
   });
@@ -200,21 +202,65 @@ test('without a key the judge is static-only, says so, and asks no model', async
   assert.equal(seen.length, 0);
 });
 
-test('static failures skip the model; a bad provider name fails the judge with the field named', async () => {
-  seen = [];
+test('a static rejection the model calls clean is a disagreement in the verdict (and the reverse); a bad provider name fails the judge with the field named', async () => {
   const cheats = mkdtempSync(join(tmpdir(), 'judge-cheats-'));
   execFileSync('python3', [join(ROOT, 'test', 'fixtures', 'judge', 'make_cheats.py'), cheats]);
-  const cheatDir = join(cheats, 'val_tokens_changed');
-  const skipped = await judgeCandidate({ candidateDir: cheatDir, anchorDir: ANCHOR, env: providers.anthropic.env() });
-  assert.equal(skipped.passed, false);
-  assert.match(skipped.note ?? '', /static checks already reject/);
-  assert.equal(seen.length, 0);
+  const cheatDir = join(cheats, 'tiny', 'val_tokens_changed');
+  script = [providers.anthropic.ok(JSON.stringify(clean))];
+  seen = [];
+  const overruled = await judgeCandidate({ candidateDir: cheatDir, anchorDir: ANCHOR, env: providers.anthropic.env() });
+  assert.equal(seen.length, 1, 'the model is asked even when a static rule rejects');
+  assert.equal(overruled.passed, false, 'the static rejection stands');
+  assert.equal(overruled.staticOnly, false);
+  assert.equal(overruled.disagreements?.length, 1);
+  assert.match(overruled.disagreements![0], /static rule val-tokens rejects at train_gpt\.py:26, the LLM judge finds no cheating/);
+  assert.match(JSON.stringify(seen[0].body), /val-tokens: FAILED/);
+
+  script = [providers.anthropic.ok(JSON.stringify(cheat('x')))];
+  const reverse = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: providers.anthropic.env() });
+  assert.equal(reverse.passed, false);
+  assert.deepEqual(reverse.disagreements, ['the LLM judge finds cheating where every static rule passes; the rejection stands']);
+
+  script = [providers.anthropic.ok(JSON.stringify(clean))];
+  const agreed = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: providers.anthropic.env() });
+  assert.equal(agreed.passed, true);
+  assert.equal(agreed.disagreements, undefined);
+
   const bad = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: { NANOGPT_BENCH_JUDGE_PROVIDER: 'gemini', ANTHROPIC_API_KEY: ANTHROPIC_KEY } });
   assert.equal(bad.passed, false);
   assert.ok(bad.llm && 'error' in bad.llm);
   assert.match(bad.llm.error, /NANOGPT_BENCH_JUDGE_PROVIDER/);
   rmSync(cheats, { recursive: true, force: true });
 });
+
+for (const provider of Object.keys(providers) as ProviderName[]) {
+  test(`${provider}: judge --eval measures the LLM judge on the labelled set through the loopback server, and reports the model's misses and disagreements`, async () => {
+    const sets = mkdtempSync(join(tmpdir(), 'judge-eval-llm-'));
+    execFileSync('python3', [join(ROOT, 'test', 'fixtures', 'judge', 'make_cheats.py'), sets]);
+    const labels = JSON.parse(readFileSync(join(sets, 'tiny', 'labels.json'), 'utf8')) as { candidates: Record<string, { label: string }> };
+    const names = Object.keys(labels.candidates);
+    // a scripted model, answering in the order the set is judged: right on all but one cheat (missed) and one legal edit (a false alarm)
+    const missed = names.find((n) => labels.candidates[n].label === 'cheat')!;
+    const falseAlarm = names.find((n) => labels.candidates[n].label === 'legal')!;
+    script = names.map((n) => providers[provider].ok(JSON.stringify((labels.candidates[n].label === 'cheat') !== (n === missed || n === falseAlarm) ? cheat('k') : clean)));
+    seen = [];
+    const r = await runCli(['judge', '--eval', join(sets, 'tiny'), '--json'], providers[provider].env());
+    rmSync(sets, { recursive: true, force: true });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(seen.length, names.length, 'one question per candidate');
+    assert.equal(script.length, 0);
+    const out = JSON.parse(r.stdout) as { llm: string; scores: { judge: string; cheats: number; caught: number; legal: number; legalAccepted: number; misses: { name: string; disagreements?: string[] }[] }[] };
+    assert.match(out.llm, new RegExp(provider));
+    const by = Object.fromEntries(out.scores.map((s) => [s.judge, s]));
+    assert.deepEqual(Object.keys(by), ['static', 'llm', 'combined']);
+    assert.equal(by.static.caught, by.static.cheats);
+    assert.equal(by.llm.caught, by.llm.cheats - 1);
+    assert.equal(by.llm.legalAccepted, by.llm.legal - 1);
+    assert.deepEqual(by.llm.misses.map((m) => m.name).sort(), [missed, falseAlarm].sort());
+    assert.match(by.llm.misses.find((m) => m.name === missed)?.disagreements?.[0] ?? '', /the LLM judge finds no cheating/);
+    assert.ok(!(r.stdout + r.stderr).includes(providers[provider].key));
+  });
+}
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
@@ -234,7 +280,8 @@ test('CLI: judge --json prints the report and exits 1 on a cheating verdict, 0 w
   assert.equal(r.code, 1, r.stderr);
   const report = JSON.parse(r.stdout) as JudgeReport;
   assert.equal(report.passed, false);
-  assert.deepEqual(Object.keys(report).sort(), ['checks', 'llm', 'passed', 'staticOnly']);
+  // the model's rejection where every static rule passes is a disagreement
+  assert.deepEqual(Object.keys(report).sort(), ['checks', 'disagreements', 'llm', 'passed', 'staticOnly']);
   assert.ok(!(r.stdout + r.stderr).includes(OPENAI_KEY));
 
   const s = await runCli(['judge', CANDIDATE, '--anchor', ANCHOR, '--json', '--static-only'], providers.openai.env());

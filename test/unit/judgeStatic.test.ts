@@ -43,9 +43,9 @@ function assertAllPass(dir: string, anchor = TINY_ANCHOR): JudgeCheck[] {
   assert.deepEqual(failed(checks), [], checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`).join('\n'));
   return checks;
 }
-function assertOnlyFails(dir: string, rule: string, detail?: RegExp): JudgeCheck {
+function assertOnlyFails(dir: string, rule: string, detail?: RegExp, alsoFails: string[] = []): JudgeCheck {
   const checks = staticChecks(dir, TINY_ANCHOR);
-  assert.deepEqual(failed(checks), [rule], checks.map((c) => `${c.passed ? 'ok' : 'FAIL'} ${c.rule}: ${c.detail}`).join('\n'));
+  assert.deepEqual(failed(checks), RULES.filter((r) => r === rule || alsoFails.includes(r)), checks.map((c) => `${c.passed ? 'ok' : 'FAIL'} ${c.rule}: ${c.detail}`).join('\n'));
   const c = byRule(checks)[rule];
   if (detail) assert.match(c.detail, detail);
   return c;
@@ -65,15 +65,25 @@ test('every fastrun fixture record passes against the fastrun anchor', () => {
   for (const r of records) assertAllPass(join(FASTRUN, r), join(FASTRUN, records[0]));
 });
 
-test('each cheat fixture fails exactly the rule it breaks, with a detail naming the place', () => {
-  const cheats = readdirSync(CHEATS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  assert.ok(cheats.length >= 9, `cheat fixtures: ${cheats.join(', ')}`);
-  for (const name of cheats) {
-    const rule = readFileSync(join(CHEATS, name, 'BREAKS'), 'utf8').trim();
-    const checks = staticChecks(join(CHEATS, name), TINY_ANCHOR);
-    assert.deepEqual(failed(checks), [rule], `${name}: ${checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`).join('; ')}`);
+test('each labelled fixture: a cheat fails the rule it breaks, with the place and what to change; a legal edit passes every rule', () => {
+  for (const set of ['tiny', 'real']) {
+    const labels = JSON.parse(readFileSync(join(CHEATS, set, 'labels.json'), 'utf8')) as { anchor: string; candidates: Record<string, { label: string; rule?: string }> };
+    const names = Object.keys(labels.candidates);
+    assert.ok(names.length >= (set === 'tiny' ? 19 : 41), `${set}: ${names.join(', ')}`);
+    for (const name of names) {
+      const l = labels.candidates[name];
+      const checks = staticChecks(join(CHEATS, set, name), labels.anchor);
+      if (l.label === 'legal') {
+        assert.deepEqual(failed(checks), [], `${set}/${name}: ${checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`).join('; ')}`);
+        continue;
+      }
+      assert.ok(failed(checks).includes(l.rule!), `${set}/${name} should fail ${l.rule}: ${failed(checks).join(', ') || 'passed every rule'}`);
+      const c = byRule(checks)[l.rule!];
+      assert.ok(c.fix && c.fix.length > 10, `${set}/${name}: ${l.rule} says what to change`);
+      assert.match(c.where ?? '', /^[\w./-]+(:\d+)?$/, `${set}/${name}: ${l.rule} names the place`);
+    }
   }
-  const d = byRule(staticChecks(join(CHEATS, 'val_tokens_changed'), TINY_ANCHOR))['val-tokens'].detail;
+  const d = byRule(staticChecks(join(CHEATS, 'tiny', 'val_tokens_changed'), TINY_ANCHOR))['val-tokens'].detail;
   assert.match(d, /32768/);
   assert.match(d, /16384 \(train_gpt\.py:26\)/);
 });
@@ -103,8 +113,8 @@ test('run.sh forms that launch train_gpt.py through torchrun pass', () => {
     'env -u FOO PYTHONUNBUFFERED=1 /usr/local/bin/torchrun --nproc_per_node 1 train_gpt.py; echo done\n',
   ];
   for (const form of forms) {
-    const c = byRule(staticChecks(variant({}, { 'run.sh': form }), TINY_ANCHOR))['run-sh-launch'];
-    assert.equal(c.passed, true, `${JSON.stringify(form)}: ${c.detail}`);
+    const checks = byRule(staticChecks(variant({}, { 'run.sh': form }), TINY_ANCHOR));
+    for (const rule of ['run-sh-launch', 'environment']) assert.equal(checks[rule].passed, true, `${JSON.stringify(form)}: ${checks[rule].detail}`);
   }
 });
 
@@ -152,7 +162,8 @@ test('val data moved or reshaped fails val-data', () => {
 
 test('changing how the val loss is summed, averaged or timed fails val-pipeline', () => {
   assertOnlyFails(variant({ 'train_gpt.py': [['    return (total / args.val_tokens).item()', '    return (total / args.val_tokens).item() - 0.01']] }), 'val-pipeline', /missing or changed/);
-  assertOnlyFails(variant({ 'train_gpt.py': [['        training_time_ms += 1000 * (time.perf_counter() - t0)', '        training_time_ms += 500 * (time.perf_counter() - t0)']] }), 'val-pipeline', /training_time_ms/);
+  // the clock's own statement changed: the val pipeline and the timed region both object
+  assertOnlyFails(variant({ 'train_gpt.py': [['        training_time_ms += 1000 * (time.perf_counter() - t0)', '        training_time_ms += 500 * (time.perf_counter() - t0)']] }), 'val-pipeline', /training_time_ms/, ['timed-region']);
   assertOnlyFails(
     variant({ 'train_gpt.py': [['        val_loss = evaluate()\n', '        val_loss = evaluate()\n        val_loss = min(val_loss, 3.3)\n']] }),
     'val-pipeline',
@@ -176,7 +187,8 @@ test('inductor settings in any form and compile modes beyond the anchor fail com
     [{ 'train_gpt.py': [['torch.compile(model)', 'torch.compile(model, options={"shape_padding": True})']] }, /shape_padding/],
     [{ 'train_gpt.py': [['torch.compile(model)', 'torch.compile(model, mode="reduce-overhead")']] }, /mode=reduce-overhead/],
   ];
-  for (const [edits, detail] of forms) assertOnlyFails(variant(edits), 'compile-settings', detail);
+  // set through the environment, they break the environment rule too
+  for (const [edits, detail] of forms) assertOnlyFails(variant(edits), 'compile-settings', detail, JSON.stringify(edits).includes('TORCHINDUCTOR_') ? ['environment'] : []);
   // compiling more things the anchor's way is a kernel change, not a new mode
   assertAllPass(variant({ 'train_gpt.py': [['def get_lr_scale(step):', '@torch.compile(dynamic=False, fullgraph=True)\ndef get_lr_scale(step):']] }));
 });
