@@ -74,21 +74,23 @@ function labelledNames(levels: ReportJson['human']): Set<string> {
 /** Every submission's runs (time, val loss) with its mean and CI, against the anchor's reference and the target. */
 export function runsSpec(r: ReportJson): VlSpec {
   const n = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
-  const runs = r.submissions.flatMap((s) => s.runs.filter((x) => x.invalidReason === null).map((x) => ({ n: n(s.id), id: s.id, time: x.trainTimeS, loss: x.valLoss, verdict: s.accepted ? 'accepted' : 'rejected' })));
+  // The anchor's own reference runs stand at submission 0, beside the line of their mean.
+  const anchorRuns = (r.reference?.trainTimesS ?? []).map((t, i) => ({ n: 0, id: 'anchor', time: t, loss: r.reference?.valLosses[i] ?? null, verdict: 'anchor' }));
+  const runs = [...anchorRuns, ...r.submissions.flatMap((s) => s.runs.filter((x) => x.invalidReason === null).map((x) => ({ n: n(s.id), id: s.id, time: x.trainTimeS, loss: x.valLoss, verdict: s.accepted ? 'accepted' : 'rejected' })))];
   const means = r.submissions.filter((s) => s.meanTimeS !== null).map((s) => ({
     n: n(s.id), id: s.id, verdict: s.accepted ? 'accepted' : 'rejected',
     time: s.meanTimeS, tlo: s.timeCi95?.[0] ?? s.meanTimeS, thi: s.timeCi95?.[1] ?? s.meanTimeS,
     loss: s.meanValLoss, llo: s.valLossCi95?.[0] ?? s.meanValLoss, lhi: s.valLossCi95?.[1] ?? s.meanValLoss,
   }));
   const many = r.submissions.length > 60;
-  const x = { field: 'n', type: 'quantitative', title: 'submission number', scale: { domain: [0, Math.max(1, ...r.submissions.map((s) => n(s.id))) + 1] }, axis: { tickMinStep: 1, format: 'd' } };
-  const color = { field: 'verdict', type: 'nominal', scale: VERDICT_COLORS, title: 'verdict' };
+  const x = { field: 'n', type: 'quantitative', title: 'submission number (0: the anchor)', scale: { domain: [-0.5, Math.max(1, ...r.submissions.map((s) => n(s.id))) + 0.5] }, axis: { tickMinStep: 1, format: 'd' } };
+  const color = { field: 'verdict', type: 'nominal', scale: { domain: [...VERDICT_COLORS.domain, 'anchor'], range: [...VERDICT_COLORS.range, '#777'] }, title: 'verdict' };
   const panel = (field: 'time' | 'loss', lo: string, hi: string, title: string, refs: VlSpec[]): VlSpec => ({
     width: WIDTH,
     height: 220,
     layer: [
       ...refs,
-      { data: { values: runs }, mark: { type: 'point', size: many ? 6 : 18, opacity: 0.35, filled: true }, encoding: { x, y: { field, type: 'quantitative', title, scale: { zero: false } }, color } },
+      { data: { values: runs }, mark: { type: 'point', size: many ? 6 : 30, opacity: many ? 0.35 : 0.6, filled: true }, encoding: { x, y: { field, type: 'quantitative', title, scale: { zero: false } }, color } },
       { data: { values: means }, mark: { type: 'rule', strokeWidth: many ? 1 : 2 }, encoding: { x, y: { field: lo, type: 'quantitative' }, y2: { field: hi }, color } },
       { data: { values: means }, mark: { type: 'tick', thickness: many ? 1 : 2, size: many ? 4 : 12 }, encoding: { x, y: { field, type: 'quantitative' }, color, tooltip: [{ field: 'id' }, { field, format: '.4f' }] } },
     ],

@@ -16,7 +16,7 @@ export function reportHtml(r: ReportJson, fig: ReportFigures): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${pageStyle}</style></head>
 <body><main>
 <header><h1>${esc(s.agent)}${s.model ? ` (${esc(s.model)})` : ''} on ${esc(s.anchor)}</h1>
-<p class="meta">session <code>${esc(s.id)}</code> · started ${esc(s.startedAt)} · ${esc(s.phase)}${s.endReason ? ` · ended: ${esc(s.endReason)}` : ''} · report generated ${esc(r.generatedAt)}</p></header>
+<p class="meta">session <code>${esc(s.id)}</code> · started ${esc(s.startedAt)} · ${s.endReason ? `ended: ${esc(s.endReason)}` : esc(s.phase)} · report generated ${esc(r.generatedAt)}</p></header>
 ${headlineHtml(r)}
 <figure id="fig-progress" class="plot">${fig.progress}</figure>
 <section class="cards">${budgetHtml(r)}${usageHtml(r)}</section>
@@ -51,7 +51,7 @@ function usageHtml(r: ReportJson): string {
   return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><table><tbody>
 <tr><td>input tokens</td><td class="num">${n(u.inputTokens)}</td></tr><tr><td>cached input</td><td class="num">${n(u.cachedInputTokens)}</td></tr>
 <tr><td>cache writes</td><td class="num">${n(u.cacheWriteTokens)}</td></tr><tr><td>output tokens</td><td class="num">${n(u.outputTokens)}</td></tr>
-<tr><td>model cost</td><td class="num">${u.costUsd === null ? 'not reported' : `$${u.costUsd.toFixed(2)}`}</td></tr><tr><td>launches</td><td class="num">${u.launches}${u.unreportedLaunches ? ` (${u.unreportedLaunches} unreported)` : ''}</td></tr>
+<tr><td>model cost</td><td class="num">${u.costUsd === null ? 'not reported' : `$${u.costUsd.toFixed(u.costUsd < 1 ? 4 : 2)}`}</td></tr><tr><td>launches</td><td class="num">${u.launches}${u.unreportedLaunches ? ` (${u.unreportedLaunches} unreported)` : ''}</td></tr>
 </tbody></table></div>`;
 }
 
