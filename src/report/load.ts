@@ -65,7 +65,7 @@ export function parseSummary(raw: unknown, where: string): ReportInput['summary'
 }
 
 /** Sessions that ended before session.json existed: their verdicts, without submission times. */
-function submissionsFromVerdicts(sessionId: string): SubmissionRecord[] {
+export function submissionsFromVerdicts(sessionId: string): SubmissionRecord[] {
   const root = join(layout.session(sessionId), 'submissions');
   if (!existsSync(root)) return [];
   return readdirSync(root)

@@ -1,5 +1,6 @@
 import type { SessionStatus } from '../domain/session';
 import type { SubmissionRecord } from '../domain/submission';
+import { formatUsage, type AgentUsageSummary } from '../agents/usage';
 
 /** Where the submission in validation stands, read from its validation workflow's history. */
 export interface ValidationProgress {
@@ -15,6 +16,8 @@ export interface WatchState {
   status: SessionStatus;
   submissions: SubmissionRecord[];
   validation: ValidationProgress | null;
+  /** The agent's tokens and cost, when this machine holds the session's files (as `status` reads them). */
+  usage?: AgentUsageSummary | null;
 }
 
 const BAR = 30;
@@ -33,6 +36,7 @@ export function watchFrame(w: WatchState, nowMs: number): string[] {
     `last    ${lastVerdictText(w.submissions)}`,
     `best    ${bestText(s)}`,
     `counts  ${Object.entries(s.submissions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no submissions yet'}`,
+    ...(w.usage ? [`agent   ${formatUsage(w.usage)}`] : []),
   ];
 }
 

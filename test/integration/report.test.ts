@@ -79,6 +79,7 @@ describe('report, watch and compare on a real session', () => {
     assert.match(last, /best {4}sub-001: [\d.]+% of human progress/);
     assert.match(last, /last {4}sub-001 accepted/);
     assert.match(last, new RegExp(`session ${ID} ended`));
+    assert.match(last, /agent {3}[\d.]+k? in .* out tokens, \$[\d.]+ over 2 launches/, 'tokens and cost from usage.json');
 
     // Off a terminal: plain lines, one per change.
     const plain = await runCommand(process.execPath, [CLI, 'watch', ID], { env: { ...process.env, TEMPORAL_ADDRESS: h.address } });

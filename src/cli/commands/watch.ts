@@ -1,5 +1,9 @@
 import type { Client } from '@temporalio/client';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { summarizeUsage } from '../../agents/usage';
+import { layout } from '../../storage/layout';
 import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries } from '../../temporal/client';
 import { watchFrame, watchLine, type ValidationProgress, type WatchState } from '../../report/watchView';
@@ -43,7 +47,9 @@ async function readState(client: Client, id: string): Promise<WatchState> {
   const [status, submissions] = await Promise.all([sessionQueries.status(handle), sessionQueries.submissions(handle)]);
   const current = submissions.find((s) => s.state === 'validating');
   const validation = current ? await validationProgress(client, `${id}.${current.id}`, current.id, current.requestedRuns).catch(() => null) : null;
-  return { status, submissions, validation };
+  const usagePath = join(layout.agentState(id), 'usage.json');
+  const usage = existsSync(usagePath) ? summarizeUsage(JSON.parse(readFileSync(usagePath, 'utf8'))) : null;
+  return { status, submissions, validation, usage };
 }
 
 /** Run k of N from the validation workflow's history: which of its activities is scheduled and not yet done. */
