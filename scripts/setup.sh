@@ -48,6 +48,9 @@ if [ "${1:-}" = "--tests" ]; then
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v curl >/dev/null || missing+=(curl)
+  # The report tests open the rendered report in headless Chromium and drive `watch` in tmux.
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "test tools from Debian: ${missing[*]}"

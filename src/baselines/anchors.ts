@@ -55,7 +55,7 @@ function familyAnchor(anchor: string, family: string): AnchorSource {
 }
 
 /** Mean train_time_s per record, from the family's records table. */
-function familyRecordTimes(family: string): Map<string, number> {
+export function familyRecordTimes(family: string): Map<string, number> {
   const lines = readFileSync(join(family, 'records.tsv'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   const header = lines[0].split('\t');
   const rec = header.indexOf('record');

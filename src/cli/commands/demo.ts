@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { startEmbedded } from '../../temporal/embedded';
 import { startSession, sessionQueries } from '../../temporal/client';
 import { formatStatus, formatSubmissions } from '../format';
-import { benchHome } from '../../storage/layout';
+import { benchHome, layout } from '../../storage/layout';
+import { writeSessionReport } from '../../report/write';
 import { temporalBinary } from '../../temporal/binary';
 import { relative } from 'node:path';
 
@@ -38,6 +39,10 @@ export function registerDemoCommand(program: Command): void {
         const subs = await sessionQueries.submissions(handle);
         if (o.json) console.log(JSON.stringify({ summary, submissions: subs }, null, 2));
         else console.log(`\n${formatSubmissions(subs)}\n\n${formatStatus(summary)}`);
+        // The session's summary activity wrote the report already; written again here from the
+        // same files, so the path printed is always one that was just made.
+        const report = await writeSessionReport(handle.workflowId, layout.session(handle.workflowId));
+        (o.json ? console.error : console.log)(`\ndemo: report written: ${report.html}`);
       } finally {
         await embedded.stop();
       }
