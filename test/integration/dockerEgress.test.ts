@@ -13,11 +13,12 @@ import { grantableUlimits, removeSessionContainers, type TestEngine } from '../h
 import { engineAndImage } from '../helpers/testImage';
 import { exitedStatus } from '../helpers/sandboxWait';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
-import { FAKE_AGENT_BIN, ModelServer, type ModelCall } from '../fixtures/agents/modelServer';
+import { ModelServer, type ModelCall } from '../fixtures/agents/modelServer';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { layout } from '../../src/storage/layout';
 import { traceFiles } from '../../src/agents/traceFiles';
 import { harnessToolsDir } from '../../src/sandbox/tools';
+import { AGENT_CLIS_DIR, CLAUDE_EXE, realClisOrSkip } from '../fixtures/agents/realClis';
 
 /** What the probe, run inside the agent sandbox, found: see PROBE. */
 interface Probe {
@@ -162,11 +163,11 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
 const KEY = 'sk-ant-docker-' + 'z3'.repeat(16);
 
 /**
- * A whole claude-code session on Docker: the fake `claude` in the agent container asks the model
+ * A whole claude-code session on Docker: the real `claude` in the agent container asks the model
  * API on the host's loopback through the worker's proxy, tries another endpoint (refused), and
  * submits a record that validation sandboxes time.
  */
-describe('a claude-code session on Docker (fake CLI, model API on loopback, egress filtered)', { timeout: 20 * 60_000 }, () => {
+describe('a claude-code session on Docker (the real CLI, model API on loopback, egress filtered)', { timeout: 20 * 60_000 }, () => {
   const saved = { ...process.env };
   const h = new Harness();
   const tools = mkdtempSync(join(tmpdir(), 'docker-egress-tools-'));
@@ -185,6 +186,8 @@ describe('a claude-code session on Docker (fake CLI, model API on loopback, egre
   }, KEY);
 
   before(async () => {
+    skip = realClisOrSkip();
+    if (skip) return;
     const r = await engineAndImage();
     if ('unavailable' in r) return void (skip = r.unavailable);
     let image: string;
@@ -194,14 +197,16 @@ describe('a claude-code session on Docker (fake CLI, model API on loopback, egre
     // The sandbox's tools folder: the harness's own, and the fake CLI where the real one would be.
     cpSync(harnessToolsDir(), tools, { recursive: true });
     chmodSync(tools, 0o755);
-    copyFileSync(join(FAKE_AGENT_BIN, 'claude'), join(tools, 'claude'));
+    // The real claude (a native executable) from .tools/agent-clis, mounted read-only, on PATH.
+    writeFileSync(join(tools, 'claude'), `#!/bin/sh\nexec ${CLAUDE_EXE} "$@"\n`);
+    chmodSync(join(tools, 'claude'), 0o755);
     process.env.ANTHROPIC_API_KEY = KEY;
     process.env.ANTHROPIC_BASE_URL = server.url;
     // The judge would put its questions to this fake model too: pointed at a provider without a key, it runs its static checks only.
     process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
     delete process.env.OPENAI_API_KEY;
     await h.start();
-    const docker = new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), toolsDir: tools, readOnlyMounts: [FASTRUN] });
+    const docker = new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), toolsDir: tools, readOnlyMounts: [FASTRUN, AGENT_CLIS_DIR] });
     await h.inProcessWorker({ sandboxes: { docker } });
   }, { timeout: 20 * 60_000 });
   after(async () => {
