@@ -27,7 +27,7 @@ function taskScript(ws: () => string): Brain {
     { bash: 'mkdir -p submissions/tweak && cp train_gpt.py run.sh submissions/tweak/' },
     { read: '' },
     { edit: { path: '', old: 'STEPS = 40', new: 'STEPS = 30' } },
-    { bash: 'submit --no-wait submissions/tweak' },
+    { bash: 'submit submissions/tweak --no-wait' },
   ];
   let i = 0;
   return (c) => {
@@ -37,7 +37,7 @@ function taskScript(ws: () => string): Brain {
       const file = join(ws(), 'submissions', 'tweak', 'train_gpt.py');
       return 'read' in s ? { read: file } : 'edit' in s ? { edit: { ...s.edit, path: file } } : s;
     }
-    if (!/"state": "(accepted|rejected)"/.test(c.turns.filter((t) => t.role === 'tool').at(-1)?.text ?? '')) return { bash: 'sleep 2; submit --status' };
+    if (!/"state": "(accepted|rejected)"/.test(c.turns.filter((t) => t.role === 'tool').at(-1)?.text ?? '')) return { bash: 'sleep 2; submit --status sub-001' };
     return { hang: true };
   };
 }
@@ -105,7 +105,7 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       const resumed = await eventually('the relaunched CLI asking the model', async () => srv.calls.find((c) => c.main && /# You are resumed/.test(lastTurn(c).text)), 60_000);
       const history = resumed.turns.map((x) => x.text).join('\n');
       assert.match(history, /# Task/, 'the resumed request holds the task prompt');
-      assert.match(history, /submit --no-wait submissions\/tweak/, 'and the first launch conversation');
+      assert.match(history, /submit submissions\/tweak --no-wait/, 'and the first launch conversation');
       assert.match(history, /"state": "accepted"/, 'and the verdict the model read');
       const subs = await sessionQueries.submissions(handle);
       assert.equal(subs.length, 1);
@@ -134,13 +134,32 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       assert.deepEqual(JSON.parse(status.stdout).agentUsage, usage);
 
       const transcript = readFileSync(traceFiles.transcript(dir), 'utf8');
-      assert.match(transcript, new RegExp(`=== launch 1: ${which}, fresh start[\\s\\S]*submit --no-wait submissions/tweak[\\s\\S]*"state": "accepted"[\\s\\S]*=== launch 2: ${which}, resuming `));
+      assert.match(transcript, new RegExp(`=== launch 1: ${which}, fresh start[\\s\\S]*submit submissions/tweak --no-wait[\\s\\S]*"state": "accepted"[\\s\\S]*=== launch 2: ${which}, resuming `));
       assert.match(transcript, /my key: \[REDACTED:(ANTHROPIC|OPENAI)_API_KEY\]/);
       const files = [...readdirSync(dir).map((f) => join(dir, f)), ...readdirSync(join(dir, 'procs')).map((f) => join(dir, 'procs', f))].filter((f) => !f.endsWith('procs') && !f.endsWith('egress'));
       for (const f of files) assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds no key`);
       assert.ok(toolText(resumed).length > 0);
     });
   }
+
+  it('claude-code: the session ends when the model spend claude reports reaches agentCostLimitUsd; budget and status show it', { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    useOnly('claude-code');
+    brain = () => ({ say: 'Thinking about it.' });
+    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentCostLimitUsd: 0.001, agentStopGraceSeconds: 2 }, 'real-claude-cost');
+    const summary = await handle.result();
+    assert.match(summary.endReason ?? '', /^agent cost limit reached: \$\d+\.\d{4} of \$0\.001$/);
+    assert.equal(summary.agentLaunches, 1, 'not relaunched past its limit');
+    const spend = summary.budget.agentSpend!;
+    const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(layout.agentState('real-claude-cost')), 'utf8')))!;
+    assert.equal(spend.costUsd, usage.costUsd, 'the spend is the cost claude reported in its result event');
+    assert.equal(spend.pricedBy, 'cli');
+    assert.equal(spend.costLimitUsd, 0.001);
+    const budget = await handle.query('budget');
+    assert.deepEqual((budget as typeof summary.budget).agentSpend, spend);
+    const text = await runCommand(process.execPath, [CLI, 'status', handle.workflowId], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
+    assert.match(text.stdout, /model spend +\$\d+\.\d{4} of \$0\.001/);
+  });
 
   it('claude-code: a model API that only fails (500s) is retried with backoff, and the session still ends at its budget', { timeout: 240_000 }, async (t) => {
     if (skip) return t.skip(skip);
