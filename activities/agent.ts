@@ -14,6 +14,8 @@ import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
 import { agentSandboxSpec } from './sandboxSpecs';
 import type { SessionRef } from './types';
+import { spendLimitReason, type AgentSpend } from '../src/domain/agentSpend';
+import { spendFromUsage } from '../src/agents/spend';
 
 const POLL_MS = 1000;
 
@@ -25,7 +27,7 @@ export function agentActivities(deps: ActivityDeps) {
    * resume prompt. Cancellation only detaches: stopping the agent is stopAgent's job, so continuing
    * as new or a worker restart never kills it.
    */
-  async function runAgent({ session, launch }: { session: SessionRef; launch: number }): Promise<{ exitCode: number | null; finished: boolean; lostSinceMs?: number }> {
+  async function runAgent({ session, launch }: { session: SessionRef; launch: number }): Promise<AgentRunResult> {
     const agent = agentFor(session.spec);
     const sandbox = sandboxOf(deps, session.spec);
     const traceDir = layout.agentState(session.sessionId);
@@ -57,6 +59,13 @@ export function agentActivities(deps: ActivityDeps) {
     await trace.open({ launch, agent: agent.name, startedAtMs: Date.now(), promptKind, promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
 
     const before = await sandbox.status(handle, name);
+    // A relaunch after the model spend reached its limit does not start the CLI again.
+    const spentBefore = await readSpend(traceDir, session);
+    const overBefore = spendLimitReason(session.spec, spentBefore);
+    if (overBefore && before.state === 'absent') {
+      await trace.finish({ exitCode: null, signal: null, endedAtMs: Date.now() });
+      return { exitCode: null, finished: false, spend: spentBefore, spendLimit: overBefore };
+    }
     if (before.state === 'absent') {
       await sandbox.start(handle, { name, argv: plan.argv, env: { ...plan.env, NANOGPT_BENCH_TOKEN: token } });
       log.info('agent launched', { sessionId: session.sessionId, launch, resumeId, promptKind });
@@ -76,12 +85,17 @@ export function agentActivities(deps: ActivityDeps) {
           log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', { sessionId: session.sessionId, launch, downSince: new Date(aliveAtMs).toISOString() });
           return { exitCode: null, finished: false, lostSinceMs: aliveAtMs };
         }
-        return { exitCode: st.exitCode, finished: agent.finishesOnExit };
+        const spend = await readSpend(traceDir, session);
+        return { exitCode: st.exitCode, finished: agent.finishesOnExit, spend, spendLimit: spendLimitReason(session.spec, spend) ?? undefined };
       }
       aliveAtMs = Date.now();
       // stopAgent made the trace final already: this watcher is late and must not write to it.
       if (await trace.isFinished()) return { exitCode: null, finished: agent.finishesOnExit };
       await trace.pump();
+      // The model spend as the CLI has reported it: at its limit the session ends (and stops the agent).
+      const spend = await readSpend(traceDir, session);
+      const over = spendLimitReason(session.spec, spend);
+      if (over) return { exitCode: null, finished: false, spend, spendLimit: over };
       heartbeat({ launch, aliveAtMs });
       await actx.sleep(POLL_MS);
     }
@@ -121,6 +135,22 @@ export function agentActivities(deps: ActivityDeps) {
   }
 
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
+}
+
+export interface AgentRunResult {
+  exitCode: number | null;
+  finished: boolean;
+  lostSinceMs?: number;
+  /** The agent's model spend so far, when its CLI has reported any. */
+  spend?: AgentSpend | null;
+  /** Set when the spend reached a limit of the spec: why the session ends. */
+  spendLimit?: string;
+}
+
+/** The spend in the agent's usage.json, or null before its CLI reported any. */
+async function readSpend(traceDir: string, session: SessionRef): Promise<AgentSpend | null> {
+  const raw = await readFile(traceFiles.usage(traceDir), 'utf8').catch(() => null);
+  return raw === null ? null : spendFromUsage(JSON.parse(raw), session.spec, Date.now());
 }
 
 /** The target the judge uses; a workspace prepared before targets were recorded falls back to the spec's. */

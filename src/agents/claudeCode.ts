@@ -32,8 +32,14 @@ export function claudeCodeLaunch(ctx: AgentContext, prompt: string): AgentLaunch
       ...provider.env,
       // The sandbox is the isolation; this lets bypassPermissions run as root in a container.
       IS_SANDBOX: '1',
+      // Offline and headless: no update checks, telemetry, error reports or other calls beside the model API.
       DISABLE_AUTOUPDATER: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      // A training run or a blocking `submit` outlasts the Bash tool's default two minutes.
+      BASH_DEFAULT_TIMEOUT_MS: String(60 * 60_000),
+      BASH_MAX_TIMEOUT_MS: String(4 * 60 * 60_000),
     },
     passEnv: [...new Set([...provider.passEnv, ...spec.agentPassEnv])],
   };

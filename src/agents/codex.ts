@@ -7,12 +7,13 @@ import { clip, isObject, num, parseEventLine, str } from './eventText';
  * own (ours is the boundary), hosted web search off. A later launch continues the same thread
  * with `codex exec resume <thread_id>`, which keeps the model and settings of the first.
  */
-export function codexLaunch(ctx: AgentContext, prompt: string): AgentLaunch {
+export function codexLaunch(ctx: AgentContext, prompt: string, env: NodeJS.ProcessEnv = process.env): AgentLaunch {
   const spec = ctx.spec;
-  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"'];
+  // No login shells: /etc/profile resets PATH, and the agent would lose `submit` and the harness's tools.
+  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"', '-c', 'allow_login_shell=false', '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false'];
   if (spec.agentModel) argv.push('-m', spec.agentModel);
   if (spec.agentEffort) argv.push('-c', `model_reasoning_effort="${spec.agentEffort}"`);
-  if (spec.agentProvider) argv.push('-c', `model_provider="${spec.agentProvider}"`);
+  argv.push(...codexProviderArgs(spec.agentProvider, env));
   if (ctx.resumeId) argv.push('resume', ctx.resumeId, prompt);
   else argv.push(prompt);
   return {
@@ -20,6 +21,23 @@ export function codexLaunch(ctx: AgentContext, prompt: string): AgentLaunch {
     env: {},
     passEnv: [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])],
   };
+}
+
+/** The provider codex is given when the session names none of its own: the model API of the worker's environment. */
+export const CODEX_PROVIDER = 'nanogpt-bench';
+
+/**
+ * Where codex sends its model requests, as config overrides (`-c`, TOML values). Codex ignores
+ * OPENAI_BASE_URL and, with the built-in provider, opens a Responses WebSocket to api.openai.com;
+ * a provider of its own with `wire_api = "responses"` and `base_url` makes it POST streaming
+ * requests to that URL: OPENAI_BASE_URL of the worker (a lab's gateway, a loopback server in tests)
+ * or OpenAI's API. A session that names `agentProvider` uses that provider from codex's own config.
+ */
+export function codexProviderArgs(provider: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  if (provider) return ['-c', `model_provider=${JSON.stringify(provider)}`];
+  const baseUrl = env.OPENAI_BASE_URL || 'https://api.openai.com/v1';
+  const table = `{ name = "nanogpt-bench model API", base_url = ${JSON.stringify(baseUrl)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;
+  return ['-c', `model_provider="${CODEX_PROVIDER}"`, '-c', `model_providers.${CODEX_PROVIDER}=${table}`];
 }
 
 /** One line of `codex exec --json`: thread.started, turn.*, item.*, error. */

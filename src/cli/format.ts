@@ -9,6 +9,7 @@ export function formatStatus(s: SessionStatus): string {
   const lines = [
     `session ${s.sessionId}  (${s.agent} on ${s.anchor})  phase: ${s.phase}${s.endReason ? `  ended: ${s.endReason}` : ''}`,
     `budget   ${h(b.usedGpuHours)} of ${h(b.grantedGpuHours)} GPU-h used, ${h(b.remainingGpuHours)} left  (agent ${h(b.byCategory.agent)}, validation ${h(b.byCategory.validation)}, calibration ${h(b.byCategory.calibration)})`,
+    ...spendLine(b.agentSpend),
     `submissions ${Object.entries(s.submissions).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none yet'}`,
   ];
   if (s.best) {
@@ -22,6 +23,14 @@ export function formatStatus(s: SessionStatus): string {
     lines.push('best     none accepted yet');
   }
   return lines.join('\n');
+}
+
+/** The model spend beside the GPU budget, when the session limits it or the agent reported any. */
+function spendLine(sp: SessionStatus['budget']['agentSpend']): string[] {
+  if (!sp || (sp.costLimitUsd === null && sp.tokenLimit === null && sp.pricedBy === null)) return [];
+  const cost = `$${sp.costUsd.toFixed(4)}${sp.costLimitUsd === null ? '' : ` of $${sp.costLimitUsd}`}`;
+  const tokens = `${sp.tokens}${sp.tokenLimit === null ? '' : ` of ${sp.tokenLimit}`} tokens`;
+  return [`model spend ${cost}, ${tokens}${sp.pricedBy ? ` (priced by ${sp.pricedBy})` : ''}`];
 }
 
 export function formatSubmissions(subs: SubmissionRecord[]): string {

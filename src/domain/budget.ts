@@ -1,3 +1,4 @@
+import type { SpendView } from './agentSpend';
 /**
  * GPU-time accounting. Everything is in GPU-seconds so that sums stay exact-ish; hours exist only
  * at the edges (spec and queries).
@@ -20,6 +21,8 @@ export interface BudgetView {
   agentHoldingGpus: boolean;
   /** GPUs the agent sandbox burns while it holds them: the rate the figures grow at after `asOf`. */
   agentGpus: number;
+  /** The agent's model spend against the spec's limits (src/domain/agentSpend.ts). */
+  agentSpend?: SpendView;
   /**
    * When the figures were true. A workflow answers queries with the time of its last task, so a
    * reader with a clock brings them up to date with `projectBudget`.

@@ -1,6 +1,7 @@
 import type { SessionSpec } from './spec';
 import { type BudgetLedger, type BudgetView, remainingAt, viewBudget } from './budget';
 import { normaliseSubmissionPath, type SubmissionRecord, type SubmitRequest } from './submission';
+import { viewSpend, type AgentSpend } from './agentSpend';
 
 export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'ended';
 
@@ -57,6 +58,25 @@ export interface SessionState {
   closedReason: string | null;
   endReason: string | null;
   continuedAsNew: number;
+  /** The agent's model spend as last reported (absent in state carried from before spend limits). */
+  agentSpend?: AgentSpend | null;
+  /** Why the session ends because the model spend reached a limit of the spec. */
+  spendLimitReached?: string | null;
+}
+
+/**
+ * Keeps the spend a finished agent watch reported; true when it reached a limit of the spec and
+ * the session must end with that reason (the agent is not relaunched).
+ */
+export function recordSpend(state: SessionState, exit: { spend?: AgentSpend | null; spendLimit?: string }): boolean {
+  if (exit.spend) state.agentSpend = exit.spend;
+  if (exit.spendLimit) state.spendLimitReached ??= exit.spendLimit;
+  return Boolean(state.spendLimitReached);
+}
+
+/** The GPU budget and, beside it, the model spend against its limits. */
+export function budgetWithSpend(state: SessionState, nowMs: number): BudgetView {
+  return { ...viewBudget(state.ledger, nowMs), agentSpend: viewSpend(state.spec, state.agentSpend) };
 }
 
 export interface BestView {
@@ -169,7 +189,7 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     anchor: state.spec.anchor,
     startedAt: new Date(state.startedAtMs).toISOString(),
     deadline: new Date(state.deadlineMs).toISOString(),
-    budget: viewBudget(state.ledger, nowMs),
+    budget: budgetWithSpend(state, nowMs),
     submissions: counts,
     best: bestView(state),
     reference: state.reference

@@ -46,6 +46,14 @@ export const SessionSpecSchema = z
      * `command` agent's own API, a codex model_provider of its config). Everything else stays shut.
      */
     agentEgress: z.array(z.string().regex(HOST_PORT, 'host:port, such as api.example.com:443')).default([]),
+    /**
+     * Model spend beside the GPU budget: the session ends (reason "agent cost limit reached") once
+     * the agent's model calls cost this many dollars, as its CLI reports them (or as the versioned
+     * price table prices its tokens). Checked as the CLI reports usage: at the end of each prompt.
+     */
+    agentCostLimitUsd: z.number().positive().optional(),
+    /** The same, in tokens read and written by the model (cached input included). */
+    agentTokenLimit: z.number().int().positive().optional(),
     /** Seconds between the graceful signal and the kill when the agent is stopped. */
     agentStopGraceSeconds: z.number().min(0).max(600).default(10),
     /** Replay: record names to submit in order; defaults to the anchor's own record history. */

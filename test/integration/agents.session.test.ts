@@ -7,92 +7,171 @@ import { startSession, sessionQueries, stopSession } from '../../src/temporal/cl
 import { layout } from '../../src/storage/layout';
 import { traceFiles, type LaunchMeta } from '../../src/agents/traceFiles';
 import { summarizeUsage } from '../../src/agents/usage';
-import { FAKE_AGENT_BIN, ModelServer, type ModelCall } from '../fixtures/agents/modelServer';
+import { ModelServer, type Brain, type ModelCall, type ModelStep } from '../fixtures/agents/modelServer';
+import { AGENT_CLIS_BIN, realClisOrSkip } from '../fixtures/agents/realClis';
 
 const KEY = 'sk-ant-session-' + 'q7'.repeat(16);
+const OPENAI_KEY = 'sk-proj-session' + 'W4'.repeat(15);
+
+const lastTurn = (c: ModelCall) => c.turns[c.turns.length - 1];
+const toolText = (c: ModelCall) => c.turns.filter((t) => t.role === 'tool').map((t) => t.text).join('\n');
 
 /**
- * A whole session with agent claude-code, the fake `claude` on PATH and a model API on loopback:
- * the agent copies a record into submissions/ and submits it, exits, is relaunched with
- * `--resume <its session id>` and the resume prompt, and is stopped when the session ends.
+ * The task as a model would do it: look at the workspace, copy the anchor into submissions/, change
+ * a hyper-parameter, submit, read the verdict (polling, as a blocking call would outlast codex's
+ * shell yield), then hold its next turn until the test kills the CLI. Resumed, it says so and stops.
  */
-describe('a claude-code session on a real Temporal server (fake CLI, loopback model API)', () => {
-  const saved = { ...process.env };
-  const lastTurn = (c: ModelCall) => c.turns[c.turns.length - 1];
-  const server = new ModelServer((c) => {
-    const last = lastTurn(c);
-    if (last.role === 'user' && last.text.includes('# Task')) {
-      return { say: 'Trying the faster record.', bash: `echo "my key: $ANTHROPIC_API_KEY" && cp -r ${join(FASTRUN, 'records', '01_faster')} submissions/faster && submit submissions/faster` };
+function taskScript(ws: () => string): Brain {
+  const steps: ModelStep[] = [
+    { say: 'Looking around.', bash: 'ls && echo "my key: $ANTHROPIC_API_KEY$OPENAI_API_KEY"' },
+    { bash: 'mkdir -p submissions/tweak && cp train_gpt.py run.sh submissions/tweak/' },
+    { read: '' },
+    { edit: { path: '', old: 'STEPS = 40', new: 'STEPS = 30' } },
+    { bash: 'submit submissions/tweak --no-wait' },
+  ];
+  let i = 0;
+  return (c) => {
+    if (/# You are resumed/.test(lastTurn(c).text)) return { say: 'Resumed: my submission has its verdict; nothing more to do.' };
+    if (i < steps.length) {
+      const s = steps[i++];
+      const file = join(ws(), 'submissions', 'tweak', 'train_gpt.py');
+      return 'read' in s ? { read: file } : 'edit' in s ? { edit: { ...s.edit, path: file } } : s;
     }
-    if (last.role === 'user' && last.text.includes('# You are resumed')) return { bash: 'submit --status; sleep 300' };
-    return { say: 'Submitted; that is all for now.' };
-  }, KEY);
+    if (!/"state": "(accepted|rejected)"/.test(c.turns.filter((t) => t.role === 'tool').at(-1)?.text ?? '')) return { bash: 'sleep 2; submit --status sub-001' };
+    return { hang: true };
+  };
+}
+
+/**
+ * Whole sessions on a real Temporal server with the real `claude` and `codex` (pinned in
+ * image/agent-clis) against a scripted model API on loopback: the submission is validated, the CLI
+ * is SIGKILLed mid-turn and relaunched with its own resume mechanism, and a model API that only
+ * fails leaves a session that still ends at its budget.
+ */
+describe('sessions with the real claude and codex CLIs (local sandbox, scripted model API)', () => {
+  const skip = realClisOrSkip();
+  const saved = { ...process.env };
+  let brain: Brain = () => ({ say: 'nothing' });
+  const server = new ModelServer((c) => brain(c), KEY);
+  const codexServer = new ModelServer((c) => brain(c), OPENAI_KEY);
   const h = new Harness();
 
   before(async () => {
+    if (skip) return;
     await server.start();
-    process.env.PATH = `${FAKE_AGENT_BIN}:${process.env.PATH}`;
+    await codexServer.start();
+    process.env.PATH = `${AGENT_CLIS_BIN}:${process.env.PATH}`;
     process.env.ANTHROPIC_API_KEY = KEY;
     process.env.ANTHROPIC_BASE_URL = server.url;
-    // The LLM judge reads the same ANTHROPIC_* variables and would put its questions to this fake
-    // model; the test is about the agent, so the judge is pointed at a provider without a key
-    // and runs its static checks only.
-    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
-    delete process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = OPENAI_KEY;
+    process.env.OPENAI_BASE_URL = `${codexServer.url}/v1`;
     await h.start();
     await h.inProcessWorker();
   });
   after(async () => {
-    await h.stop();
+    if (!skip) await h.stop();
     await server.stop();
+    await codexServer.stop();
     process.env = saved;
   });
 
-  it('submits, exits, is resumed with its own session id, and is stopped at the end', { timeout: 240_000 }, async () => {
-    const id = 'claude-1';
-    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentStopGraceSeconds: 3 }, id);
-    const resumedCall = await eventually('the resumed launch asking the model', async () => server.calls.find((c) => lastTurn(c).text.includes('# You are resumed')), 180_000);
-    assert.ok(resumedCall.turns.some((t) => t.text.includes('submit submissions/faster')), 'the resumed conversation holds the first launch');
-    const subs = await sessionQueries.submissions(handle);
-    assert.equal(subs.length, 1);
-    assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
-    assert.match(subs[0].path, /submissions\/faster$/);
+  /** Only the keys of one CLI in the worker's environment, and the judge pointed at the other provider. */
+  function useOnly(which: 'claude-code' | 'codex') {
+    process.env.ANTHROPIC_API_KEY = KEY;
+    process.env.OPENAI_API_KEY = OPENAI_KEY;
+    if (which === 'codex') delete process.env.ANTHROPIC_API_KEY;
+    else delete process.env.OPENAI_API_KEY;
+    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = which === 'codex' ? 'anthropic' : 'openai';
+  }
 
-    await stopSession(handle, 'test over');
+  for (const which of ['claude-code', 'codex'] as const) {
+    it(`${which}: submits a changed record, gets its verdict, is SIGKILLed, resumes its conversation, is stopped`, { timeout: 300_000 }, async (t) => {
+      if (skip) return t.skip(skip);
+      const id = `real-${which}`;
+      // The LLM judge reads the same variables and would put its questions to this scripted model:
+      // pointed at the other provider, whose key is unset now, it runs its static checks only.
+      useOnly(which);
+      const srv = which === 'codex' ? codexServer : server;
+      const key = which === 'codex' ? OPENAI_KEY : KEY;
+      let ws = '';
+      brain = taskScript(() => ws);
+      const handle = await startSession(h.client, { agent: which, anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: `${which}-test`, agentStopGraceSeconds: 3 }, id);
+      ws = (await eventually('the workspace', async () => (await sessionQueries.status(handle)).phase !== 'preparing' && layout.workspace(id), 120_000)) as string;
+      const dir = layout.agentState(id);
+      // The model holds back the turn after the verdict: the CLI is waiting on it when it is killed.
+      await eventually('the CLI waiting after the verdict', async () => srv.requests.some((r) => r.status === 0), 240_000);
+      const pid = Number(readFileSync(join(dir, 'procs', 'agent-1.pid'), 'utf8').trim());
+      process.kill(-pid, 'SIGKILL');
+      const resumed = await eventually('the relaunched CLI asking the model', async () => srv.calls.find((c) => c.main && /# You are resumed/.test(lastTurn(c).text)), 60_000);
+      const history = resumed.turns.map((x) => x.text).join('\n');
+      assert.match(history, /# Task/, 'the resumed request holds the task prompt');
+      assert.match(history, /submit submissions\/tweak --no-wait/, 'and the first launch conversation');
+      assert.match(history, /"state": "accepted"/, 'and the verdict the model read');
+      const subs = await sessionQueries.submissions(handle);
+      assert.equal(subs.length, 1);
+      assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
+      assert.match(subs[0].path, /submissions\/tweak$/);
+      await eventually('launch 2 ended', async () => existsSync(traceFiles.meta(dir, 2)) && JSON.parse(readFileSync(traceFiles.meta(dir, 2), 'utf8')).finished, 60_000);
+      await stopSession(handle, 'test over');
+      const summary = await handle.result();
+      assert.equal(summary.endReason, 'stopped: test over');
+      assert.ok(summary.agentLaunches >= 2);
+
+      const meta = (n: number) => JSON.parse(readFileSync(traceFiles.meta(dir, n), 'utf8')) as LaunchMeta;
+      const firstEvents = readFileSync(traceFiles.jsonl(dir, 1), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const cliSession = which === 'codex' ? firstEvents.find((e) => e.type === 'thread.started').thread_id : firstEvents.find((e) => e.type === 'system' && e.subtype === 'init').session_id;
+      assert.equal(meta(1).promptKind, 'task');
+      assert.equal(meta(1).finished?.signal, 'SIGKILL');
+      assert.equal(meta(2).resumeId, cliSession, 'launch 2 resumed the session launch 1 started');
+      assert.equal(meta(2).promptKind, 'resume');
+      assert.ok(which === 'codex' ? meta(2).argv.join(' ').includes(`resume ${cliSession}`) : meta(2).argv.includes('--resume') && meta(2).argv.includes(cliSession));
+
+      const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(dir), 'utf8')))!;
+      assert.equal(usage.agent, which);
+      assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0, JSON.stringify(usage));
+      const status = await runCommand(process.execPath, [CLI, 'status', handle.workflowId, '--json'], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
+      assert.equal(status.status, 0, status.stderr);
+      assert.deepEqual(JSON.parse(status.stdout).agentUsage, usage);
+
+      const transcript = readFileSync(traceFiles.transcript(dir), 'utf8');
+      assert.match(transcript, new RegExp(`=== launch 1: ${which}, fresh start[\\s\\S]*submit submissions/tweak --no-wait[\\s\\S]*"state": "accepted"[\\s\\S]*=== launch 2: ${which}, resuming `));
+      assert.match(transcript, /my key: \[REDACTED:(ANTHROPIC|OPENAI)_API_KEY\]/);
+      const files = [...readdirSync(dir).map((f) => join(dir, f)), ...readdirSync(join(dir, 'procs')).map((f) => join(dir, 'procs', f))].filter((f) => !f.endsWith('procs') && !f.endsWith('egress'));
+      for (const f of files) assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds no key`);
+      assert.ok(toolText(resumed).length > 0);
+    });
+  }
+
+  it('claude-code: the session ends when the model spend claude reports reaches agentCostLimitUsd; budget and status show it', { timeout: 180_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    useOnly('claude-code');
+    brain = () => ({ say: 'Thinking about it.' });
+    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentCostLimitUsd: 0.001, agentStopGraceSeconds: 2 }, 'real-claude-cost');
     const summary = await handle.result();
-    assert.equal(summary.endReason, 'stopped: test over');
-    assert.equal(summary.agentLaunches, 2);
-
-    const dir = layout.agentState(id);
-    const meta = (n: number) => JSON.parse(readFileSync(traceFiles.meta(dir, n), 'utf8')) as LaunchMeta;
-    const init = readFileSync(traceFiles.jsonl(dir, 1), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'system' && e.subtype === 'init');
-    assert.equal(meta(1).resumeId, null);
-    assert.equal(meta(1).promptKind, 'task');
-    assert.equal(meta(1).finished?.exitCode, 0);
-    assert.equal(meta(2).resumeId, init.session_id, 'launch 2 resumed the session launch 1 started');
-    assert.equal(meta(2).promptKind, 'resume');
-    assert.ok(meta(2).argv.includes('--resume') && meta(2).argv.includes(init.session_id));
-    assert.ok(meta(2).finished, 'the stopped launch trace was made final');
-    const pid = JSON.parse(readFileSync(join(dir, 'procs', 'agent-2.json'), 'utf8')).pid;
-    assert.equal(existsSync(`/proc/${pid}`), false, 'the agent process was stopped');
-
-    const prompt = JSON.parse(readFileSync(traceFiles.prompt(dir), 'utf8'));
-    assert.equal(prompt.version, 'v1');
-    assert.match(prompt.task, /val_loss/);
-    const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(dir), 'utf8')))!;
-    assert.equal(usage.agent, 'claude-code');
-    assert.ok(usage.inputTokens > 0 && usage.costUsd! > 0, JSON.stringify(usage));
-    // `status` shows the same usage beside the budget.
-    const status = await runCommand(process.execPath, [CLI, 'status', handle.workflowId, '--json'], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
-    assert.equal(status.status, 0, status.stderr);
-    assert.deepEqual(JSON.parse(status.stdout).agentUsage, usage);
+    assert.match(summary.endReason ?? '', /^agent cost limit reached: \$\d+\.\d{4} of \$0\.001$/);
+    assert.equal(summary.agentLaunches, 1, 'not relaunched past its limit');
+    const spend = summary.budget.agentSpend!;
+    const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(layout.agentState('real-claude-cost')), 'utf8')))!;
+    assert.equal(spend.costUsd, usage.costUsd, 'the spend is the cost claude reported in its result event');
+    assert.equal(spend.pricedBy, 'cli');
+    assert.equal(spend.costLimitUsd, 0.001);
+    const budget = await handle.query('budget');
+    assert.deepEqual((budget as typeof summary.budget).agentSpend, spend);
     const text = await runCommand(process.execPath, [CLI, 'status', handle.workflowId], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
-    assert.match(text.stdout, /agent +.*tokens/);
+    assert.match(text.stdout, /model spend +\$\d+\.\d{4} of \$0\.001/);
+  });
 
-    const transcript = readFileSync(traceFiles.transcript(dir), 'utf8');
-    assert.match(transcript, /=== launch 1: claude-code, fresh start[\s\S]*cp -r \S+ submissions\/faster && submit submissions\/faster[\s\S]*"state": "accepted"[\s\S]*=== launch 2: claude-code, resuming /);
-    assert.match(transcript, /my key: \[REDACTED:ANTHROPIC_API_KEY\]/);
-    const files = [...readdirSync(dir).map((f) => join(dir, f)), ...readdirSync(join(dir, 'procs')).map((f) => join(dir, 'procs', f))].filter((f) => !f.endsWith('procs'));
-    for (const f of files) assert.ok(!readFileSync(f, 'utf8').includes(KEY), `${f} holds no key`);
+  it('claude-code: a model API that only fails (500s) is retried with backoff, and the session still ends at its budget', { timeout: 240_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const c0 = server.calls.length;
+    useOnly('claude-code');
+    brain = () => ({ fail: { status: 500 } });
+    // The anchor's timing is cached from the sessions above: the whole budget goes to the agent.
+    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.006, gpus: 1, retimeRuns: 3, agentStopGraceSeconds: 2 }, 'real-claude-failing');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'budget exhausted');
+    assert.equal(Object.keys(summary.submissions).length, 0);
+    assert.ok(server.calls.slice(c0).filter((c) => c.main).length >= 2, 'the CLI retried its failing request');
+    assert.ok(server.requests.some((r) => r.status === 500));
   });
 });

@@ -1,7 +1,7 @@
 import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,12 +13,6 @@ import type { EgressRecord } from '../../src/sandbox/egressProxy';
 import { grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
 import { engineAndImage } from '../helpers/testImage';
 import { exitedStatus } from '../helpers/sandboxWait';
-import { Harness, FASTRUN, eventually } from '../helpers/harness';
-import { FAKE_AGENT_BIN, ModelServer, type ModelCall } from '../fixtures/agents/modelServer';
-import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
-import { traceFiles } from '../../src/agents/traceFiles';
-import { harnessToolsDir } from '../../src/sandbox/tools';
 
 /** What the probe, run inside the agent sandbox, found: see PROBE. */
 interface Probe {
@@ -157,86 +151,5 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
 
     await second.removeSession(sessionId);
     assert.equal((await engine.docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${sessionId}`] } })).length, 0);
-  });
-});
-
-const KEY = 'sk-ant-docker-' + 'z3'.repeat(16);
-
-/**
- * A whole claude-code session on Docker: the fake `claude` in the agent container asks the model
- * API on the host's loopback through the worker's proxy, tries another endpoint (refused), and
- * submits a record that validation sandboxes time.
- */
-describe('a claude-code session on Docker (fake CLI, model API on loopback, egress filtered)', { timeout: 20 * 60_000 }, () => {
-  const saved = { ...process.env };
-  const h = new Harness();
-  const tools = mkdtempSync(join(tmpdir(), 'docker-egress-tools-'));
-  let skip: string | false = false;
-  let engine: TestEngine;
-  let other: Awaited<ReturnType<typeof countingServer>>;
-  const lastTurn = (c: ModelCall) => c.turns[c.turns.length - 1];
-  const server = new ModelServer((c) => {
-    const last = lastTurn(c);
-    if (last.role === 'user' && last.text.includes('# Task')) {
-      const leak = `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${other.port}/exfiltrate')" 2>&1 | tail -1`;
-      return { say: 'Checking the network, then submitting.', bash: `${leak}; cp -r ${join(FASTRUN, 'records', '01_faster')} submissions/faster && submit submissions/faster` };
-    }
-    if (last.role === 'user' && last.text.includes('# You are resumed')) return { bash: 'sleep 300' };
-    return { say: 'Submitted.' };
-  }, KEY);
-
-  before(async () => {
-    const r = await engineAndImage();
-    if ('unavailable' in r) return void (skip = r.unavailable);
-    let image: string;
-    ({ engine, image } = r);
-    other = await countingServer('other');
-    await server.start();
-    // The sandbox's tools folder: the harness's own, and the fake CLI where the real one would be.
-    cpSync(harnessToolsDir(), tools, { recursive: true });
-    chmodSync(tools, 0o755);
-    copyFileSync(join(FAKE_AGENT_BIN, 'claude'), join(tools, 'claude'));
-    process.env.ANTHROPIC_API_KEY = KEY;
-    process.env.ANTHROPIC_BASE_URL = server.url;
-    // The judge would put its questions to this fake model too: pointed at a provider without a key, it runs its static checks only.
-    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
-    delete process.env.OPENAI_API_KEY;
-    await h.start();
-    const docker = new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), toolsDir: tools, readOnlyMounts: [FASTRUN] });
-    await h.inProcessWorker({ sandboxes: { docker } });
-  }, { timeout: 20 * 60_000 });
-  after(async () => {
-    if (!skip) await h.stop();
-    await server.stop();
-    other?.server.close();
-    rmSync(tools, { recursive: true, force: true });
-    process.env = saved;
-  });
-
-  it('the agent works through its model API, is refused anything else, and its submission is timed', { timeout: 600_000 }, async (t) => {
-    if (skip) return missing(t, skip);
-    const id = 'docker-claude-1';
-    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentStopGraceSeconds: 3 }, id);
-    // A session that fails (its anchor did not run, say) ends the wait with its own error.
-    const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
-    await Promise.race([ended, eventually('the resumed launch asking the model', async () => server.calls.find((c) => lastTurn(c).text.includes('# You are resumed')), 400_000)]);
-    ended.catch(() => undefined);
-    const subs = await sessionQueries.submissions(handle);
-    assert.equal(subs.length, 1);
-    assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
-    await stopSession(handle, 'test over');
-    const summary = await handle.result();
-    assert.equal(summary.endReason, 'stopped: test over');
-
-    assert.equal(other.hits(), 0, 'the other endpoint never heard from the agent');
-    const toolResult = server.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
-    assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
-    const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
-    const modelApi = new URL(server.url).host;
-    assert.ok(log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3, 'the model API calls went through the proxy');
-    assert.deepEqual(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`), [`GET 127.0.0.1:${other.port}`]);
-    assert.match(readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8'), /"state": "accepted"/);
-    const left = await engine.docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${id}`] } });
-    assert.equal(left.length, 0, 'every container of the session is removed');
   });
 });

@@ -91,6 +91,9 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     assert.equal(info.Config.Labels[LABEL.subject], 'shape');
     assert.equal(info.HostConfig.Init, true);
     assert.equal(info.HostConfig.NetworkMode, 'none');
+    assert.deepEqual(info.HostConfig.CapDrop, ['ALL'], 'every capability dropped');
+    assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges'), `SecurityOpt: ${info.HostConfig.SecurityOpt}`);
+    assert.ok((info.HostConfig.PidsLimit ?? 0) > 0, `a pids limit is set: ${info.HostConfig.PidsLimit}`);
     await sb.remove(h);
   });
 

@@ -9,7 +9,8 @@ import { startSession, sessionQueries, stopSession } from '../../src/temporal/cl
 import { layout } from '../../src/storage/layout';
 import { leaderboardPath, readLeaderboard, type LeaderboardEntry } from '../../src/report/leaderboard';
 import { writeReportFiles } from '../../src/report/write';
-import { FAKE_AGENT_BIN, ModelServer } from '../fixtures/agents/modelServer';
+import { ModelServer } from '../fixtures/agents/modelServer';
+import { AGENT_CLIS_BIN, realClisOrSkip } from '../fixtures/agents/realClis';
 import { syntheticReportInput } from '../unit/reportSynthetic';
 import { ARTIFACTS, CHROMIUM, keepScreenshots, openBrowser, openPage } from './reportBrowser';
 
@@ -17,7 +18,7 @@ const KEY = 'sk-ant-report-' + 'r8'.repeat(16);
 const ID = 'report-claude-1';
 
 /**
- * The report of a real session (agent claude-code: the fake CLI on PATH, a loopback model API; the
+ * The report of a real session (agent claude-code: the real CLI pinned in image/agent-clis, a loopback model API; the
  * fast fixture family), and of a synthetic 500-submission history, opened in headless Chromium;
  * `watch` driven in tmux while that session validates; `compare` over sessions of two agents.
  */
@@ -36,9 +37,11 @@ describe('report, watch and compare on a real session', () => {
   let browser: Awaited<ReturnType<typeof openBrowser>>;
 
   before(async () => {
+    const noCli = realClisOrSkip();
+    if (noCli) assert.fail(noCli);
     if (!existsSync(CHROMIUM)) assert.fail(`${CHROMIUM} is missing: run scripts/setup.sh --tests (Debian's chromium)`);
     await server.start();
-    process.env.PATH = `${FAKE_AGENT_BIN}:${process.env.PATH}`;
+    process.env.PATH = `${AGENT_CLIS_BIN}:${process.env.PATH}`;
     process.env.ANTHROPIC_API_KEY = KEY;
     process.env.ANTHROPIC_BASE_URL = server.url;
     process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
@@ -96,7 +99,7 @@ describe('report, watch and compare on a real session', () => {
     assert.equal(board.length, 1);
     assert.equal(board[0].accepted, 1);
     assert.equal(board[0].model, 'claude-test');
-    assert.ok(board[0].costUsd !== null && board[0].costUsd > 0, 'the fake CLI prices its usage');
+    assert.ok(board[0].costUsd !== null && board[0].costUsd > 0, 'claude prices its own usage');
   });
 
   it('renders the real session as a page with its three figures and its conversation, no console errors', { timeout: 120_000 }, async () => {
