@@ -3,6 +3,7 @@ import { run as parseAndVerdict } from './parseAndVerdict';
 import { run as sandboxOverhead } from './sandboxOverhead';
 import { run as agentSandbox } from './agentSandbox';
 import { run as sequentialPolicy } from './sequentialPolicy';
+import { run as headlineSimulation } from './headlineSimulation';
 
 async function main(): Promise<void> {
   console.log('\n## log parsing and verdict statistics\n');
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
   await agentSandbox();
   console.log('\n## retime policies\n');
   sequentialPolicy(2000);
+  console.log('\n## the headline: winner\'s curse, drift and screening (issue 14)\n');
+  headlineSimulation(2000);
 }
 
 main().catch((err) => {

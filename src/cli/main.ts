@@ -7,6 +7,7 @@ import { registerVerdictCommands } from './commands/verdict';
 import { registerBaselinesCommands } from './commands/baselines';
 import { registerDataCommands } from './commands/data';
 import { registerJudgeCommands } from './commands/judge';
+import { registerSimulateCommands } from './commands/simulate';
 
 // Each command family lives in its own module under ./commands and registers itself here.
 const program = new Command('nanogpt-bench')
@@ -21,6 +22,7 @@ registerVerdictCommands(program);
 registerBaselinesCommands(program);
 registerDataCommands(program);
 registerJudgeCommands(program);
+registerSimulateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Temporal wraps the reason a workflow failed in causes; the innermost one says what to fix.
