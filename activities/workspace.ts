@@ -16,7 +16,7 @@ import { ensureTinyData } from '../src/data/tinyData';
 export async function prepareWorkspace({ sessionId, spec }: { sessionId: string; spec: SessionSpec }): Promise<Workspace> {
   let anchor;
   try {
-    anchor = resolveAnchor(spec.anchor);
+    anchor = resolveAnchor(spec.anchor, spec.horizonRecord);
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, 'AnchorUnavailable');
   }

@@ -4,6 +4,7 @@ import { run as sandboxOverhead } from './sandboxOverhead';
 import { run as agentSandbox } from './agentSandbox';
 import { run as sequentialPolicy } from './sequentialPolicy';
 import { run as reportRender } from './reportRender';
+import { run as headlineSimulation } from './headlineSimulation';
 
 async function main(): Promise<void> {
   console.log('\n## log parsing and verdict statistics\n');
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
   sequentialPolicy(2000);
   console.log('\n## report rendering\n');
   await reportRender();
+  console.log('\n## the headline: winner\'s curse, drift and screening (issue 14)\n');
+  headlineSimulation(2000);
 }
 
 main().catch((err) => {

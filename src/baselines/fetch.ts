@@ -1,15 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BaselinesManifest,
   type HumanRecord,
   type UpstreamFile,
+  allRecords,
   requireRecord,
   upstreamFileName,
 } from '../domain/baselines';
 import { loadBaselinesManifest } from './manifest';
+import { cutCodeFromLogHead } from './logHead';
 
 /** Where upstream files are served from: <base>/<repository>/<commit>/<path>. */
 export const DEFAULT_BASELINES_BASE_URL = 'https://raw.githubusercontent.com';
@@ -99,8 +101,11 @@ export async function fetchBaselines(options: FetchBaselinesOptions): Promise<Fi
   const timeoutMs = options.timeoutMs ?? 60_000;
   const outcomes: FileOutcome[] = [];
   for (const record of records) {
-    for (const file of record.files) {
-      const outcome = await fetchOne(record, file, options.dir, baseUrl, retry, timeoutMs);
+    const mine: FileOutcome[] = [];
+    for (const file of record.files) mine.push(await fetchOne(record, file, options.dir, baseUrl, retry, timeoutMs));
+    // A record after the horizon is its log: its code is cut from the log's head once the log is verified.
+    if (record.codeFromLog && mine.every((o) => o.status !== 'failed')) mine.push(...(await cutFromLog(record, mine[0], options.dir)));
+    for (const outcome of mine) {
       outcomes.push(outcome);
       options.onProgress?.(outcome);
     }
@@ -109,10 +114,29 @@ export async function fetchBaselines(options: FetchBaselinesOptions): Promise<Fi
 }
 
 function chooseRecords(manifest: BaselinesManifest, names: readonly string[] | undefined): HumanRecord[] {
-  if (!names || names.length === 0) return [...manifest.records];
+  if (!names || names.length === 0) return [...allRecords(manifest)];
   const wanted = new Set(names.map((name) => requireRecord(name, manifest).name));
   // Manifest order, so output reads anchor → horizon whatever order the flags came in.
-  return manifest.records.filter((r) => wanted.has(r.name));
+  return allRecords(manifest).filter((r) => wanted.has(r.name));
+}
+
+/** Writes the files the verified log's head carries, each checked against the manifest's sha256. */
+async function cutFromLog(record: HumanRecord, log: FileOutcome, dir: string): Promise<FileOutcome[]> {
+  const cut = cutCodeFromLogHead(await readFile(log.dest, 'utf8'));
+  return Promise.all(
+    record.codeFromLog!.map(async (want) => {
+      const dest = join(dir, record.name, want.name);
+      const base = { record: record.name, file: want.name, dest, url: log.url, bytes: want.bytes, sha256: want.sha256, attempts: 0 };
+      const got = cut?.find((f) => f.name === want.name);
+      if (!got || got.sha256 !== want.sha256) {
+        return { ...base, status: 'failed' as const, error: `${record.name}/${want.name}: ${got ? `sha256 mismatch: expected ${want.sha256}, got ${got.sha256}` : 'not found in the head of the log'} (cut from ${log.file})` };
+      }
+      if (await hasExpectedContent(dest, want)) return { ...base, status: 'skipped' as const };
+      await writeFile(`${dest}.tmp`, got.content);
+      await rename(`${dest}.tmp`, dest);
+      return { ...base, status: 'downloaded' as const };
+    }),
+  );
 }
 
 async function fetchOne(
@@ -154,7 +178,7 @@ function chainedMessage(err: unknown): string {
   return parts.join(': ');
 }
 
-async function hasExpectedContent(path: string, file: UpstreamFile): Promise<boolean> {
+async function hasExpectedContent(path: string, file: Pick<UpstreamFile, 'bytes' | 'sha256'>): Promise<boolean> {
   try {
     const info = await stat(path);
     if (!info.isFile() || info.size !== file.bytes) return false;

@@ -10,6 +10,7 @@ import { registerJudgeCommands } from './commands/judge';
 import { registerReportCommand } from './commands/report';
 import { registerWatchCommand } from './commands/watch';
 import { registerCompareCommand } from './commands/compare';
+import { registerSimulateCommands } from './commands/simulate';
 
 // Each command family lives in its own module under ./commands and registers itself here.
 const program = new Command('nanogpt-bench')
@@ -27,6 +28,7 @@ registerJudgeCommands(program);
 registerReportCommand(program);
 registerWatchCommand(program);
 registerCompareCommand(program);
+registerSimulateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Temporal wraps the reason a workflow failed in causes; the innermost one says what to fix.

@@ -32,6 +32,11 @@ export const HumanRecordSchema = z
     speedupSeconds: z.number().nullable(),
     description: z.string().min(1),
     files: z.array(UpstreamFileSchema).min(1),
+    /**
+     * Records after the horizon have no folder of their own upstream: their one file is the public
+     * log whose head carries the code, and these are the files cut from it (src/baselines/logHead.ts).
+     */
+    codeFromLog: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), bytes: z.number().int().nonnegative(), sha256: z.string().regex(HEX_SHA256) })).min(1).optional(),
   })
   .superRefine((record, ctx) => {
     const seen = new Set<string>();
@@ -53,9 +58,17 @@ export const BaselinesManifestSchema = z
     horizon: z.string().regex(RECORD_NAME),
     horizonSpeedupSeconds: z.number().positive(),
     records: z.array(HumanRecordSchema).min(2),
+    /** Records after the horizon (human-records-later.tsv), any of which a session may take as its horizon or anchor. */
+    laterRecords: z.array(HumanRecordSchema).default([]),
   })
   .superRefine((m, ctx) => {
     const names = new Set<string>();
+    m.laterRecords.forEach((r, i) => {
+      if (m.records.some((x) => x.name === r.name)) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'name'], message: `duplicate record "${r.name}"` });
+      const prev = i === 0 ? m.records[m.records.length - 1] : m.laterRecords[i - 1];
+      if (prev.date > r.date) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'date'], message: `expected dates in order, but ${r.date} follows ${prev.date}` });
+      if (!r.codeFromLog) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'codeFromLog'], message: 'expected the files cut from the log' });
+    });
     m.records.forEach((r, i) => {
       if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['records', i, 'name'], message: `duplicate record "${r.name}"` });
       names.add(r.name);
@@ -108,15 +121,20 @@ export function listRecords(manifest: BaselinesManifest = committedManifest()): 
   return manifest.records;
 }
 
+/** Every record the manifest knows, anchor to horizon and after, in date order. */
+export function allRecords(manifest: BaselinesManifest = committedManifest()): readonly HumanRecord[] {
+  return [...manifest.records, ...manifest.laterRecords];
+}
+
 export function findRecord(name: string, manifest: BaselinesManifest = committedManifest()): HumanRecord | undefined {
-  return manifest.records.find((r) => r.name === name);
+  return allRecords(manifest).find((r) => r.name === name);
 }
 
 /** Like findRecord, but an unknown name is an error that lists the names closest to it. */
 export function requireRecord(name: string, manifest: BaselinesManifest = committedManifest()): HumanRecord {
   const record = findRecord(name, manifest);
   if (record) return record;
-  const close = closeNames(name, manifest.records.map((r) => r.name));
+  const close = closeNames(name, allRecords(manifest).map((r) => r.name));
   const hint = close.length
     ? `close names: ${close.join(', ')}`
     : `known records run from ${manifest.anchor} to ${manifest.horizon} (nanogpt-bench baselines list)`;

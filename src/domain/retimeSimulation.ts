@@ -71,7 +71,7 @@ function draw(index: number, d: RunDistribution, normal: () => number): RunResul
 }
 
 /** Standard normal draws by Box–Muller from the seeded generator. */
-function gaussian(rng: Prng): () => number {
+export function gaussian(rng: Prng): () => number {
   return () => {
     const u = (rng.nextUint32() + 0.5) / 2 ** 32;
     const v = (rng.nextUint32() + 0.5) / 2 ** 32;

@@ -19,6 +19,12 @@ export const SessionSpecSchema = z
   .object({
     agent: z.enum(AGENT_NAMES),
     anchor: z.string().min(1).default('2025-09-03_FA3'),
+    /**
+     * The record that marks 100% of human progress: any record after the anchor (of the manifest,
+     * the later ones included, or of the family). Absent: the manifest's horizon (the family's
+     * last record). A named one is timed beside the anchor at calibration on this hardware.
+     */
+    horizonRecord: z.string().min(1).optional(),
     budgetGpuHours: z.number().positive(),
     gpus: z.number().int().positive().max(64).default(8),
     sessionHours: z.number().positive().default(24),

@@ -12,7 +12,7 @@ import {
   requireRecord,
   upstreamFileName,
 } from '../../src/domain/baselines';
-import { buildManifest } from '../../src/baselines/buildManifest';
+import { ANCHOR_RECORD, HORIZON_RECORD, buildManifest, readLaterLogs } from '../../src/baselines/buildManifest';
 import { defaultManifestPath, loadBaselinesManifest, packageRoot } from '../../src/baselines/manifest';
 
 const fixtures = join(packageRoot(), '..', 'shared', 'fixtures');
@@ -71,7 +71,9 @@ describe('committed baselines manifest', () => {
   });
 
   test('is what buildManifest makes of the fixture tables', { skip: !existsSync(recordsTsvPath) && `no fixtures at ${fixtures}` }, () => {
-    const built = buildManifest(readFileSync(recordsTsvPath, 'utf8'), readFileSync(upstreamTsvPath, 'utf8'));
+    const laterTsv = readFileSync(join(fixtures, 'human-records-later.tsv'), 'utf8');
+    const later = { tsv: laterTsv, logs: readLaterLogs(laterTsv, join(fixtures, '..', 'later-records')) };
+    const built = buildManifest(readFileSync(recordsTsvPath, 'utf8'), readFileSync(upstreamTsvPath, 'utf8'), ANCHOR_RECORD, HORIZON_RECORD, later);
     assert.deepEqual(built, manifest);
     assert.equal(readFileSync(defaultManifestPath(), 'utf8'), `${JSON.stringify(built, null, 2)}\n`);
   });
