@@ -1,9 +1,10 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SessionSummary } from '../src/domain/session';
 import type { Verdict } from '../src/domain/verdict';
 import { layout } from '../src/storage/layout';
-import type { SessionRef } from './types';
+import { writeJsonAtomic } from '../src/storage/atomicWrite';
+import type { SessionRef } from '../src/domain/session';
 
 /** The verdict beside the frozen candidate, so it outlives the Temporal history. */
 export async function writeVerdict({ session, submissionId, verdict }: { session: SessionRef; submissionId: string; verdict: Verdict }): Promise<void> {
@@ -16,6 +17,5 @@ export async function writeSummary({ session, summary }: { session: SessionRef; 
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + '\n');
-  await rename(`${path}.tmp`, path);
+  await writeJsonAtomic(path, value);
 }

@@ -17,7 +17,8 @@ import { startSession, sessionQueries, sessionHandle } from '../src/temporal/cli
 import { parseLog } from '../src/domain/logParser';
 import { ensureTinyData } from '../src/data/tinyData';
 import { layout } from '../src/storage/layout';
-import { harnessToolsDir, repoRoot } from '../src/sandbox/tools';
+import { harnessToolsDir } from '../src/sandbox/tools';
+import { repoRoot } from '../src/storage/repoRoot';
 import { trainingPython } from '../src/sandbox/python';
 import { mean, summarize } from '../src/domain/stats';
 

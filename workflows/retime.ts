@@ -1,5 +1,5 @@
 import type { RunResult } from '../src/domain/verdict';
-import type { SessionRef } from '../activities/types';
+import type { SessionRef } from '../src/domain/session';
 import { activitiesFor } from './activityStubs';
 
 /**

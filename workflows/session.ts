@@ -14,11 +14,10 @@ import {
 } from '@temporalio/workflow';
 import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, agentWasDown, charge, viewBudget } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
-import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, type SessionState, type SessionSummary } from '../src/domain/session';
+import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
 import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
 import { formatZodError } from '../src/domain/validation';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
-import type { SessionRef } from '../activities/types';
 import { budgetQuery, bestQuery, submissionsQuery, statusQuery, submitUpdate, stopSignal, extendBudgetSignal } from './messages';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';

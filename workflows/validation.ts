@@ -1,5 +1,5 @@
 import { log } from '@temporalio/workflow';
-import type { SessionRef } from '../activities/types';
+import type { SessionRef } from '../src/domain/session';
 import type { Reference } from '../src/domain/session';
 import type { Verdict } from '../src/domain/verdict';
 import { decideVerdict } from '../src/domain/verdictRules';

@@ -35,8 +35,11 @@ export function claudeCodeLaunch(ctx: AgentContext, prompt: string): AgentLaunch
       DISABLE_AUTOUPDATER: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     },
-    passEnv: [...new Set([...provider.passEnv, ...spec.agentPassEnv])],
   };
+}
+
+export function claudeCodePassEnv(spec: SessionSpec): string[] {
+  return [...new Set([...PROVIDER_ENV[spec.agentProvider ?? 'anthropic'].passEnv, ...spec.agentPassEnv])];
 }
 
 export function claudeCodeApis(spec: SessionSpec): ModelApi[] {
@@ -105,6 +108,7 @@ export const claudeCodeAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => claudeCodeLaunch(ctx, ctx.prompt),
+  passEnv: claudeCodePassEnv,
   modelApis: claudeCodeApis,
   readEvent: readClaudeEvent,
 };

@@ -1,4 +1,5 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
+import type { SessionSpec } from '../domain/spec';
 import { MODEL_APIS } from './modelApis';
 import { clip, isObject, num, parseEventLine, str } from './eventText';
 
@@ -18,8 +19,11 @@ export function codexLaunch(ctx: AgentContext, prompt: string): AgentLaunch {
   return {
     argv,
     env: {},
-    passEnv: [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])],
   };
+}
+
+export function codexPassEnv(spec: SessionSpec): string[] {
+  return [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])];
 }
 
 /** One line of `codex exec --json`: thread.started, turn.*, item.*, error. */
@@ -78,6 +82,7 @@ export const codexAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => codexLaunch(ctx, ctx.prompt),
+  passEnv: codexPassEnv,
   // A model_provider of codex's own config may live elsewhere: the session names it in agentEgress.
   modelApis: () => MODEL_APIS.openai,
   readEvent: readCodexEvent,

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { committedManifest, requireRecord } from '../domain/baselines';
-import { defaultRecordsDir, packageRoot } from './manifest';
+import { defaultRecordsDir } from './manifest';
+import { repoRoot } from '../storage/repoRoot';
 
 /** Everything a session needs to know about the record it starts from. */
 export interface AnchorSource {
@@ -34,7 +35,7 @@ export const SPEEDRUN_TARGET_VAL_LOSS = 3.28;
  * target.json. `tiny` names ours; an absolute path names another (tests bring small ones).
  */
 export function familyDir(anchor: string): string | null {
-  if (anchor === TINY_ANCHOR) return join(packageRoot(), 'human_baselines', 'tiny');
+  if (anchor === TINY_ANCHOR) return join(repoRoot(), 'human_baselines', 'tiny');
   return isAbsolute(anchor) ? anchor : null;
 }
 
@@ -74,7 +75,7 @@ function speedrunAnchor(anchor: string): AnchorSource {
   }
   const idx = manifest.records.findIndex((r) => r.name === anchor);
   const history = manifest.records.slice(idx + 1).map((r) => r.name);
-  const dataDir = process.env.NANOGPT_BENCH_DATA ?? join(packageRoot(), 'data', 'fineweb10B');
+  const dataDir = process.env.NANOGPT_BENCH_DATA ?? join(repoRoot(), 'data', 'fineweb10B');
   return {
     name: anchor,
     recordDir,

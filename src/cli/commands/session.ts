@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries, startSession, stopSession, extendBudget } from '../../temporal/client';
-import type { SessionSpecInput } from '../../domain/spec';
+import { SANDBOX_KINDS, type SessionSpecInput } from '../../domain/spec';
 import { formatStatus, formatSubmissions } from '../format';
 import { formatUsage, summarizeUsage, type AgentUsageSummary } from '../../agents/usage';
 import { layout } from '../../storage/layout';
@@ -23,7 +23,7 @@ export function registerSessionCommands(program: Command): void {
     .addOption(new Option('--retime-policy <p>', 'retiming policy [fixed]').choices(['fixed', 'sequential']))
     .option('--target-val-loss <x>', 'val loss target [3.28]', Number)
     .option('--alpha <p>', 'significance level [0.01]', Number)
-    .addOption(new Option('--sandbox <kind>', 'sandbox [local]').choices(['local', 'docker']))
+    .addOption(new Option('--sandbox <kind>', 'sandbox [local]').choices([...SANDBOX_KINDS]))
     .option('--image <ref>', 'sandbox image (docker)')
     .option('--agent-command <json>', 'argv of the command agent, as a JSON array')
     .option('--replay-records <names>', 'comma-separated records for the replay agent')
