@@ -26,7 +26,7 @@ export interface ValidateSubmissionInput {
 export async function validateSubmission(input: ValidateSubmissionInput): Promise<Verdict> {
   const { session, submissionId } = input;
   const { spec } = session;
-  const { short, judging } = activitiesFor(spec.nodeTaskQueue ?? 'nanogpt-bench', spec.runTimeoutSeconds);
+  const { short, judging } = activitiesFor(spec);
 
   const frozen = await short.freezeSubmission({ session, submissionId, path: input.path });
   if ('refused' in frozen) {
