@@ -30,7 +30,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
 
   const frozen = await short.freezeSubmission({ session, submissionId, path: input.path });
   if ('refused' in frozen) {
-    const verdict = rejectedBeforeRuns(input, `the submission folder was refused: ${frozen.refused}`);
+    const verdict = rejectedBeforeRuns(`the submission folder was refused: ${frozen.refused}`);
     await short.writeVerdict({ session, submissionId, verdict });
     return verdict;
   }
@@ -38,7 +38,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const judge = await judging.judgeSubmission({ session, frozenDir: frozen.frozenDir });
   if (!judge.passed) {
     const failed = judge.checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`);
-    const verdict = { ...rejectedBeforeRuns(input, 'the rules judge rejected the candidate'), judge };
+    const verdict = { ...rejectedBeforeRuns('the rules judge rejected the candidate'), judge };
     verdict.reasons.push(...failed);
     await short.writeVerdict({ session, submissionId, verdict });
     return verdict;
@@ -67,6 +67,6 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   return verdict;
 }
 
-function rejectedBeforeRuns(input: ValidateSubmissionInput, reason: string): Verdict {
+function rejectedBeforeRuns(reason: string): Verdict {
   return { accepted: false, reasons: [reason], judge: null, runs: [], valLoss: null, time: null, speedup: null, vsBest: null };
 }
