@@ -9,6 +9,8 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
     candidateDir: frozenDir,
     anchorDir: session.workspace.anchorDir,
     env: process.env,
-    log: (line) => log.info(line),
+    log: (line) => {
+      log.info(line);
+    },
   });
 }

@@ -80,7 +80,7 @@ export function relayActivities(deps: ActivityDeps) {
         if (nl < 0) return;
         const line = buf.slice(0, nl);
         buf = '';
-        answer(line)
+        void answer(line)
           .catch((err: Error) => ({ ok: false, error: `relay error: ${err.message}` }))
           .then((reply) => sock.end(JSON.stringify(reply) + '\n'));
       });

@@ -56,7 +56,7 @@ function renderItem(phase: string, item: Record<string, unknown>): string | null
   switch (item.type) {
     case 'command_execution':
       if (!done) return `$ ${str(item.command) ?? ''}`;
-      return `  → exit ${item.exit_code ?? '?'}: ${clip(str(item.aggregated_output) ?? '', 2000).replace(/\n/g, '\n    ')}`;
+      return `  → exit ${typeof item.exit_code === 'number' ? item.exit_code : '?'}: ${clip(str(item.aggregated_output) ?? '', 2000).replace(/\n/g, '\n    ')}`;
     case 'agent_message':
       return done ? `assistant: ${clip(str(item.text) ?? '', 4000)}` : null;
     case 'reasoning':

@@ -93,7 +93,7 @@ export function familyTarget(anchor: string = TINY_ANCHOR): number {
   const family = familyDir(anchor);
   if (!family) throw new Error(`${anchor} is a speedrun record, not a family of our own: its target is 3.28`);
   const path = join(family, 'target.json');
-  const t = Number(JSON.parse(readFileSync(path, 'utf8')).targetValLoss);
+  const t = Number((JSON.parse(readFileSync(path, 'utf8')) as { targetValLoss?: unknown }).targetValLoss);
   if (!(t > 0)) throw new Error(`${path}: targetValLoss must be a positive number`);
   return t;
 }

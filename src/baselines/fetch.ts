@@ -148,7 +148,7 @@ async function fetchOne(
 function chainedMessage(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = e instanceof Error ? e.cause : undefined, depth++) {
-    const text = e instanceof Error ? e.message : String(e);
+    const text = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
     if (text && !parts.includes(text)) parts.push(text);
   }
   return parts.join(': ');

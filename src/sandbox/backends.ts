@@ -14,7 +14,7 @@ type Log = (msg: string) => void;
  * or null when it cannot here. A new backend is one entry here and one name in SANDBOX_KINDS.
  */
 const BACKENDS: Record<SandboxKind, (log: Log) => Promise<Sandbox | null>> = {
-  local: async () => new LocalSandbox(),
+  local: () => Promise.resolve(new LocalSandbox()),
   // Docker when an engine answers (DOCKER_HOST, else /var/run/docker.sock), configured from NANOGPT_BENCH_DOCKER_*.
   docker: async (log) => {
     const docker = new Docker();

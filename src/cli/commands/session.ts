@@ -33,10 +33,10 @@ export function registerSessionCommands(program: Command): void {
     .option('--validation-task-queue <q>', 'task queue of a validation pool (timed runs go there; the agent keeps working)')
     .option('--id <workflowId>', 'session id (default: generated)')
     .option('--wait', 'wait for the session to end and print its summary')
-    .action(async (o) => {
+    .action(async (o: Record<string, unknown>) => {
       const spec = specFromFlags(o);
       const client = await connectClient();
-      const handle = await startSession(client, spec, o.id);
+      const handle = await startSession(client, spec, typeof o.id === 'string' ? o.id : undefined);
       console.log(`started session ${handle.workflowId}`);
       if (o.wait) console.log(formatStatus(await handle.result()));
     });
@@ -96,7 +96,7 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
   if (typeof o.spec === 'string') {
     const text = o.spec.startsWith('@') ? readFileSync(o.spec.slice(1), 'utf8') : o.spec;
     try {
-      spec = JSON.parse(text);
+      spec = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
       throw new Error(`--spec: expected a JSON object (${(err as Error).message})`);
     }

@@ -25,7 +25,7 @@ export interface DockerSandboxOptions {
    * mounted socket, which lets those endpoints through and nothing else. `none`: no way out at
    * all. Any other value: a Docker network the operator made, whose rules are the operator's.
    */
-  agentNetwork?: 'proxy' | 'none' | string;
+  agentNetwork?: string;
   /** The Python that runs training inside the image. */
   python?: string;
   /** Host folder mounted at /opt/nanogpt-bench/bin; null: use the image's own copy (the production image has one). */

@@ -8,7 +8,7 @@ import { parseWrapperExit } from './wrapper';
  * is asked only of a process killed by SIGKILL that the wrapper saw no OOM kill for (a container
  * can tell from its engine; a local process cannot).
  */
-export async function exitedStatus(stateDir: string, rec: ProcessRecord, oomKilled: () => Promise<boolean> = async () => false): Promise<ProcessStatus | null> {
+export async function exitedStatus(stateDir: string, rec: ProcessRecord, oomKilled: () => Promise<boolean> = () => Promise.resolve(false)): Promise<ProcessStatus | null> {
   const file = procFiles(stateDir, rec.name).exit;
   let text: string;
   try {
