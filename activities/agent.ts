@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
 import type { Agent, AgentContext } from '../src/agents/agent';
@@ -10,14 +10,17 @@ import { SPEEDRUN_TARGET_VAL_LOSS } from '../src/baselines/anchors';
 import { LaunchTrace, readMeta, resumeIdFromTraces, traceFiles, tracedLaunches } from '../src/agents/traceFiles';
 import type { Sandbox, SandboxHandle } from '../src/sandbox/sandbox';
 import { layout } from '../src/storage/layout';
+import { writeJsonAtomic } from '../src/storage/atomicWrite';
 import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
 import { agentSandboxSpec } from './sandboxSpecs';
-import type { SessionRef } from './types';
+import type { SessionRef } from '../src/domain/session';
 import { spendLimitReason, type AgentSpend } from '../src/domain/agentSpend';
 import { spendFromUsage } from '../src/agents/spend';
 
 const POLL_MS = 1000;
+/** The agent's processes in its sandbox are named by launch: agent-1, agent-2, … */
+const AGENT_PROCESS = /^agent-\d+$/;
 
 export function agentActivities(deps: ActivityDeps) {
   /**
@@ -40,9 +43,8 @@ export function agentActivities(deps: ActivityDeps) {
     await recordPrompt(traceDir, session, taskPrompt);
 
     // The names passed in do not depend on the launch, so the sandbox is ensured once with them.
-    const passEnv = probePassEnv(agent, session);
-    const handle = await sandbox.ensure(agentSandboxSpec(session, passEnv));
-    const secrets = secretsFor(agent, session, passEnv, token);
+    const handle = await sandbox.ensure(agentSandboxSpec(session, agent.passEnv(session.spec)));
+    const secrets = secretsFor(agent, session, token);
     // Earlier launches have exited (this one would not start otherwise): their traces are made final
     // before their ids are read, even when the worker that watched them died first.
     await finishExitedTraces(sandbox, handle, traceDir, agent, secrets, launch);
@@ -108,7 +110,7 @@ export function agentActivities(deps: ActivityDeps) {
   async function stopAgent({ session, graceSeconds }: { session: SessionRef; graceSeconds: number }): Promise<void> {
     const sandbox = sandboxOf(deps, session.spec);
     const agent = agentFor(session.spec);
-    const handle = await sandbox.ensure(agentSandboxSpec(session, probePassEnv(agent, session)));
+    const handle = await sandbox.ensure(agentSandboxSpec(session, agent.passEnv(session.spec)));
     await sandbox.resume(handle);
     const names = await runningAgentNames(sandbox, handle);
     for (const n of names) await sandbox.signal(handle, n, 'SIGTERM');
@@ -121,7 +123,7 @@ export function agentActivities(deps: ActivityDeps) {
     if (stubborn.length > 0) log.warn('agent ignored SIGTERM for the grace period: killing it', { sessionId: session.sessionId, stubborn, graceSeconds });
     await sandbox.remove(handle);
     const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
-    await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, [], token), Infinity);
+    await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, token), Infinity);
   }
 
   async function pauseAgent({ session }: { session: SessionRef }): Promise<void> {
@@ -159,19 +161,9 @@ export function targetOf(session: SessionRef): number {
 }
 
 /** Every value that must not reach a trace: the keys passed in, and the session's relay token. */
-function secretsFor(agent: Agent, session: SessionRef, passEnv: string[], token: string): Secret[] {
-  const names = new Set([...passEnv, ...session.spec.agentPassEnv, ...probePassEnv(agent, session)]);
+function secretsFor(agent: Agent, session: SessionRef, token: string): Secret[] {
+  const names = new Set([...agent.passEnv(session.spec), ...session.spec.agentPassEnv]);
   return [...secretsFromEnv([...names]), { name: 'NANOGPT_BENCH_TOKEN', value: token }];
-}
-
-/** The names the adapter passes into the sandbox; they depend on the spec only, not on the launch. */
-function probePassEnv(agent: Agent, session: SessionRef): string[] {
-  try {
-    const paths = { workspace: session.workspace.dir, data: null, relay: null, tools: '' };
-    return agent.launch({ sessionId: session.sessionId, spec: session.spec, launch: 1, paths, historyDir: '', replayRecords: [], prompt: '', taskPrompt: '', targetValLoss: targetOf(session), resumeId: null }).passEnv;
-  } catch {
-    return [];
-  }
 }
 
 /** Finishes the trace of every launch before `beforeLaunch` whose process has exited. */
@@ -195,8 +187,7 @@ async function recordPrompt(dir: string, session: SessionRef, taskPrompt: string
   const kinds: PromptKind[] = session.spec.agent === 'autoresearch' ? ['task', 'resume', 'autoresearch-program'] : ['task', 'resume'];
   await mkdir(dir, { recursive: true });
   const record = { ...promptRecord(kinds, taskPrompt), agent: session.spec.agent, task: taskPrompt };
-  await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2));
-  await rename(`${path}.tmp`, path);
+  await writeJsonAtomic(path, record);
 }
 
 /** Files the adapter provides (program.md, TASK.md): written once, so the agent's own edits stay. */
@@ -212,11 +203,8 @@ async function writeMissingFiles(workspace: string, files: Record<string, string
 
 async function runningAgentNames(sandbox: Sandbox, handle: SandboxHandle): Promise<string[]> {
   const out: string[] = [];
-  for (let launch = 1; launch < 10_000; launch++) {
-    const st = await sandbox.status(handle, `agent-${launch}`);
-    if (st.state === 'absent') break;
-    if (st.state === 'running') out.push(`agent-${launch}`);
+  for (const name of (await sandbox.list(handle)).filter((n) => AGENT_PROCESS.test(n))) {
+    if ((await sandbox.status(handle, name)).state === 'running') out.push(name);
   }
   return out;
 }
-

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Reference } from '../src/domain/session';
 import type { RunResult } from '../src/domain/verdict';
 import { layout } from '../src/storage/layout';
 import { treeHash, scanTree } from '../src/storage/tree';
-import type { SessionRef } from './types';
+import { writeJsonAtomic } from '../src/storage/atomicWrite';
+import { mean } from '../src/domain/stats';
+import type { SessionRef } from '../src/domain/session';
 
 /**
  * What makes reference times comparable: the same anchor files, GPU count, runs, sandbox kind
@@ -31,8 +33,6 @@ export async function hardwareFingerprint(session: SessionRef): Promise<string> 
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 24);
 }
 
-const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 export async function lookupCalibration({ session }: { session: SessionRef }): Promise<Reference | null> {
   const fp = await hardwareFingerprint(session);
   try {
@@ -48,15 +48,14 @@ export async function storeCalibration({ session, runs, horizonRuns }: { session
   const ref: Reference = {
     trainTimesMs: runs.map((r) => r.trainTimeMs!),
     valLosses: runs.map((r) => r.valLoss!),
-    meanRunGpuSeconds: runs.reduce((a, r) => a + r.gpuSeconds, 0) / runs.length,
+    meanRunGpuSeconds: mean(runs.map((r) => r.gpuSeconds)),
     horizonTrainTimesMs: horizonRuns ? horizonRuns.map((r) => r.trainTimeMs!) : null,
-    horizonSpeedupSeconds: horizonRuns ? (meanOf(runs.map((r) => r.trainTimeMs!)) - meanOf(horizonRuns.map((r) => r.trainTimeMs!))) / 1000 : null,
+    horizonSpeedupSeconds: horizonRuns ? (mean(runs.map((r) => r.trainTimeMs!)) - mean(horizonRuns.map((r) => r.trainTimeMs!))) / 1000 : null,
     fingerprint: fp,
     fromCache: false,
   };
   await mkdir(layout.calibration(), { recursive: true });
   const path = join(layout.calibration(), `${fp}.json`);
-  await writeFile(`${path}.tmp`, JSON.stringify(ref, null, 2));
-  await rename(`${path}.tmp`, path);
+  await writeJsonAtomic(path, ref);
   return ref;
 }

@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
-import type { SessionRef } from './types';
+import type { SessionRef } from '../src/domain/session';
 
 export function cleanupActivities(deps: ActivityDeps) {
   /** The session's last step: nothing of its sandboxes may outlive it (containers, stray processes). */

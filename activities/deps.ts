@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Sandbox } from '../src/sandbox/sandbox';
+import type { Sandboxes } from '../src/sandbox/backends';
 import type { SessionSpec } from '../src/domain/spec';
 
 /** What the worker hands its activities: a client (for the relay) and the sandbox backends. */
 export interface ActivityDeps {
   client: Client;
-  sandboxes: Partial<Record<SessionSpec['sandbox'], Sandbox>>;
+  sandboxes: Sandboxes;
 }
 
 export function sandboxOf(deps: ActivityDeps, spec: SessionSpec): Sandbox {

@@ -1,9 +1,11 @@
-import { chmod, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { layout } from '../src/storage/layout';
 import { scanTree, treeHash, TreeRefused } from '../src/storage/tree';
-import type { FrozenSubmission, SessionRef } from './types';
+import { writeJsonAtomic } from '../src/storage/atomicWrite';
+import type { SessionRef } from '../src/domain/session';
+import type { FrozenSubmission } from './types';
 
 /**
  * Copies a submission's regular files into a content-addressed, read-only folder with a sha256
@@ -36,8 +38,7 @@ export async function freezeSubmission({ session, submissionId, path, hostDir }:
   await rename(tmp, frozenDir);
   await makeDirsReadOnly(frozenDir, entries.map((e) => e.path));
   const frozen: FrozenSubmission = { frozenDir, contentHash: treeHash(entries), files: entries.map(({ path: p, bytes, sha256 }) => ({ path: p, bytes, sha256 })) };
-  await writeFile(`${manifestPath}.tmp`, JSON.stringify(frozen, null, 2));
-  await rename(`${manifestPath}.tmp`, manifestPath);
+  await writeJsonAtomic(manifestPath, frozen);
   return frozen;
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import type { SessionSummary } from '../src/domain/session';
@@ -11,7 +11,8 @@ import { loadReportInput, sessionRecordPath, submissionsFromVerdicts, type Sessi
 import { writeReportFiles } from '../src/report/write';
 import { submissionsQuery } from '../workflows/messages';
 import { lookupCalibration } from './calibration';
-import type { SessionRef } from './types';
+import type { SessionRef } from '../src/domain/session';
+import { writeJsonAtomic } from '../src/storage/atomicWrite';
 
 /** The verdict beside the frozen candidate, so it outlives the Temporal history. */
 export async function writeVerdict({ session, submissionId, verdict }: { session: SessionRef; submissionId: string; verdict: Verdict }): Promise<void> {
@@ -59,6 +60,5 @@ async function ownSubmissions(sessionId: string): Promise<SubmissionRecord[]> {
 
 async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp`, JSON.stringify(value, null, 2) + '\n');
-  await rename(`${path}.tmp`, path);
+  await writeJsonAtomic(path, value);
 }

@@ -11,8 +11,7 @@ import { layout } from '../src/storage/layout';
 import { scanTree, treeHash } from '../src/storage/tree';
 import { submitUpdate, submissionsQuery, statusQuery } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
-import { liveStatus } from '../src/temporal/client';
-import type { SessionRef } from './types';
+import { liveStatus, type SessionRef } from '../src/domain/session';
 import { listenUnix } from '../src/storage/unixSocket';
 
 const RequestSchema = z.discriminatedUnion('op', [
@@ -49,7 +48,7 @@ export function relayActivities(deps: ActivityDeps) {
       const given = Buffer.from(req.token);
       if (given.length !== token.length || !timingSafeEqual(given, token)) return { ok: false, error: 'bad session token' };
       if (req.op === 'status') {
-        if (!req.submissionId) return { ok: true, status: liveStatus(await handle.query(statusQuery)) };
+        if (!req.submissionId) return { ok: true, status: liveStatus(await handle.query(statusQuery), Date.now()) };
         const sub = (await handle.query(submissionsQuery)).find((s) => s.id === req.submissionId);
         return sub ? { ok: true, submission: sub } : { ok: false, error: `no submission ${req.submissionId}` };
       }
@@ -81,7 +80,7 @@ export function relayActivities(deps: ActivityDeps) {
         if (nl < 0) return;
         const line = buf.slice(0, nl);
         buf = '';
-        answer(line)
+        void answer(line)
           .catch((err: Error) => ({ ok: false, error: `relay error: ${err.message}` }))
           .then((reply) => sock.end(JSON.stringify(reply) + '\n'));
       });

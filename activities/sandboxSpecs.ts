@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { SessionRef } from './types';
+import type { SessionRef } from '../src/domain/session';
 import type { SandboxSpec } from '../src/sandbox/sandbox';
 import { layout } from '../src/storage/layout';
 import { agentFor } from '../src/agents/registry';

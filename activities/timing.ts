@@ -46,7 +46,7 @@ export function timingActivities(deps: ActivityDeps) {
     }
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);
-    const result = judgeRun(runIndex, st, output, existsSync(timeoutFile) ? session.spec.runTimeoutSeconds : null, session.spec.gpus);
+    const result = assessRun(runIndex, st, output, existsSync(timeoutFile) ? session.spec.runTimeoutSeconds : null, session.spec.gpus);
     // A run may only write in its own copy; one that reached the frozen original does not count.
     const tampered = await frozenChanged(frozenDir);
     if (tampered) result.invalidReason = [result.invalidReason, `the run changed the frozen candidate (${tampered})`].filter(Boolean).join('; ');
@@ -56,8 +56,8 @@ export function timingActivities(deps: ActivityDeps) {
   return { timeRun };
 }
 
-/** Turns a finished process and its output into a run result, naming every reason it does not count. */
-export function judgeRun(index: number, st: ProcessStatus, output: Buffer, timedOutAfterS: number | null, gpus: number): RunResult {
+/** Whether a timed run counts: a finished process and its output as a run result, naming every reason it does not (not the rules judge: that is src/judge). */
+export function assessRun(index: number, st: ProcessStatus, output: Buffer, timedOutAfterS: number | null, gpus: number): RunResult {
   if (st.state !== 'exited') {
     return { index, exitCode: null, wallMs: 0, valLoss: null, trainTimeMs: null, complete: false, invalidReason: 'the run never started', gpuSeconds: 0 };
   }

@@ -1,12 +1,4 @@
-import type { SessionSpec } from '../src/domain/spec';
-import type { Workspace } from '../src/domain/session';
-
-/** What every sandbox-bound activity needs to find a session's files and sandboxes. */
-export interface SessionRef {
-  sessionId: string;
-  spec: SessionSpec;
-  workspace: Workspace;
-}
+import type { SessionRef } from '../src/domain/session';
 
 export interface FrozenSubmission {
   /** Host path of the read-only copy that alone is judged and timed. */

@@ -17,7 +17,8 @@ import { startSession, sessionQueries, sessionHandle } from '../src/temporal/cli
 import { parseLog } from '../src/domain/logParser';
 import { ensureTinyData } from '../src/data/tinyData';
 import { layout } from '../src/storage/layout';
-import { harnessToolsDir, repoRoot } from '../src/sandbox/tools';
+import { harnessToolsDir } from '../src/sandbox/tools';
+import { repoRoot } from '../src/storage/repoRoot';
 import { trainingPython } from '../src/sandbox/python';
 import { mean, summarize } from '../src/domain/stats';
 
@@ -64,9 +65,11 @@ async function main(): Promise<void> {
     console.log(`session ${id} already exists: following it`);
     return sessionHandle(embedded.client, id);
   });
-  const timer = setInterval(async () => {
-    const s = await sessionQueries.status(handle).catch(() => null);
-    if (s) console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s.phase} ${JSON.stringify(s.submissions)} ${s.budget.usedGpuHours.toFixed(4)} GPU-h`);
+  const timer = setInterval(() => {
+    void sessionQueries
+      .status(handle)
+      .catch(() => null)
+      .then((s) => s && console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s.phase} ${JSON.stringify(s.submissions)} ${s.budget.usedGpuHours.toFixed(4)} GPU-h`));
   }, 15_000);
   const summary = await handle.result();
   clearInterval(timer);

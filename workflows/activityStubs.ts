@@ -1,19 +1,28 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { SessionSpec } from '../src/domain/spec';
+
+/** The control task queue (src/temporal/connection.ts CONTROL_TASK_QUEUE): where a session runs when no GPU node is named. */
+const CONTROL_TASK_QUEUE = 'nanogpt-bench';
+
+export type SessionActivities = ReturnType<typeof activitiesFor>;
 
 /**
- * Activity proxies grouped by how they behave: short idempotent steps, and long waits on a
- * process that heartbeat (a missed heartbeat means the worker died, and the retry re-attaches).
+ * A session's activity proxies, grouped by how they behave: short idempotent steps, long waits on
+ * a process that heartbeat (a missed heartbeat means the worker died, and the retry re-attaches),
+ * and the LLM judge. The task-queue rule lives here alone: everything goes to the session's GPU
+ * node (`nodeTaskQueue`), except timed runs, which go to a validation pool when the spec names one.
  */
-export function activitiesFor(taskQueue: string, runTimeoutSeconds: number) {
+export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validationTaskQueue' | 'runTimeoutSeconds'>) {
+  const taskQueue = spec.nodeTaskQueue ?? CONTROL_TASK_QUEUE;
   const short = proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '10 minutes',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
   });
   const timed = proxyActivities<Activities>({
-    taskQueue,
-    startToCloseTimeout: `${Math.ceil(runTimeoutSeconds + 600)}s`,
+    taskQueue: spec.validationTaskQueue ?? taskQueue,
+    startToCloseTimeout: `${Math.ceil(spec.runTimeoutSeconds + 600)}s`,
     heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
   });

@@ -1,5 +1,5 @@
 import type { RunResult } from '../src/domain/verdict';
-import type { SessionRef } from '../activities/types';
+import type { SessionRef } from '../src/domain/session';
 import { activitiesFor } from './activityStubs';
 
 /**
@@ -13,7 +13,7 @@ export async function retime(
   runs: number,
   shouldStop: (done: RunResult[]) => boolean = () => false,
 ): Promise<RunResult[]> {
-  const { timed } = activitiesFor(session.spec.validationTaskQueue ?? session.spec.nodeTaskQueue ?? 'nanogpt-bench', session.spec.runTimeoutSeconds);
+  const { timed } = activitiesFor(session.spec);
   const results: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
     results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i }));

@@ -1,28 +1,13 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  ParentClosePolicy,
-  condition,
-  continueAsNew,
-  executeChild,
-  isCancellation,
-  log,
-  setHandler,
-  sleep,
-  workflowInfo,
-  allHandlersFinished,
-} from '@temporalio/workflow';
-import { newLedger, msUntilExhausted, remainingAt, startAgentHolding, stopAgentHolding, agentWasDown, charge } from '../src/domain/budget';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
-import { newSessionState, refuseSubmit, statusView, bestView, horizonSpeedup, recordSpend, budgetWithSpend, type SessionState, type SessionSummary } from '../src/domain/session';
-import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
-import { formatZodError } from '../src/domain/validation';
-import { agentBackoffMs } from '../src/domain/agentPolicy';
-import type { SessionRef } from '../activities/types';
-import { budgetQuery, bestQuery, submissionsQuery, statusQuery, submitUpdate, stopSignal, extendBudgetSignal } from './messages';
+import { newSessionState, statusView, type Reference, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
+import type { RunResult } from '../src/domain/verdict';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
-import { validateSubmission } from './validation';
+import { setUpHandlers } from './sessionHandlers';
+import { CONTINUE_AS_NEW, budgetChanged, isIdle, type SessionRun } from './sessionRun';
+import { detachWork, startWork, type Work } from './sessionWork';
 
 /**
  * One benchmark session: prepare the agent's workspace, time the anchor for reference, let the
@@ -31,89 +16,101 @@ import { validateSubmission } from './validation';
  * history grows; everything it waits on can be re-attached, so nothing is lost on the way.
  */
 export async function benchmarkSession(input: unknown, carried?: SessionState): Promise<SessionSummary> {
-  const spec = specOrFail(input);
-  const state: SessionState = carried ?? newSessionState(workflowInfo().workflowId, spec, newLedger(spec.budgetGpuHours, spec.gpus), Date.now());
-  if (carried) state.continuedAsNew += 1;
-  const { short, longLived } = activitiesFor(spec.nodeTaskQueue ?? 'nanogpt-bench', spec.runTimeoutSeconds);
+  const run = begin(input, carried);
+  setUpHandlers(run);
 
-  // Anything that changes when the budget runs out bumps this, so the durable timer is recomputed.
-  let budgetEpoch = 0;
-  const budgetChanged = () => void (budgetEpoch += 1);
-  let validating: string | null = null;
+  const session = await prepare(run);
+  await calibrate(run, session);
 
-  setHandler(budgetQuery, () => budgetWithSpend(state, Date.now()));
-  setHandler(bestQuery, () => bestView(state));
-  setHandler(submissionsQuery, () => state.submissions);
-  setHandler(statusQuery, () => statusView(state, Date.now()));
-  // Kept in state: a stop that arrives while the run is continuing as new must reach the next one.
-  setHandler(stopSignal, (arg) => void (state.stopRequested ??= arg?.reason ?? 'stop requested'));
-  setHandler(extendBudgetSignal, (arg) => {
-    const gpuHours = Number(arg?.gpuHours);
-    if (!Number.isFinite(gpuHours) || gpuHours <= 0) {
-      log.warn('extendBudget ignored: gpuHours must be a positive number', { arg });
-      return;
-    }
-    state.ledger.grantedGpuSeconds += gpuHours * 3600;
-    budgetChanged();
-  });
-  setHandler(
-    submitUpdate,
-    (req) => {
-      const path = normaliseSubmissionPath(req.path, state.workspace!.sandboxRoot);
-      const id = `sub-${String(state.submissions.length + 1).padStart(3, '0')}`;
-      const record: SubmissionRecord = {
-        id,
-        path: path.ok ? path.path : req.path,
-        contentHash: req.contentHash,
-        requestedRuns: req.runs ?? spec.retimeRuns,
-        submittedAtMs: Date.now(),
-        state: 'queued',
-        verdict: null,
-        reason: null,
-      };
-      state.submissions.push(record);
-      return { submissionId: id };
-    },
-    {
-      validator: (req) => {
-        const parsed = SubmitRequestSchema.safeParse(req);
-        if (!parsed.success) throw new Error(`bad submit request: ${formatZodError(parsed.error)}`);
-        const refusal = refuseSubmit(state, parsed.data, Date.now());
-        if (refusal) throw new Error(refusal);
-      },
-    },
-  );
-
-  if (!state.workspace) {
-    state.workspace = await short.prepareWorkspace({ sessionId: state.sessionId, spec });
-  }
-  const session: SessionRef = { sessionId: state.sessionId, spec, workspace: state.workspace };
-
-  if (!state.reference) {
-    state.phase = 'calibrating';
-    state.reference = await calibrate(session, state);
-    budgetChanged();
-  }
-  state.phase = 'running';
-
-  // The agent and the relay live in scopes of their own: cancelling them (at the end, or before
-  // continuing as new) detaches from the processes without killing them.
-  const agentScope = new CancellationScope();
-  const relayScope = new CancellationScope();
-  const agentDone = agentScope.run(() => agentLoop()).catch(swallowCancellation);
-  const relayDone = relayScope.run(() => longLived.serveRelay({ session, workflowId: workflowInfo().workflowId })).catch(swallowCancellation);
-  const validationDone = validationLoop();
-
-  const outcome = await waitForEnd();
-
-  if (outcome === 'continue-as-new') {
-    agentScope.cancel();
-    relayScope.cancel();
-    await Promise.all([agentDone, relayDone]);
+  run.state.phase = 'running';
+  const work = startWork(run, session);
+  const outcome = await waitForEnd(run);
+  if (outcome === CONTINUE_AS_NEW) {
+    await detachWork(work);
     await condition(allHandlersFinished);
-    return await continueAsNew<typeof benchmarkSession>(input, state);
+    return await continueAsNew<typeof benchmarkSession>(input, run.state);
   }
+  return await finish(run, session, work, outcome);
+}
 
+/** The spec is parsed once, by the first run; a run continued as new takes it from the state it carries. */
+function begin(input: unknown, carried: SessionState | undefined): SessionRun {
+  const spec = carried ? carried.spec : specOrFail(input);
+  const state = carried ?? newSessionState(workflowInfo().workflowId, spec, newLedger(spec.budgetGpuHours, spec.gpus), Date.now());
+  if (carried) state.continuedAsNew += 1;
+  return { spec, state, activities: activitiesFor(spec), validating: null, budgetEpoch: 0 };
+}
+
+/** The agent's workspace: the anchor record copied in, once. */
+async function prepare(run: SessionRun): Promise<SessionRef> {
+  const { state, spec } = run;
+  if (!state.workspace) state.workspace = await run.activities.short.prepareWorkspace({ sessionId: state.sessionId, spec });
+  return { sessionId: state.sessionId, spec, workspace: state.workspace };
+}
+
+/** The anchor's own N timed runs on this hardware (and the horizon record's), from the cache when this hardware has them. */
+async function calibrate(run: SessionRun, session: SessionRef): Promise<void> {
+  const { state } = run;
+  if (state.reference) return;
+  state.phase = 'calibrating';
+  state.reference = await referenceFor(run, session);
+  budgetChanged(run);
+}
+
+async function referenceFor(run: SessionRun, session: SessionRef): Promise<Reference> {
+  const { short } = run.activities;
+  const cached = await short.lookupCalibration({ session });
+  if (cached) return cached;
+  const frozen = await short.freezeSubmission({ session, submissionId: 'calibration', path: null });
+  if ('refused' in frozen) throw ApplicationFailure.nonRetryable(`cannot freeze the anchor: ${frozen.refused}`);
+  const runs = await timeCleanly(run, session, 'calibration', frozen.frozenDir, 'the anchor');
+  let horizonRuns = null;
+  if (session.workspace.horizonDir) {
+    const horizon = await short.freezeSubmission({ session, submissionId: 'calibration-horizon', path: null, hostDir: session.workspace.horizonDir });
+    if ('refused' in horizon) throw ApplicationFailure.nonRetryable(`cannot freeze the horizon record: ${horizon.refused}`);
+    horizonRuns = await timeCleanly(run, session, 'calibration-horizon', horizon.frozenDir, 'the horizon record');
+  }
+  return await short.storeCalibration({ session, runs, horizonRuns });
+}
+
+async function timeCleanly(run: SessionRun, session: SessionRef, subject: string, frozenDir: string, what: string): Promise<RunResult[]> {
+  const runs = await retime(session, subject, frozenDir, session.spec.retimeRuns);
+  charge(run.state.ledger, 'calibration', runs.reduce((a, r) => a + r.gpuSeconds, 0));
+  const bad = runs.filter((r) => r.invalidReason !== null);
+  if (bad.length > 0) {
+    throw ApplicationFailure.nonRetryable(`${what} failed to run cleanly: ${bad.map((r) => `run ${r.index}: ${r.invalidReason}`).join('; ')}`);
+  }
+  return runs;
+}
+
+/** Returns why the session ends, or CONTINUE_AS_NEW. Sleeps on one durable timer at a time. */
+async function waitForEnd(run: SessionRun): Promise<string> {
+  const { state, spec } = run;
+  for (;;) {
+    const now = Date.now();
+    if (state.stopRequested) return `stopped: ${state.stopRequested}`;
+    if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
+    if (state.spendLimitReached) return state.spendLimitReached;
+    if (now >= state.deadlineMs) return 'session hours exhausted';
+    const idle = isIdle(run);
+    if (state.agentFinished && idle) return 'agent finished';
+    if (idle && (workflowInfo().historyLength > spec.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested)) return CONTINUE_AS_NEW;
+    const epoch = run.budgetEpoch;
+    const agentFinished = state.agentFinished;
+    const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
+    const woke = () => run.budgetEpoch !== epoch || state.stopRequested !== null || state.agentFinished !== agentFinished || isIdle(run) !== idle;
+    if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
+    else await condition(woke);
+  }
+}
+
+/**
+ * The end: queued submissions are cancelled, the agent is stopped, the submission under
+ * validation finishes, the session's sandboxes are released and the summary written.
+ */
+async function finish(run: SessionRun, session: SessionRef, work: Work, outcome: string): Promise<SessionSummary> {
+  const { state, spec } = run;
+  const { short } = run.activities;
   state.phase = 'finishing';
   state.closedReason = outcome;
   state.endReason = outcome;
@@ -125,147 +122,17 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   }
   // The agent's GPU time ends where the session decided to end, not when the kill lands.
   stopAgentHolding(state.ledger, Date.now());
-  agentScope.cancel();
-  await agentDone;
+  work.agentScope.cancel();
+  await work.agentDone;
   await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
-  await validationDone;
-  relayScope.cancel();
-  await relayDone;
+  await work.validationDone;
+  work.relayScope.cancel();
+  await work.relayDone;
   await short.releaseSession({ session });
   await short.writeSummary({ session, summary: statusView(state, Date.now()) });
   state.phase = 'ended';
   await condition(allHandlersFinished);
   return statusView(state, Date.now());
-
-  /** Returns why the session ends, or 'continue-as-new'. Sleeps on one durable timer at a time. */
-  async function waitForEnd(): Promise<string> {
-    for (;;) {
-      const now = Date.now();
-      if (state.stopRequested) return `stopped: ${state.stopRequested}`;
-      if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
-      if (state.spendLimitReached) return state.spendLimitReached;
-      if (now >= state.deadlineMs) return 'session hours exhausted';
-      const idle = !validating && !state.submissions.some((s) => s.state === 'queued');
-      if (state.agentFinished && idle) return 'agent finished';
-      if (idle && (workflowInfo().historyLength > spec.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested)) return 'continue-as-new';
-      const epoch = budgetEpoch;
-      const agentFinished = state.agentFinished;
-      const wasIdle = idle;
-      const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
-      const woke = () =>
-        budgetEpoch !== epoch ||
-        state.stopRequested !== null ||
-        state.agentFinished !== agentFinished ||
-        wasIdle !== (!validating && !state.submissions.some((s) => s.state === 'queued'));
-      if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
-      else await condition(woke);
-    }
-  }
-
-  async function agentLoop(): Promise<void> {
-    if (state.agentFinished) return;
-    startAgentHolding(state.ledger, Date.now());
-    budgetChanged();
-    for (;;) {
-      const launch = state.agentLaunches + (state.agentExits.some((e) => e.launch === state.agentLaunches) || state.agentLaunches === 0 ? 1 : 0);
-      state.agentLaunches = launch;
-      const exit = await longLived.runAgent({ session, launch });
-      state.agentExits.push({ launch, exitCode: exit.exitCode, atMs: Date.now() });
-      if (recordSpend(state, exit)) return budgetChanged();
-      if (exit.lostSinceMs !== undefined) {
-        agentWasDown(state.ledger, exit.lostSinceMs, Date.now());
-        budgetChanged();
-      }
-      if (exit.finished) {
-        state.agentFinished = true;
-        stopAgentHolding(state.ledger, Date.now());
-        budgetChanged();
-        return;
-      }
-      await sleep(agentBackoffMs(state.agentExits, Date.now()));
-    }
-  }
-
-  async function validationLoop(): Promise<void> {
-    for (;;) {
-      await condition(() => state.closedReason !== null || state.submissions.some((s) => s.state === 'queued'));
-      const next = state.submissions.find((s) => s.state === 'queued');
-      if (!next) return;
-      validating = next.id;
-      next.state = 'validating';
-      // Exclusive GPUs: on the agent's own node its sandbox is paused, and its GPU time stops
-      // counting, while a run times; a validation pool has GPUs of its own.
-      const agentWasHolding = state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
-      if (agentWasHolding) {
-        await short.pauseAgent({ session });
-        stopAgentHolding(state.ledger, Date.now());
-        budgetChanged();
-      }
-      try {
-        const best = state.submissions.find((s) => s.id === state.bestId);
-        const verdict = await executeChild(validateSubmission, {
-          workflowId: `${state.sessionId}.${next.id}`,
-          parentClosePolicy: ParentClosePolicy.TERMINATE,
-          args: [
-            {
-              session,
-              submissionId: next.id,
-              path: next.path,
-              contentHash: next.contentHash,
-              runs: next.requestedRuns,
-              reference: state.reference!,
-              horizonSpeedupSeconds: horizonSpeedup(state),
-              best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
-            },
-          ],
-        });
-        charge(state.ledger, 'validation', verdict.runs.reduce((a, r) => a + r.gpuSeconds, 0));
-        next.verdict = verdict;
-        next.state = verdict.accepted ? 'accepted' : 'rejected';
-        if (verdict.accepted && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
-          state.bestId = next.id;
-        }
-      } catch (err) {
-        next.state = 'rejected';
-        next.reason = `validation failed: ${err instanceof Error ? err.message : String(err)}`;
-        log.error('validation failed', { submission: next.id, err });
-      } finally {
-        if (agentWasHolding && !state.agentFinished && state.closedReason === null) {
-          await short.resumeAgent({ session });
-          startAgentHolding(state.ledger, Date.now());
-        }
-        validating = null;
-        budgetChanged();
-      }
-    }
-  }
-}
-
-/** The anchor's own N timed runs on this hardware, from the cache when this hardware has them. */
-async function calibrate(session: SessionRef, state: SessionState) {
-  const { short } = activitiesFor(session.spec.nodeTaskQueue ?? 'nanogpt-bench', session.spec.runTimeoutSeconds);
-  const cached = await short.lookupCalibration({ session });
-  if (cached) return cached;
-  const frozen = await short.freezeSubmission({ session, submissionId: 'calibration', path: null });
-  if ('refused' in frozen) throw ApplicationFailure.nonRetryable(`cannot freeze the anchor: ${frozen.refused}`);
-  const runs = await timeCleanly(session, state, 'calibration', frozen.frozenDir, 'the anchor');
-  let horizonRuns = null;
-  if (session.workspace.horizonDir) {
-    const horizon = await short.freezeSubmission({ session, submissionId: 'calibration-horizon', path: null, hostDir: session.workspace.horizonDir });
-    if ('refused' in horizon) throw ApplicationFailure.nonRetryable(`cannot freeze the horizon record: ${horizon.refused}`);
-    horizonRuns = await timeCleanly(session, state, 'calibration-horizon', horizon.frozenDir, 'the horizon record');
-  }
-  return await short.storeCalibration({ session, runs, horizonRuns });
-}
-
-async function timeCleanly(session: SessionRef, state: SessionState, subject: string, frozenDir: string, what: string) {
-  const runs = await retime(session, subject, frozenDir, session.spec.retimeRuns);
-  charge(state.ledger, 'calibration', runs.reduce((a, r) => a + r.gpuSeconds, 0));
-  const bad = runs.filter((r) => r.invalidReason !== null);
-  if (bad.length > 0) {
-    throw ApplicationFailure.nonRetryable(`${what} failed to run cleanly: ${bad.map((r) => `run ${r.index}: ${r.invalidReason}`).join('; ')}`);
-  }
-  return runs;
 }
 
 function specOrFail(input: unknown): SessionSpec {
@@ -274,8 +141,4 @@ function specOrFail(input: unknown): SessionSpec {
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSessionSpec');
   }
-}
-
-function swallowCancellation(err: unknown): void {
-  if (!isCancellation(err)) throw err;
 }

@@ -1,5 +1,5 @@
 import { log } from '@temporalio/workflow';
-import type { SessionRef } from '../activities/types';
+import type { SessionRef } from '../src/domain/session';
 import type { Reference } from '../src/domain/session';
 import type { Verdict } from '../src/domain/verdict';
 import { decideVerdict } from '../src/domain/verdictRules';
@@ -26,11 +26,11 @@ export interface ValidateSubmissionInput {
 export async function validateSubmission(input: ValidateSubmissionInput): Promise<Verdict> {
   const { session, submissionId } = input;
   const { spec } = session;
-  const { short, judging } = activitiesFor(spec.nodeTaskQueue ?? 'nanogpt-bench', spec.runTimeoutSeconds);
+  const { short, judging } = activitiesFor(spec);
 
   const frozen = await short.freezeSubmission({ session, submissionId, path: input.path });
   if ('refused' in frozen) {
-    const verdict = rejectedBeforeRuns(input, `the submission folder was refused: ${frozen.refused}`);
+    const verdict = rejectedBeforeRuns(`the submission folder was refused: ${frozen.refused}`);
     await short.writeVerdict({ session, submissionId, verdict });
     return verdict;
   }
@@ -38,7 +38,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const judge = await judging.judgeSubmission({ session, frozenDir: frozen.frozenDir });
   if (!judge.passed) {
     const failed = judge.checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`);
-    const verdict = { ...rejectedBeforeRuns(input, 'the rules judge rejected the candidate'), judge };
+    const verdict = { ...rejectedBeforeRuns('the rules judge rejected the candidate'), judge };
     verdict.reasons.push(...failed);
     await short.writeVerdict({ session, submissionId, verdict });
     return verdict;
@@ -67,6 +67,6 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   return verdict;
 }
 
-function rejectedBeforeRuns(input: ValidateSubmissionInput, reason: string): Verdict {
+function rejectedBeforeRuns(reason: string): Verdict {
   return { accepted: false, reasons: [reason], judge: null, runs: [], valLoss: null, time: null, speedup: null, vsBest: null };
 }

@@ -25,8 +25,6 @@ export interface AgentContext {
 export interface AgentLaunch {
   argv: string[];
   env: Record<string, string>;
-  /** Host environment variable names (API keys) passed into the sandbox by name only. */
-  passEnv: string[];
   /** Files (workspace-relative) written before the launch unless present: the agent may edit them. */
   files?: Record<string, string>;
 }
@@ -52,6 +50,11 @@ export interface Agent {
   /** `jsonl` when the output is an event stream (traced as is), `text` for plain output. */
   readonly output: 'jsonl' | 'text';
   launch(ctx: AgentContext): AgentLaunch;
+  /**
+   * Host environment variable names (API keys, provider settings) passed into its sandbox by name
+   * only, values never leaving the worker; they depend on the spec alone, not on the launch.
+   */
+  passEnv(spec: SessionSpec): string[];
   /** The model APIs its CLI calls: the only endpoints its sandbox may reach. */
   modelApis(spec: SessionSpec): ModelApi[];
   /** Reads one output line (already redacted). */

@@ -1,7 +1,7 @@
 import type { Agent, AgentContext } from './agent';
-import { claudeCodeApis, claudeCodeLaunch, readClaudeEvent } from './claudeCode';
+import { claudeCodeApis, claudeCodeLaunch, claudeCodePassEnv, readClaudeEvent } from './claudeCode';
 import { MODEL_APIS } from './modelApis';
-import { codexLaunch, readCodexEvent } from './codex';
+import { codexLaunch, codexPassEnv, readCodexEvent } from './codex';
 import { renderKind } from './prompts';
 
 export const RESULTS_HEADER = 'commit\ttrain_time_ms\tval_loss\tstatus\tdescription';
@@ -54,10 +54,10 @@ export const autoresearchAgent: Agent = {
         GIT_COMMITTER_NAME: 'autoresearch',
         GIT_COMMITTER_EMAIL: 'autoresearch@nanogpt-bench.invalid',
       },
-      passEnv: driver.passEnv,
       files: { 'program.md': program, 'TASK.md': ctx.taskPrompt },
     };
   },
+  passEnv: (spec) => (spec.autoresearchDriver === 'codex' ? codexPassEnv(spec) : claudeCodePassEnv(spec)),
   modelApis: (spec) => (spec.autoresearchDriver === 'codex' ? MODEL_APIS.openai : claudeCodeApis(spec)),
   readEvent: (line) => readClaudeEvent(line),
 };

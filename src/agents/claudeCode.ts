@@ -41,8 +41,11 @@ export function claudeCodeLaunch(ctx: AgentContext, prompt: string): AgentLaunch
       BASH_DEFAULT_TIMEOUT_MS: String(60 * 60_000),
       BASH_MAX_TIMEOUT_MS: String(4 * 60 * 60_000),
     },
-    passEnv: [...new Set([...provider.passEnv, ...spec.agentPassEnv])],
   };
+}
+
+export function claudeCodePassEnv(spec: SessionSpec): string[] {
+  return [...new Set([...PROVIDER_ENV[spec.agentProvider ?? 'anthropic'].passEnv, ...spec.agentPassEnv])];
 }
 
 export function claudeCodeApis(spec: SessionSpec): ModelApi[] {
@@ -111,6 +114,7 @@ export const claudeCodeAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => claudeCodeLaunch(ctx, ctx.prompt),
+  passEnv: claudeCodePassEnv,
   modelApis: claudeCodeApis,
   readEvent: readClaudeEvent,
 };

@@ -1,4 +1,5 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
+import type { SessionSpec } from '../domain/spec';
 import { MODEL_APIS } from './modelApis';
 import { clip, isObject, num, parseEventLine, str } from './eventText';
 
@@ -19,7 +20,6 @@ export function codexLaunch(ctx: AgentContext, prompt: string, env: NodeJS.Proce
   return {
     argv,
     env: {},
-    passEnv: [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])],
   };
 }
 
@@ -38,6 +38,10 @@ export function codexProviderArgs(provider: string | undefined, env: NodeJS.Proc
   const baseUrl = env.OPENAI_BASE_URL || 'https://api.openai.com/v1';
   const table = `{ name = "nanogpt-bench model API", base_url = ${JSON.stringify(baseUrl)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;
   return ['-c', `model_provider="${CODEX_PROVIDER}"`, '-c', `model_providers.${CODEX_PROVIDER}=${table}`];
+}
+
+export function codexPassEnv(spec: SessionSpec): string[] {
+  return [...new Set(['OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENAI_BASE_URL', ...spec.agentPassEnv])];
 }
 
 /** One line of `codex exec --json`: thread.started, turn.*, item.*, error. */
@@ -70,7 +74,7 @@ function renderItem(phase: string, item: Record<string, unknown>): string | null
   switch (item.type) {
     case 'command_execution':
       if (!done) return `$ ${str(item.command) ?? ''}`;
-      return `  → exit ${item.exit_code ?? '?'}: ${clip(str(item.aggregated_output) ?? '', 2000).replace(/\n/g, '\n    ')}`;
+      return `  → exit ${typeof item.exit_code === 'number' ? item.exit_code : '?'}: ${clip(str(item.aggregated_output) ?? '', 2000).replace(/\n/g, '\n    ')}`;
     case 'agent_message':
       return done ? `assistant: ${clip(str(item.text) ?? '', 4000)}` : null;
     case 'reasoning':
@@ -96,6 +100,7 @@ export const codexAgent: Agent = {
   finishesOnExit: false,
   output: 'jsonl',
   launch: (ctx) => codexLaunch(ctx, ctx.prompt),
+  passEnv: codexPassEnv,
   // A model_provider of codex's own config may live elsewhere: the session names it in agentEgress.
   modelApis: () => MODEL_APIS.openai,
   readEvent: readCodexEvent,

@@ -9,9 +9,9 @@ export const commandAgent: Agent = {
   launch: (ctx) => ({
     argv: ctx.spec.agentCommand ?? [],
     env: { NANOGPT_BENCH_LAUNCH: String(ctx.launch), NANOGPT_BENCH_PROMPT: ctx.prompt },
-    passEnv: [...ctx.spec.agentPassEnv],
     files: { 'TASK.md': ctx.taskPrompt },
   }),
+  passEnv: (spec) => [...spec.agentPassEnv],
   // Its endpoints, if it has any, are the session's agentEgress.
   modelApis: () => [],
   readEvent: plainTextEvent,

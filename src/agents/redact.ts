@@ -28,7 +28,7 @@ export function redact(text: string, secrets: readonly Secret[]): string {
     out = out.split(s.value).join(`[REDACTED:${s.name}]`);
   }
   for (const re of KEY_SHAPES) {
-    out = out.replace(re, (match, prefix?: unknown) => (typeof prefix === 'string' ? `${prefix}[REDACTED]` : '[REDACTED]'));
+    out = out.replace(re, (_match, prefix?: unknown) => (typeof prefix === 'string' ? `${prefix}[REDACTED]` : '[REDACTED]'));
   }
   return out;
 }

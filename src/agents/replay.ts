@@ -10,8 +10,8 @@ export const replayAgent: Agent = {
   launch: (ctx) => ({
     argv: ['python3', join(ctx.paths.tools, 'replay-agent'), ctx.historyDir, ...ctx.replayRecords],
     env: {},
-    passEnv: [],
   }),
+  passEnv: () => [],
   modelApis: () => [],
   readEvent: plainTextEvent,
 };

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from './agent';
 import { redact, type Secret } from './redact';
+import { writeFileAtomic } from '../storage/atomicWrite';
 import { addUsage, emptyLaunchUsage, UsageFileSchema, type LaunchUsage, type UsageFile } from './usage';
 
 /** What runs/<id>/agent/launch-N.json records about one launch (argv redacted, prompt left out). */
@@ -57,7 +58,7 @@ export class LaunchTrace {
     await mkdir(this.dir, { recursive: true });
     if (!existsSync(traceFiles.meta(this.dir, this.launch))) {
       const argv = meta.argv.map((a) => (a.length > 200 ? `<${a.length} characters: the prompt, see prompt.json>` : redact(a, this.secrets)));
-      await writeAtomic(traceFiles.meta(this.dir, this.launch), JSON.stringify({ ...meta, argv, finished: null } satisfies LaunchMeta, null, 2));
+      await writeFileAtomic(traceFiles.meta(this.dir, this.launch), JSON.stringify({ ...meta, argv, finished: null } satisfies LaunchMeta, null, 2));
     }
     await this.rebuild(false);
   }
@@ -86,12 +87,12 @@ export class LaunchTrace {
   async finish(exit: { exitCode: number | null; signal: string | null; endedAtMs: number }): Promise<void> {
     await this.rebuild(true);
     const meta = await readMeta(this.dir, this.launch);
-    if (meta) await writeAtomic(traceFiles.meta(this.dir, this.launch), JSON.stringify({ ...meta, finished: exit }, null, 2));
+    if (meta) await writeFileAtomic(traceFiles.meta(this.dir, this.launch), JSON.stringify({ ...meta, finished: exit }, null, 2));
     // The sandbox's own copy of the output is the last place a key could linger.
     if (existsSync(this.rawPath)) {
       const raw = await readFile(this.rawPath, 'utf8');
       const clean = redact(raw, this.secrets);
-      if (clean !== raw) await writeAtomic(this.rawPath, clean);
+      if (clean !== raw) await writeFileAtomic(this.rawPath, clean);
     }
   }
 
@@ -106,8 +107,8 @@ export class LaunchTrace {
     const meta = await readMeta(this.dir, this.launch);
     const header = `=== launch ${this.launch}: ${this.agent.name}, ${meta?.resumeId ? `resuming ${meta.resumeId}` : 'fresh start'}, ${meta?.promptKind ?? '?'} prompt ${meta?.promptVersion ?? ''} (${new Date(meta?.startedAtMs ?? Date.now()).toISOString()}) ===\n`;
     const { jsonl, text } = this.render(lines);
-    await writeAtomic(traceFiles.jsonl(this.dir, this.launch), jsonl);
-    await writeAtomic(traceFiles.text(this.dir, this.launch), header + text);
+    await writeFileAtomic(traceFiles.jsonl(this.dir, this.launch), jsonl);
+    await writeFileAtomic(traceFiles.text(this.dir, this.launch), header + text);
     await rebuildTranscript(this.dir);
     await this.writeUsage();
   }
@@ -142,7 +143,7 @@ export class LaunchTrace {
     const before = JSON.stringify(file.launches[String(this.launch)]);
     if (before === JSON.stringify(this.usage)) return;
     file.launches[String(this.launch)] = this.usage;
-    await writeAtomic(path, JSON.stringify(file, null, 2));
+    await writeFileAtomic(path, JSON.stringify(file, null, 2));
   }
 }
 
@@ -196,7 +197,7 @@ async function rebuildTranscript(dir: string): Promise<void> {
     const p = traceFiles.text(dir, n);
     if (existsSync(p)) parts.push(await readFile(p, 'utf8'));
   }
-  await writeAtomic(traceFiles.transcript(dir), parts.join(''));
+  await writeFileAtomic(traceFiles.transcript(dir), parts.join(''));
 }
 
 function looksLikeJson(line: string): boolean {
@@ -225,11 +226,5 @@ async function readFrom(path: string, offset: number, max: number): Promise<Buff
   } finally {
     await fh.close();
   }
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 

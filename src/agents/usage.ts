@@ -17,13 +17,8 @@ export interface UsageReport {
   turns: number;
 }
 
-export interface LaunchUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number | null;
-  turns: number;
+/** One launch's usage so far: the reports added up (or the last cumulative one). */
+export interface LaunchUsage extends Omit<UsageReport, 'cumulative'> {
   /** False when the launch ended without the CLI reporting any usage (killed before its result). */
   reported: boolean;
 }

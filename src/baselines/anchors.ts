@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { allRecords, committedManifest, requireRecord } from '../domain/baselines';
-import { defaultRecordsDir, packageRoot } from './manifest';
+import { defaultRecordsDir } from './manifest';
+import { repoRoot } from '../storage/repoRoot';
 
 /** Everything a session needs to know about the record it starts from. */
 export interface AnchorSource {
@@ -34,7 +35,7 @@ export const SPEEDRUN_TARGET_VAL_LOSS = 3.28;
  * target.json. `tiny` names ours; an absolute path names another (tests bring small ones).
  */
 export function familyDir(anchor: string): string | null {
-  if (anchor === TINY_ANCHOR) return join(packageRoot(), 'human_baselines', 'tiny');
+  if (anchor === TINY_ANCHOR) return join(repoRoot(), 'human_baselines', 'tiny');
   return isAbsolute(anchor) ? anchor : null;
 }
 
@@ -87,7 +88,7 @@ function speedrunAnchor(anchor: string, horizon?: string): AnchorSource {
   const end = all.findIndex((r) => r.name === last.name);
   if (end <= idx) throw new Error(`horizonRecord "${last.name}" is not a record after the anchor ${anchor}`);
   const history = all.slice(idx + 1, end + 1).map((r) => r.name);
-  const dataDir = process.env.NANOGPT_BENCH_DATA ?? join(packageRoot(), 'data', 'fineweb10B');
+  const dataDir = process.env.NANOGPT_BENCH_DATA ?? join(repoRoot(), 'data', 'fineweb10B');
   // Re-timed on one machine where the record was; else the leaderboard's times (other hardware):
   // a horizon other than the manifest's is timed at calibration anyway, and that figure wins.
   const speedup = (r: typeof record) => r.speedupSeconds ?? manifest.records[0].readmeSeconds - r.readmeSeconds;
@@ -108,7 +109,7 @@ export function familyTarget(anchor: string = TINY_ANCHOR): number {
   const family = familyDir(anchor);
   if (!family) throw new Error(`${anchor} is a speedrun record, not a family of our own: its target is 3.28`);
   const path = join(family, 'target.json');
-  const t = Number(JSON.parse(readFileSync(path, 'utf8')).targetValLoss);
+  const t = Number((JSON.parse(readFileSync(path, 'utf8')) as { targetValLoss?: unknown }).targetValLoss);
   if (!(t > 0)) throw new Error(`${path}: targetValLoss must be a positive number`);
   return t;
 }

@@ -4,7 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BaselinesManifest, type HumanRecord, type UpstreamFile, parseBaselinesManifest } from '../domain/baselines';
-import { defaultManifestPath, packageRoot } from './manifest';
+import { defaultManifestPath } from './manifest';
+import { repoRoot } from '../storage/repoRoot';
 import { cutCodeFromLogHead } from './logHead';
 
 export const ANCHOR_RECORD = '2025-09-03_FA3';
@@ -166,7 +167,7 @@ export function readLaterLogs(tsv: string, dir: string): Map<string, string> {
 }
 
 function main(argv: string[]): void {
-  const fixtures = join(packageRoot(), '..', 'shared', 'fixtures');
+  const fixtures = join(repoRoot(), '..', 'shared', 'fixtures');
   const recordsPath = resolve(argv[0] ?? join(fixtures, 'human-records.tsv'));
   const upstreamPath = resolve(argv[1] ?? join(fixtures, 'human-baselines-upstream.tsv'));
   const outPath = resolve(argv[2] ?? defaultManifestPath());

@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '../storage/atomicWrite';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
@@ -132,8 +133,7 @@ async function cutFromLog(record: HumanRecord, log: FileOutcome, dir: string): P
         return { ...base, status: 'failed' as const, error: `${record.name}/${want.name}: ${got ? `sha256 mismatch: expected ${want.sha256}, got ${got.sha256}` : 'not found in the head of the log'} (cut from ${log.file})` };
       }
       if (await hasExpectedContent(dest, want)) return { ...base, status: 'skipped' as const };
-      await writeFile(`${dest}.tmp`, got.content);
-      await rename(`${dest}.tmp`, dest);
+      await writeFileAtomic(dest, got.content);
       return { ...base, status: 'downloaded' as const };
     }),
   );
@@ -172,7 +172,7 @@ async function fetchOne(
 function chainedMessage(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = e instanceof Error ? e.cause : undefined, depth++) {
-    const text = e instanceof Error ? e.message : String(e);
+    const text = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
     if (text && !parts.includes(text)) parts.push(text);
   }
   return parts.join(': ');

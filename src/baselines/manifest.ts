@@ -1,25 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../storage/repoRoot';
 import { type BaselinesManifest, parseBaselinesManifest } from '../domain/baselines';
 
-/**
- * The package root: the nearest directory above this module that holds package.json.
- * Found by walking up because the module runs both from src/ (ts) and dist/src/ (js).
- */
-export function packageRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json found above ${from}`);
-  }
-}
-
 export function defaultManifestPath(): string {
-  return join(packageRoot(), 'human_baselines', 'manifest.json');
+  return join(repoRoot(), 'human_baselines', 'manifest.json');
 }
 
 /** Where `baselines fetch` puts the records' files unless told otherwise (git-ignored). */
 export function defaultRecordsDir(): string {
-  return join(packageRoot(), 'human_baselines', 'records');
+  return join(repoRoot(), 'human_baselines', 'records');
 }
 
 /** Reads and validates a manifest file; errors name the file and each bad field. */

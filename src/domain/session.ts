@@ -1,7 +1,8 @@
 import type { SessionSpec } from './spec';
-import { type BudgetLedger, type BudgetView, remainingAt, viewBudget } from './budget';
+import { type BudgetLedger, type BudgetView, projectBudget, remainingAt, viewBudget } from './budget';
 import { normaliseSubmissionPath, type SubmissionRecord, type SubmitRequest } from './submission';
 import { viewSpend, type AgentSpend } from './agentSpend';
+import { mean } from './stats';
 
 export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'ended';
 
@@ -23,6 +24,13 @@ export interface Workspace {
   horizonSpeedupSeconds: number;
   /** A family's horizon record, timed beside the anchor at calibration (null: use the figure above). */
   horizonDir: string | null;
+}
+
+/** What every sandbox-bound activity needs to find a session's files and sandboxes. */
+export interface SessionRef {
+  sessionId: string;
+  spec: SessionSpec;
+  workspace: Workspace;
 }
 
 export interface Reference {
@@ -179,6 +187,11 @@ export function bestView(state: SessionState): BestView | null {
   };
 }
 
+/** A status read outside the workflow, its budget brought up to the reader's clock (see BudgetView.asOf). */
+export function liveStatus(s: SessionStatus, nowMs: number): SessionStatus {
+  return s.phase === 'ended' ? s : { ...s, budget: projectBudget(s.budget, nowMs) };
+}
+
 export function statusView(state: SessionState, nowMs: number): SessionStatus {
   const counts: Record<string, number> = {};
   for (const s of state.submissions) counts[s.state] = (counts[s.state] ?? 0) + 1;
@@ -195,7 +208,7 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     reference: state.reference
       ? {
           runs: state.reference.trainTimesMs.length,
-          meanTrainTimeMs: state.reference.trainTimesMs.reduce((a, b) => a + b, 0) / state.reference.trainTimesMs.length,
+          meanTrainTimeMs: mean(state.reference.trainTimesMs),
           fromCache: state.reference.fromCache,
           horizonSpeedupSeconds: horizonSpeedup(state),
         }

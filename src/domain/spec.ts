@@ -6,6 +6,9 @@ export type AgentName = (typeof AGENT_NAMES)[number];
 export const AGENT_EFFORTS = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
 export const CLAUDE_EFFORTS: readonly string[] = ['low', 'medium', 'high', 'max'];
 export const CODEX_EFFORTS: readonly string[] = ['minimal', 'low', 'medium', 'high', 'xhigh'];
+/** Sandbox backends by name; src/sandbox/backends.ts makes one of each. */
+export const SANDBOX_KINDS = ['local', 'docker'] as const;
+export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 
 /**
  * The one input of a `benchmarkSession` workflow. Users type it on the Temporal CLI, so every
@@ -33,7 +36,7 @@ export const SessionSpecSchema = z
     /** Absent: 3.28 for speedrun records, the family's own target.json for `tiny` and other families. */
     targetValLoss: z.number().positive().optional(),
     alpha: z.number().gt(0).lt(0.5).default(0.01),
-    sandbox: z.enum(['local', 'docker']).default('local'),
+    sandbox: z.enum(SANDBOX_KINDS).default('local'),
     image: z.string().min(1).optional(),
     /** argv for the `command` agent, run inside the sandbox. */
     agentCommand: z.array(z.string()).min(1).optional(),

@@ -1,6 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layout } from '../storage/layout';
+import { writeFileAtomic } from '../storage/atomicWrite';
 import { buildReport } from './build';
 import { burnSpec, progressSpec, runsSpec } from './charts';
 import { reportHtml } from './html';
@@ -20,17 +21,12 @@ export async function writeReportFiles(input: ReportInput, outDir: string): Prom
   const html = await renderReportHtml(report);
   await mkdir(outDir, { recursive: true });
   const paths = { json: join(outDir, 'report.json'), html: join(outDir, 'report.html') };
-  await writeAtomic(paths.json, JSON.stringify(report, null, 2) + '\n');
-  await writeAtomic(paths.html, html);
+  await writeFileAtomic(paths.json, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(paths.html, html);
   return { ...paths, report };
 }
 
 /** `nanogpt-bench report <id>`: the session's files (and its live queries, when given) → runs/<id>/report.{json,html}. */
 export async function writeSessionReport(sessionId: string, outDir = layout.session(sessionId), live: LiveSession | null = null) {
   return writeReportFiles(loadReportInput(sessionId, live), outDir);
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
 }

@@ -1,3 +1,6 @@
+import type { SandboxKind } from '../domain/spec';
+import type { SandboxSignal } from './procs/signals';
+
 /**
  * Where agents and timed runs execute. Implementations: `local` (processes in a workspace
  * folder) and `docker` (containers). Every method is idempotent and keyed by labels, so a worker
@@ -78,17 +81,32 @@ export type ProcessStatus =
       lost?: boolean;
     };
 
+/**
+ * A sandbox backend. What each method may throw:
+ * - `ensure`: the isolation unit cannot be made (Docker: engine unreachable, image missing, more
+ *   GPUs asked for than the node was given, root as the sandbox user); retried by the activity.
+ * - `start`: the process cannot be spawned or exec'd (its sandbox is re-made first when gone).
+ * - `status`, `list`, `signal`, `pause`, `resume`, `remove`, `removeSession`: only when the
+ *   backend itself fails (engine errors other than "already so"); a process or sandbox that is
+ *   already gone is not an error: `signal` then does nothing and `status` says `absent` or `lost`.
+ * Limits: a process's combined output is capped at `ProcessSpec.outputCapBytes` (64 MiB by
+ * default), past which it is killed by SIGPIPE and its status says `outputTruncated`; process
+ * names are file names (letters, digits, `.`, `-`, `_`); records are a few hundred bytes each.
+ */
 export interface Sandbox {
-  readonly kind: 'local' | 'docker';
+  readonly kind: SandboxKind;
   paths(spec: SandboxSpec): SandboxPaths;
   /** Creates the sandbox, or re-attaches to the one with the same labels. */
   ensure(spec: SandboxSpec): Promise<SandboxHandle>;
   /** Starts a detached process; a no-op when one of that name was already started. */
   start(h: SandboxHandle, proc: ProcessSpec): Promise<void>;
   status(h: SandboxHandle, name: string): Promise<ProcessStatus>;
+  /** Names of every process ever started in this sandbox (running or not), in name order. */
+  list(h: SandboxHandle): Promise<string[]>;
   /** Host path of the file holding a process's combined output. */
   outputPath(h: SandboxHandle, name: string): string;
-  signal(h: SandboxHandle, name: string, signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<void>;
+  /** Signals the process's own process group (not its wrapper); a paused sandbox is resumed first. */
+  signal(h: SandboxHandle, name: string, signal: SandboxSignal): Promise<void>;
   pause(h: SandboxHandle): Promise<void>;
   resume(h: SandboxHandle): Promise<void>;
   /** Stops every process and frees what the sandbox holds; the workspace on disk stays. */

@@ -1,9 +1,5 @@
-import { join, resolve } from 'node:path';
-
-/** The repository root, found from this compiled file (dist/src/sandbox → three levels up). */
-export function repoRoot(): string {
-  return resolve(__dirname, '..', '..', '..');
-}
+import { join } from 'node:path';
+import { repoRoot } from '../storage/repoRoot';
 
 /** Folder of in-sandbox commands (`submit`, the replay agent) on the host. */
 export function harnessToolsDir(): string {

@@ -1,13 +1,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { parseSessionSpec, type SessionSpecInput } from '../domain/spec';
-import type { SessionStatus, SessionSummary } from '../domain/session';
+import { liveStatus } from '../domain/session';
 import { projectBudget } from '../domain/budget';
 import { benchmarkSession } from '../../workflows/session';
 import { budgetQuery, bestQuery, statusQuery, submissionsQuery, stopSignal, extendBudgetSignal } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './connection';
-
-export const WORKFLOW_TYPE = 'benchmarkSession';
 
 /** Starts a session after validating its spec here too, so a typo fails before anything is created. */
 export async function startSession(client: Client, spec: SessionSpecInput, id?: string): Promise<WorkflowHandle<typeof benchmarkSession>> {
@@ -15,10 +13,6 @@ export async function startSession(client: Client, spec: SessionSpecInput, id?: 
   parseSessionSpec(spec);
   const workflowId = id ?? `session-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
   return client.workflow.start(benchmarkSession, { taskQueue: CONTROL_TASK_QUEUE, workflowId, args: [spec] });
-}
-
-export function liveStatus(s: SessionStatus): SessionStatus {
-  return s.phase === 'ended' ? s : { ...s, budget: projectBudget(s.budget, Date.now()) };
 }
 
 export function sessionHandle(client: Client, id: string): WorkflowHandle<typeof benchmarkSession> {
@@ -29,7 +23,7 @@ export function sessionHandle(client: Client, id: string): WorkflowHandle<typeof
 export const sessionQueries = {
   budget: async (h: WorkflowHandle) => projectBudget(await h.query(budgetQuery), Date.now()),
   best: (h: WorkflowHandle) => h.query(bestQuery),
-  status: async (h: WorkflowHandle) => liveStatus(await h.query(statusQuery)),
+  status: async (h: WorkflowHandle) => liveStatus(await h.query(statusQuery), Date.now()),
   submissions: (h: WorkflowHandle) => h.query(submissionsQuery),
 };
 
@@ -39,8 +33,4 @@ export async function stopSession(h: WorkflowHandle, reason?: string): Promise<v
 
 export async function extendBudget(h: WorkflowHandle, gpuHours: number): Promise<void> {
   await h.signal(extendBudgetSignal, { gpuHours });
-}
-
-export async function waitForSummary(h: WorkflowHandle<typeof benchmarkSession>): Promise<SessionSummary> {
-  return h.result();
 }

@@ -32,7 +32,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(temporalBinary(), args, { stdio: ['ignore', out, out] });
   if (typeof out === 'number') closeSync(out);
-  let exited: string | null = null;
+  let exited = null as string | null;
   child.once('exit', (code, sig) => (exited = `exited with ${code ?? sig}`));
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

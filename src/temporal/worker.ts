@@ -4,14 +4,14 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import { LocalSandbox } from '../sandbox/local';
-import type { Sandbox } from '../sandbox/sandbox';
+import type { Sandboxes } from '../sandbox/backends';
 import { CONTROL_TASK_QUEUE, namespace } from './connection';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   client: Client;
   taskQueue?: string;
-  sandboxes?: Partial<Record<'local' | 'docker', Sandbox>>;
+  sandboxes?: Sandboxes;
 }
 
 /**

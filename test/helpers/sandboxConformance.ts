@@ -80,6 +80,19 @@ export function sandboxConformance(kind: string, target: ConformanceTarget): voi
       assert.equal(readFileSync(sb.outputPath(h, 'p'), 'utf8'), 'out\nerr\n');
     });
 
+    test('lists every process started in it, running or not, and only its own', async () => {
+      const { sb, h } = await fresh();
+      const other = await fresh();
+      assert.deepEqual(await sb.list(h), []);
+      await sb.start(h, { name: 'b-sleeper', argv: ['sleep', '30'] });
+      await sb.start(h, { name: 'a-quick', argv: ['true'] });
+      await other.sb.start(other.h, { name: 'elsewhere', argv: ['true'] });
+      await eventually('the quick one to exit', async () => done(await sb.status(h, 'a-quick')));
+      assert.deepEqual(await sb.list(h), ['a-quick', 'b-sleeper']);
+      assert.deepEqual(await target.again(sb).list(h), ['a-quick', 'b-sleeper'], 'a worker that came back finds them too');
+      await sb.signal(h, 'b-sleeper', 'SIGKILL');
+    });
+
     test('sees the workspace as its working directory and the harness variables', async () => {
       const { sb, h, spec } = await fresh({ passEnv: ['CONFORMANCE_SECRET'] });
       process.env.CONFORMANCE_SECRET = 'by-name-only';

@@ -62,10 +62,10 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
     const prompt = n === 1 ? taskPrompt : renderKind('resume', facts);
     const plan = agent.launch({ sessionId: 'cli-test', spec, launch: n, paths: { workspace: dirs.ws, data: null, relay: null, tools: '' }, historyDir: '', replayRecords: [], prompt, taskPrompt, targetValLoss: facts.targetValLoss, resumeId });
     for (const [rel, text] of Object.entries(plan.files ?? {})) if (!existsSync(join(dirs.ws, rel))) writeFileSync(join(dirs.ws, rel), text);
-    const sspec: SandboxSpec = { labels: { sessionId: 'cli-test', role: 'agent' }, workspaceDir: dirs.ws, dataDir: null, relayDir: null, stateDir: dirs.state, gpus: 1, egress: [], passEnv: plan.passEnv };
+    const sspec: SandboxSpec = { labels: { sessionId: 'cli-test', role: 'agent' }, workspaceDir: dirs.ws, dataDir: null, relayDir: null, stateDir: dirs.state, gpus: 1, egress: [], passEnv: agent.passEnv(spec) };
     const h = await sb.ensure(sspec);
     const name = `agent-${n}`;
-    const trace = new LaunchTrace(traceDir, agent, n, sb.outputPath(h, name), secretsFromEnv(plan.passEnv));
+    const trace = new LaunchTrace(traceDir, agent, n, sb.outputPath(h, name), secretsFromEnv(agent.passEnv(spec)));
     await trace.open({ launch: n, agent: agent.name, startedAtMs: Date.now(), promptKind: n === 1 ? 'task' : 'resume', promptVersion: 'v1', resumeId, argv: plan.argv });
     await sb.start(h, { name, argv: plan.argv, env: plan.env });
     const acting = whileRunning?.(sb, h, name);

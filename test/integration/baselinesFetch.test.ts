@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type BaselinesManifest, parseBaselinesManifest } from '../../src/domain/baselines';
 import { BASELINES_URL_ENV, fetchBaselines } from '../../src/baselines/fetch';
-import { packageRoot } from '../../src/baselines/manifest';
+import { repoRoot } from '../../src/storage/repoRoot';
 
 const COMMIT = 'a'.repeat(40);
 const REPO = 'example/speedrun';
@@ -230,7 +230,7 @@ describe('baselines fetch against a local HTTP server', () => {
     server.serve(files.horizonKernels, 404);
     const manifestPath = join(root, 'manifest.json');
     writeFileSync(manifestPath, JSON.stringify(makeManifest()));
-    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
     // Asynchronous: the server answering the child lives in this process.
     const run = (extra: string[]) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {

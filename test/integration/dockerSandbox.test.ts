@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { DockerSandbox, containerName, LABEL } from '../../src/sandbox/docker';
 import type { SandboxSpec } from '../../src/sandbox/sandbox';
-import { judgeRun } from '../../activities/timing';
+import { assessRun } from '../../activities/timing';
 import { sandboxConformance } from '../helpers/sandboxConformance';
 import { exitedStatus } from '../helpers/sandboxWait';
 import { grantableUlimits, removeSessionContainers, type TestEngine } from '../helpers/dockerd';
@@ -69,7 +69,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     const st = await exited(sb, h, 'run');
     assert.equal(st.signal, 'SIGKILL');
     assert.equal(st.oomKilled, true);
-    const result = judgeRun(0, st, readFileSync(sb.outputPath(h, 'run')), null, 1);
+    const result = assessRun(0, st, readFileSync(sb.outputPath(h, 'run')), null, 1);
     assert.equal(result.invalidReason, 'killed for exceeding its memory limit');
     await sb.remove(h);
   });

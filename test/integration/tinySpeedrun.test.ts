@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { writeSynthDataset } from '../../src/data/synth';
 import { TINY_DATA } from '../../src/data/tinyData';
 import { parseLog } from '../../src/domain/logParser';
-import { packageRoot } from '../../src/baselines/manifest';
+import { repoRoot } from '../../src/storage/repoRoot';
 
-const TINY = join(packageRoot(), 'human_baselines', 'tiny');
+const TINY = join(repoRoot(), 'human_baselines', 'tiny');
 const PYTHON = process.env.NANOGPT_BENCH_PYTHON ?? '/usr/bin/python3';
 
 function runPython(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {

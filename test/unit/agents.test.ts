@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redact, secretsFromEnv } from '../../src/agents/redact';
 import { addUsage, emptyLaunchUsage, formatUsage, summarizeUsage } from '../../src/agents/usage';
-import { claudeCodeLaunch, readClaudeEvent } from '../../src/agents/claudeCode';
-import { codexLaunch, readCodexEvent } from '../../src/agents/codex';
+import { claudeCodeAgent, claudeCodeLaunch, readClaudeEvent } from '../../src/agents/claudeCode';
+import { codexAgent, codexLaunch, readCodexEvent } from '../../src/agents/codex';
 import { RESULTS_HEADER, SETUP_SCRIPT } from '../../src/agents/autoresearch';
 import { agentFor } from '../../src/agents/registry';
 import { renderKind, renderPrompt, promptRecord, type PromptKind } from '../../src/agents/prompts';
@@ -71,13 +71,14 @@ describe('claude-code adapter', () => {
     const s = plan.argv.join(' ');
     for (const f of ['--output-format stream-json', '--verbose', '--model opus', '--effort max', '--resume abc-123']) assert.ok(s.includes(f), f);
     assert.deepEqual(plan.argv.slice(-3), ['--disallowedTools', 'WebFetch', 'WebSearch'], 'the variadic flag comes last');
-    assert.ok(plan.passEnv.includes('ANTHROPIC_API_KEY'));
+    assert.ok(claudeCodeAgent.passEnv(parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1 })).includes('ANTHROPIC_API_KEY'));
     assert.equal(Object.values(plan.env).some((v) => v.startsWith('sk-')), false, 'no key values in the plan');
   });
   it('bedrock switches the provider by environment and passes AWS credentials by name', () => {
     const plan = claudeCodeLaunch(ctx({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock', agentPassEnv: ['EXTRA_TOKEN'] }), 'GO');
     assert.equal(plan.env.CLAUDE_CODE_USE_BEDROCK, '1');
-    assert.ok(plan.passEnv.includes('AWS_SECRET_ACCESS_KEY') && plan.passEnv.includes('EXTRA_TOKEN'));
+    const passEnv = claudeCodeAgent.passEnv(parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock', agentPassEnv: ['EXTRA_TOKEN'] }));
+    assert.ok(passEnv.includes('AWS_SECRET_ACCESS_KEY') && passEnv.includes('EXTRA_TOKEN'));
   });
   it('reads init, assistant, tool result and result events', () => {
     const init = readClaudeEvent(JSON.stringify({ type: 'system', subtype: 'init', session_id: 'sid-1', model: 'm', cwd: '/ws', tools: [] }));
@@ -101,7 +102,7 @@ describe('codex adapter', () => {
     assert.equal(fresh.argv.at(-1), 'GO');
     const resumed = codexLaunch(ctx({ agent: 'codex', budgetGpuHours: 1 }, { resumeId: 'th-9' }), 'AGAIN');
     assert.deepEqual(resumed.argv.slice(-3), ['resume', 'th-9', 'AGAIN']);
-    assert.ok(resumed.passEnv.includes('OPENAI_API_KEY'));
+    assert.ok(codexAgent.passEnv(parseSessionSpec({ agent: 'codex', budgetGpuHours: 1 })).includes('OPENAI_API_KEY'));
   });
   it('reads thread.started, items and turn.completed usage', () => {
     assert.equal(readCodexEvent('{"type":"thread.started","thread_id":"th-1"}').sessionId, 'th-1');

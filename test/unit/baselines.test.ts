@@ -13,9 +13,10 @@ import {
   upstreamFileName,
 } from '../../src/domain/baselines';
 import { ANCHOR_RECORD, HORIZON_RECORD, buildManifest, readLaterLogs } from '../../src/baselines/buildManifest';
-import { defaultManifestPath, loadBaselinesManifest, packageRoot } from '../../src/baselines/manifest';
+import { defaultManifestPath, loadBaselinesManifest } from '../../src/baselines/manifest';
+import { repoRoot } from '../../src/storage/repoRoot';
 
-const fixtures = join(packageRoot(), '..', 'shared', 'fixtures');
+const fixtures = join(repoRoot(), '..', 'shared', 'fixtures');
 const recordsTsvPath = join(fixtures, 'human-records.tsv');
 const upstreamTsvPath = join(fixtures, 'human-baselines-upstream.tsv');
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { candidatesToConfirm, confirmationReserveGpuSeconds, interleavedOrder, pairedSpeedup, summarizeConfirmation } from '../../src/domain/confirmation';
 import { runHeadlineSimulation } from '../../src/cli/commands/simulate';
-import { packageRoot } from '../../src/baselines/manifest';
+import { repoRoot } from '../../src/storage/repoRoot';
 
 describe('confirmation statistics (issue 14, item 1)', () => {
   test('paired speedup: mean of anchor − candidate per pair, t interval, a failed run drops its pair', () => {
@@ -62,7 +62,7 @@ describe('headline simulation (issue 14, item 5)', () => {
   });
 
   test('`nanogpt-bench simulate headline --json` prints the four fields', () => {
-    const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
     const r = spawnSync(process.execPath, [cli, 'simulate', 'headline', '--runs', '2', '--sessions', '50', '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);

@@ -11,10 +11,10 @@ import { cutCodeFromLogHead } from '../../src/baselines/logHead';
 import { laterRecordName } from '../../src/baselines/buildManifest';
 import { fetchBaselines, upstreamUrl } from '../../src/baselines/fetch';
 import { resolveAnchor } from '../../src/baselines/anchors';
-import { packageRoot } from '../../src/baselines/manifest';
+import { repoRoot } from '../../src/storage/repoRoot';
 import { parseSessionSpec } from '../../src/domain/spec';
 
-const laterDir = join(packageRoot(), '..', 'shared', 'later-records');
+const laterDir = join(repoRoot(), '..', 'shared', 'later-records');
 const log63 = join(laterDir, '63_2026-01-26.txt');
 const requireFixtures = () => {
   if (!existsSync(log63)) throw new Error(`the later records' logs are missing from ${laterDir}`);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeShardFile, shardFileName } from '../../src/data/shardFiles';
-import { repoRoot } from '../../src/sandbox/tools';
+import { repoRoot } from '../../src/storage/repoRoot';
 import { runCommand } from '../helpers/harness';
 
 /**

@@ -25,14 +25,15 @@ export function registerDemoCommand(program: Command): void {
         const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns });
         console.log(`demo: session ${handle.workflowId} started; query it with:\n  ${relative(process.cwd(), temporalBinary())} workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
         let last = '';
-        const timer = setInterval(async () => {
-          try {
-            const s = await sessionQueries.status(handle);
-            const line = `demo: [${s.phase}] ${Object.entries(s.submissions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no submissions yet'}; ${s.budget.usedGpuHours.toFixed(4)} GPU-h used`;
-            if (line !== last) console.log((last = line));
-          } catch {
+        const timer = setInterval(() => {
+          sessionQueries.status(handle).then(
+            (s) => {
+              const line = `demo: [${s.phase}] ${Object.entries(s.submissions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no submissions yet'}; ${s.budget.usedGpuHours.toFixed(4)} GPU-h used`;
+              if (line !== last) console.log((last = line));
+            },
             // the workflow may be between tasks; the next tick will tell
-          }
+            () => undefined,
+          );
         }, 2000);
         const summary = await handle.result();
         clearInterval(timer);

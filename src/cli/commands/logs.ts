@@ -22,7 +22,7 @@ function toJson(log: ParsedLog): Record<string, unknown> {
 }
 
 function toText(file: string, log: ParsedLog): string {
-  const show = (v: unknown, unit = ''): string => (v === null || v === undefined ? '—' : `${String(v)}${unit}`);
+  const show = (v: number | string | null | undefined, unit = ''): string => (v === null || v === undefined ? '—' : `${v}${unit}`);
   return [
     `${file}: ${log.complete ? 'complete' : `INCOMPLETE (${log.invalidReason})`}`,
     `  steps       ${show(log.finalStep)}/${show(log.totalSteps)}`,

@@ -4,7 +4,7 @@ import { startEmbedded } from '../../temporal/embedded';
 import { createWorker } from '../../temporal/worker';
 import { benchHome } from '../../storage/layout';
 import { installTemporalLogging } from '../../temporal/logging';
-import { availableSandboxes } from '../../sandbox/available';
+import { availableSandboxes } from '../../sandbox/backends';
 
 export function registerServerCommands(program: Command): void {
   program

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries, startSession, stopSession, extendBudget } from '../../temporal/client';
-import type { SessionSpecInput } from '../../domain/spec';
+import { SANDBOX_KINDS, type SessionSpecInput } from '../../domain/spec';
 import { formatStatus, formatSubmissions } from '../format';
 import { formatUsage, summarizeUsage, type AgentUsageSummary } from '../../agents/usage';
 import { layout } from '../../storage/layout';
@@ -23,7 +23,7 @@ export function registerSessionCommands(program: Command): void {
     .addOption(new Option('--retime-policy <p>', 'retiming policy [fixed]').choices(['fixed', 'sequential']))
     .option('--target-val-loss <x>', 'val loss target [3.28]', Number)
     .option('--alpha <p>', 'significance level [0.01]', Number)
-    .addOption(new Option('--sandbox <kind>', 'sandbox [local]').choices(['local', 'docker']))
+    .addOption(new Option('--sandbox <kind>', 'sandbox [local]').choices([...SANDBOX_KINDS]))
     .option('--image <ref>', 'sandbox image (docker)')
     .option('--agent-command <json>', 'argv of the command agent, as a JSON array')
     .option('--replay-records <names>', 'comma-separated records for the replay agent')
@@ -33,10 +33,10 @@ export function registerSessionCommands(program: Command): void {
     .option('--validation-task-queue <q>', 'task queue of a validation pool (timed runs go there; the agent keeps working)')
     .option('--id <workflowId>', 'session id (default: generated)')
     .option('--wait', 'wait for the session to end and print its summary')
-    .action(async (o) => {
+    .action(async (o: Record<string, unknown>) => {
       const spec = specFromFlags(o);
       const client = await connectClient();
-      const handle = await startSession(client, spec, o.id);
+      const handle = await startSession(client, spec, typeof o.id === 'string' ? o.id : undefined);
       console.log(`started session ${handle.workflowId}`);
       if (o.wait) console.log(formatStatus(await handle.result()));
     });
@@ -96,7 +96,7 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
   if (typeof o.spec === 'string') {
     const text = o.spec.startsWith('@') ? readFileSync(o.spec.slice(1), 'utf8') : o.spec;
     try {
-      spec = JSON.parse(text);
+      spec = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
       throw new Error(`--spec: expected a JSON object (${(err as Error).message})`);
     }

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { simulateHeadline, smallHumanGainsMs, type HeadlineSimulationResult } from '../../domain/headlineSimulation';
-import { packageRoot } from '../../baselines/manifest';
+import { repoRoot } from '../../storage/repoRoot';
 
 /** Where the real record logs' statistics are: the shared fixtures beside the checkout. */
 function statsPath(flag?: string): string {
-  const candidates = flag ? [resolve(flag)] : [join(packageRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv'), join(packageRoot(), 'human_baselines', 'record-run-stats.tsv')];
+  const candidates = flag ? [resolve(flag)] : [join(repoRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv'), join(repoRoot(), 'human_baselines', 'record-run-stats.tsv')];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`record-run-stats.tsv not found (looked in ${candidates.join(', ')}); pass --stats <file>`);
   return found;

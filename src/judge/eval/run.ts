@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBaselinesManifest, packageRoot } from '../../baselines/manifest';
+import { loadBaselinesManifest } from '../../baselines/manifest';
+import { repoRoot } from '../../storage/repoRoot';
 import type { JudgeReport } from '../../domain/verdict';
 import { judgeCandidate } from '../judge';
 import { judgeConfigFromEnv } from '../llmConfig';
@@ -32,7 +33,7 @@ function defaultSet(recordsDir: string, scratch: string): LabelledCandidate[] {
   const m = loadBaselinesManifest();
   const anchor = join(recordsDir, m.anchor);
   if (!existsSync(join(anchor, 'train_gpt.py'))) throw new Error(`the anchor ${m.anchor} is not in ${recordsDir} (give --records, or run \`nanogpt-bench baselines fetch\`)`);
-  execFileSync('python3', [join(packageRoot(), 'test', 'fixtures', 'judge', 'make_cheats.py'), scratch, '--real-anchor', anchor]);
+  execFileSync('python3', [join(repoRoot(), 'test', 'fixtures', 'judge', 'make_cheats.py'), scratch, '--real-anchor', anchor]);
   return [...readLabelledSets(scratch), ...recordsAsSet(recordsDir, m.anchor, m.records.map((r) => r.name))];
 }
 

@@ -1,3 +1,5 @@
+import { signalName } from './signals';
+
 /**
  * The bash wrapper every sandbox runs a process under, so that everything the harness needs to
  * know about a process is on disk: its output (capped with head -c; the writer dies of SIGPIPE
@@ -58,9 +60,4 @@ export function parseWrapperExit(text: string): WrapperExit {
     endedAtMs: Number(endedAt) || null,
     oomKills: Number(ooms) || 0,
   };
-}
-
-export function signalName(n: number): string {
-  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
-  return names[n] ?? `signal ${n}`;
 }

@@ -1,0 +1,186 @@
+import Docker from 'dockerode';
+import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from '../sandbox';
+import { wrapperArgv } from '../procs/wrapper';
+import { DEFAULT_OUTPUT_CAP, listRecords, procFiles, procsDir, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from '../procs/records';
+import { exitedStatus, lostStatus } from '../procs/status';
+import { passedThrough } from '../procs/environment';
+import type { SandboxSignal } from '../procs/signals';
+import { Containers, inSandboxPaths } from './container';
+import { Egress } from './egress';
+import { execRun, ignoreStatus, inspectExec, startDetached, statusOf } from './engine';
+import { resolveDockerOptions, type DockerSandboxOptions } from './options';
+import { IN_SANDBOX, LABEL, containerName } from './paths';
+
+interface DockerRecord extends ProcessRecord {
+  execId: string;
+  containerId: string;
+}
+
+/**
+ * Sandboxes as containers: one long-lived container per sandbox (found again by its labels), and
+ * every process a detached exec under the shared wrapper (procs/), which writes output and exit
+ * status into the host's state folder. A worker that died and came back needs nothing but the
+ * engine and those files; a container that vanished is made again around the workspace on disk.
+ */
+export class DockerSandbox implements Sandbox {
+  readonly kind = 'docker' as const;
+  readonly docker: Docker;
+  private readonly containers: Containers;
+  private readonly egress: Egress;
+
+  constructor(opts: DockerSandboxOptions = {}) {
+    this.docker = opts.docker ?? new Docker();
+    const resolved = resolveDockerOptions(opts);
+    this.containers = new Containers(this.docker, resolved);
+    this.egress = new Egress(resolved);
+  }
+
+  paths(spec: SandboxSpec): SandboxPaths {
+    return inSandboxPaths(spec);
+  }
+
+  outputPath(h: SandboxHandle, name: string): string {
+    return procFiles(h.spec.stateDir, name).out;
+  }
+
+  async ensure(spec: SandboxSpec): Promise<SandboxHandle> {
+    const name = containerName(spec.labels);
+    const handle = { id: name, spec };
+    // Served before the container is found or made: after a worker restart, the way out comes back with it.
+    if (this.egress.proxied(spec)) await this.egress.serve(spec);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await this.containers.find(spec.labels);
+      if (found) {
+        if (found.State === 'running' || found.State === 'paused') return handle;
+        if (found.State === 'created' || found.State === 'exited') {
+          // Stopped with the engine or the host: its processes are gone (their status says so), the workspace is not.
+          await this.docker.getContainer(found.Id).start().catch(ignoreStatus(304));
+          return this.ready(handle);
+        }
+        await this.containers.remove(found.Id);
+      }
+      await this.containers.prepareHostDirs(spec, this.egress.proxied(spec) ? [this.egress.socketDir(spec)] : []);
+      try {
+        const c = await this.docker.createContainer(await this.containers.config(name, spec, this.egress.settings(spec)));
+        await c.start();
+        return this.ready(handle);
+      } catch (err) {
+        // Another worker made it first: take that one.
+        if (statusOf(err) !== 409) throw err;
+      }
+    }
+    throw new Error(`could not create or find the sandbox container ${name}`);
+  }
+
+  async start(h: SandboxHandle, proc: ProcessSpec): Promise<void> {
+    const rec = await readRecord<DockerRecord>(h.spec.stateDir, proc.name);
+    if (rec) {
+      // The record is written before the exec starts: finish a start a dead worker left half done.
+      const ex = await inspectExec(this.docker, rec.execId);
+      if (ex && !ex.Running && !ex.Pid && ex.ExitCode === null) await startDetached(this.docker.getExec(rec.execId));
+      return;
+    }
+    const container = this.docker.getContainer(h.id);
+    let info = await container.inspect().catch(ignoreStatus(404));
+    if (!info) {
+      await this.ensure(h.spec);
+      info = await container.inspect();
+    }
+    await this.containers.handOver(h.spec.workspaceDir, procsDir(h.spec.stateDir));
+    const cap = proc.outputCapBytes ?? DEFAULT_OUTPUT_CAP;
+    const inProcs = (suffix: string) => `${IN_SANDBOX.procs}/${proc.name}.${suffix}`;
+    const exec = await container.exec({
+      Cmd: wrapperArgv({ cap, out: inProcs('out'), exitFile: inProcs('exit'), pidFile: inProcs('pid'), countOomKills: true }, proc.argv),
+      // Secrets travel here only: per exec, never in the container's config or any record.
+      Env: Object.entries({ ...passedThrough(h.spec.passEnv), ...proc.env }).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: proc.cwd ?? IN_SANDBOX.workspace,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+    });
+    const record: DockerRecord = { name: proc.name, execId: exec.id, containerId: info.Id, startedAtMs: Date.now(), outputCapBytes: cap };
+    await writeRecord(h.spec.stateDir, record);
+    await startDetached(exec);
+  }
+
+  async status(h: SandboxHandle, name: string): Promise<ProcessStatus> {
+    const rec = await readRecord<DockerRecord>(h.spec.stateDir, name);
+    if (!rec) return { state: 'absent' };
+    const oomKilled = async () => (await this.containers.state(h.id))?.oomKilled ?? false;
+    const exited = await exitedStatus(h.spec.stateDir, rec, oomKilled);
+    if (exited) return exited;
+    const ex = await inspectExec(this.docker, rec.execId);
+    if (ex?.Running) return { state: 'running', startedAtMs: rec.startedAtMs };
+    const container = await this.containers.state(h.id);
+    if (!ex && container?.running && (await this.groupAlive(h, name))) return { state: 'running', startedAtMs: rec.startedAtMs };
+    // The wrapper may have written its status between the two reads; else the container went away
+    // or was stopped, or the wrapper was killed too.
+    return (await exitedStatus(h.spec.stateDir, rec, oomKilled)) ?? lostStatus(rec, container?.oomKilled ?? false);
+  }
+
+  async list(h: SandboxHandle): Promise<string[]> {
+    return (await listRecords(h.spec.stateDir)).map((r) => r.name);
+  }
+
+  async signal(h: SandboxHandle, name: string, sig: SandboxSignal): Promise<void> {
+    const st = await this.status(h, name);
+    if (st.state !== 'running') return;
+    // As the local sandbox sends SIGCONT first: a frozen process cannot act on the signal.
+    if ((await this.containers.state(h.id))?.paused) await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+    const pgid = await this.leaderPid(h, name);
+    if (pgid === null) return;
+    await execRun(this.docker, h.id, ['bash', '-c', 'kill -s "$1" -- "-$2" 2>/dev/null || true', 'kill', sig.slice(3), String(pgid)]);
+  }
+
+  async pause(h: SandboxHandle): Promise<void> {
+    const st = await this.containers.state(h.id);
+    if (st?.running && !st.paused) await this.docker.getContainer(h.id).pause().catch(ignoreStatus(409));
+  }
+
+  async resume(h: SandboxHandle): Promise<void> {
+    const st = await this.containers.state(h.id);
+    if (st?.paused) await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+  }
+
+  async remove(h: SandboxHandle): Promise<void> {
+    await this.containers.remove(h.id);
+    if (h.spec.labels.role === 'agent') await this.egress.close(h.spec.labels.sessionId);
+  }
+
+  /** Every container of a session, whatever state it is in: what a finished session leaves to clean. */
+  async removeSession(sessionId: string): Promise<number> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.session}=${sessionId}`] } });
+    await Promise.all(list.map((c) => this.containers.remove(c.Id)));
+    await this.egress.close(sessionId);
+    return list.length;
+  }
+
+  /** Stops serving the egress proxies (the worker is shutting down); containers and their processes stay. */
+  async close(): Promise<void> {
+    await this.egress.closeAll();
+  }
+
+  /** A container just started: its forwarder listens before anything is launched that would use it. */
+  private async ready(h: SandboxHandle): Promise<SandboxHandle> {
+    if (this.egress.proxied(h.spec)) await this.egress.waitForForwarder(h.id, (id, argv) => execRun(this.docker, id, argv));
+    return h;
+  }
+
+  /** The process group leader's pid, written by the wrapper as the process starts (waited for up to 2 s). */
+  private async leaderPid(h: SandboxHandle, name: string): Promise<number | null> {
+    for (let i = 0; i < 40; i++) {
+      const pid = await readLeaderPid(h.spec.stateDir, name);
+      if (pid !== null) return pid;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return null;
+  }
+
+  /** After an engine restart the exec record is gone while the process may live on: ask the container. */
+  private async groupAlive(h: SandboxHandle, name: string): Promise<boolean> {
+    const pid = await readLeaderPid(h.spec.stateDir, name);
+    if (pid === null) return false;
+    return (await execRun(this.docker, h.id, ['bash', '-c', 'kill -0 -- "-$1" 2>/dev/null', 'alive', String(pid)])) === 0;
+  }
+}

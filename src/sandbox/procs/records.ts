@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../storage/atomicWrite';
+
+/**
+ * A sandbox's processes on disk, in <stateDir>/procs: per process a record (written when it is
+ * started), its output, the wrapper's exit line and the pid of its process-group leader. A worker
+ * that comes back needs nothing else to find and judge every process it started.
+ */
+export interface ProcessRecord {
+  name: string;
+  startedAtMs: number;
+  outputCapBytes: number;
+}
+
+/** Bytes of output kept when a process spec names no cap (64 MiB). */
+export const DEFAULT_OUTPUT_CAP = 64 * 1024 * 1024;
+
+export function procsDir(stateDir: string): string {
+  return join(stateDir, 'procs');
+}
+
+/** The host paths of one process's files. */
+export function procFiles(stateDir: string, name: string) {
+  const at = (suffix: string) => join(procsDir(stateDir), `${name}.${suffix}`);
+  return { record: at('json'), out: at('out'), exit: at('exit'), pid: at('pid'), wrapperErr: at('wrapper.err') };
+}
+
+export async function ensureProcsDir(stateDir: string): Promise<string> {
+  const dir = procsDir(stateDir);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+export async function readRecord<R extends ProcessRecord>(stateDir: string, name: string): Promise<R | null> {
+  try {
+    return JSON.parse(await readFile(procFiles(stateDir, name).record, 'utf8')) as R;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeRecord(stateDir: string, rec: ProcessRecord): Promise<void> {
+  await writeFileAtomic(procFiles(stateDir, rec.name).record, JSON.stringify(rec));
+}
+
+/** Every process ever started in the sandbox, in name order. */
+export async function listRecords<R extends ProcessRecord>(stateDir: string): Promise<R[]> {
+  const dir = procsDir(stateDir);
+  const names = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)) : [];
+  const recs = await Promise.all(names.sort().map((n) => readRecord<R>(stateDir, n)));
+  return recs.filter((r): r is Awaited<R> => r !== null);
+}
+
+/** The command's own process-group leader, from the pid file the wrapper wrote; null until it has. */
+export async function readLeaderPid(stateDir: string, name: string): Promise<number | null> {
+  const text = (await readFile(procFiles(stateDir, name).pid, 'utf8').catch(() => '')).trim();
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
+}

@@ -1,0 +1,29 @@
+import type { SessionSpec } from '../src/domain/spec';
+import type { SessionState } from '../src/domain/session';
+import type { SessionActivities } from './activityStubs';
+
+/** The end reason that is not an end: the history grew long, the session goes on as a new run. */
+export const CONTINUE_AS_NEW = 'continue-as-new';
+
+/**
+ * One run of a session workflow (until it ends or continues as new): the durable state, carried
+ * across continue-as-new, and what lives only in this run.
+ */
+export interface SessionRun {
+  spec: SessionSpec;
+  state: SessionState;
+  activities: SessionActivities;
+  /** The submission under validation now, if any. */
+  validating: string | null;
+  /** Bumped by anything that changes when the budget runs out, so the durable timer is recomputed. */
+  budgetEpoch: number;
+}
+
+export function budgetChanged(run: SessionRun): void {
+  run.budgetEpoch += 1;
+}
+
+/** Nothing under validation and nothing queued for it. */
+export function isIdle(run: SessionRun): boolean {
+  return !run.validating && !run.state.submissions.some((s) => s.state === 'queued');
+}

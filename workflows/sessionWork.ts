@@ -1,0 +1,123 @@
+import { CancellationScope, ParentClosePolicy, condition, executeChild, isCancellation, log, sleep, workflowInfo } from '@temporalio/workflow';
+import { startAgentHolding, stopAgentHolding, agentWasDown, charge } from '../src/domain/budget';
+import { bestView, horizonSpeedup, recordSpend, type SessionRef } from '../src/domain/session';
+import { agentBackoffMs } from '../src/domain/agentPolicy';
+import { validateSubmission } from './validation';
+import { budgetChanged, type SessionRun } from './sessionRun';
+
+/** The session's three strands of work while it runs. */
+export interface Work {
+  agentScope: CancellationScope;
+  relayScope: CancellationScope;
+  agentDone: Promise<void>;
+  relayDone: Promise<void>;
+  validationDone: Promise<void>;
+}
+
+/**
+ * Starts the agent, the relay and the validation loop. The agent and the relay live in scopes of
+ * their own: cancelling them (at the end, or before continuing as new) detaches from the
+ * processes without killing them.
+ */
+export function startWork(run: SessionRun, session: SessionRef): Work {
+  const agentScope = new CancellationScope();
+  const relayScope = new CancellationScope();
+  const agentDone = agentScope.run(() => agentLoop(run, session)).catch(swallowCancellation);
+  const relayDone = relayScope.run(() => run.activities.longLived.serveRelay({ session, workflowId: workflowInfo().workflowId })).catch(swallowCancellation);
+  const validationDone = validationLoop(run, session);
+  return { agentScope, relayScope, agentDone, relayDone, validationDone };
+}
+
+/** Before continuing as new: lets go of the agent and the relay, which keep running for the next run. */
+export async function detachWork(work: Work): Promise<void> {
+  work.agentScope.cancel();
+  work.relayScope.cancel();
+  await Promise.all([work.agentDone, work.relayDone]);
+}
+
+/** Launches the agent, and again (resuming) whenever it exits, until it says it has finished. */
+async function agentLoop(run: SessionRun, session: SessionRef): Promise<void> {
+  const { state } = run;
+  if (state.agentFinished) return;
+  startAgentHolding(state.ledger, Date.now());
+  budgetChanged(run);
+  for (;;) {
+    const launch = state.agentLaunches + (state.agentExits.some((e) => e.launch === state.agentLaunches) || state.agentLaunches === 0 ? 1 : 0);
+    state.agentLaunches = launch;
+    const exit = await run.activities.longLived.runAgent({ session, launch });
+    state.agentExits.push({ launch, exitCode: exit.exitCode, atMs: Date.now() });
+    if (recordSpend(state, exit)) return budgetChanged(run);
+    if (exit.lostSinceMs !== undefined) {
+      agentWasDown(state.ledger, exit.lostSinceMs, Date.now());
+      budgetChanged(run);
+    }
+    if (exit.finished) {
+      state.agentFinished = true;
+      stopAgentHolding(state.ledger, Date.now());
+      budgetChanged(run);
+      return;
+    }
+    await sleep(agentBackoffMs(state.agentExits, Date.now()));
+  }
+}
+
+/** Validates queued submissions one at a time, each in a child workflow, until the session closes. */
+async function validationLoop(run: SessionRun, session: SessionRef): Promise<void> {
+  const { state, spec } = run;
+  const { short } = run.activities;
+  for (;;) {
+    await condition(() => state.closedReason !== null || state.submissions.some((s) => s.state === 'queued'));
+    const next = state.submissions.find((s) => s.state === 'queued');
+    if (!next) return;
+    run.validating = next.id;
+    next.state = 'validating';
+    // Exclusive GPUs: on the agent's own node its sandbox is paused, and its GPU time stops
+    // counting, while a run times; a validation pool has GPUs of its own.
+    const agentWasHolding = state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
+    if (agentWasHolding) {
+      await short.pauseAgent({ session });
+      stopAgentHolding(state.ledger, Date.now());
+      budgetChanged(run);
+    }
+    try {
+      const best = state.submissions.find((s) => s.id === state.bestId);
+      const verdict = await executeChild(validateSubmission, {
+        workflowId: `${state.sessionId}.${next.id}`,
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        args: [
+          {
+            session,
+            submissionId: next.id,
+            path: next.path,
+            contentHash: next.contentHash,
+            runs: next.requestedRuns,
+            reference: state.reference!,
+            horizonSpeedupSeconds: horizonSpeedup(state),
+            best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
+          },
+        ],
+      });
+      charge(state.ledger, 'validation', verdict.runs.reduce((a, r) => a + r.gpuSeconds, 0));
+      next.verdict = verdict;
+      next.state = verdict.accepted ? 'accepted' : 'rejected';
+      if (verdict.accepted && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
+        state.bestId = next.id;
+      }
+    } catch (err) {
+      next.state = 'rejected';
+      next.reason = `validation failed: ${err instanceof Error ? err.message : String(err)}`;
+      log.error('validation failed', { submission: next.id, err });
+    } finally {
+      if (agentWasHolding && !state.agentFinished && state.closedReason === null) {
+        await short.resumeAgent({ session });
+        startAgentHolding(state.ledger, Date.now());
+      }
+      run.validating = null;
+      budgetChanged(run);
+    }
+  }
+}
+
+function swallowCancellation(err: unknown): void {
+  if (!isCancellation(err)) throw err;
+}
