@@ -70,6 +70,14 @@ describe('report, watch and compare on a real session', () => {
     assert.match(live, /budget {2}\[[█░]{30}\] +\d+%/, `a budget bar:\n${live}`);
     assert.match(live, /phase running/);
 
+    // A running session's report: what is not on disk yet comes from its queries.
+    const liveOut = mkdtempSync(join(tmpdir(), 'report-live-'));
+    const liveRun = await runCommand(process.execPath, [CLI, 'report', ID, '--out', liveOut], { env: { ...process.env, TEMPORAL_ADDRESS: h.address } });
+    assert.equal(liveRun.status, 0, liveRun.stderr);
+    const liveJson = JSON.parse(readFileSync(join(liveOut, 'report.json'), 'utf8'));
+    assert.equal(liveJson.session.phase, 'running');
+    assert.equal(liveJson.submissions[0].state, 'accepted');
+
     // Launch 1 ends once its `submit` has the verdict; the resumed launch then idles.
     await eventually('the resumed launch asking the model', async () => server.calls.some((c) => c.turns[c.turns.length - 1].text.includes('# You are resumed')), 120_000);
     await stopSession(handle, 'test over');
