@@ -128,6 +128,7 @@ describe('report, watch and compare on a real session', () => {
     assert.match(await command.innerText(), /submit submissions\/faster/);
     assert.match((await command.locator('pre').textContent()) ?? '', /"state": "accepted"/, 'the command reads with its output (folded when long)');
     assert.equal(await page.locator('#transcript .launch').count(), 2, 'both launches');
+    assert.match(await page.locator('#launch-2 .t.prompt').innerText(), /resume prompt: src\/agents\/prompts\/resume\.v\d+\.md/);
     assert.match(await page.locator('#transcript .t.assistant').first().innerText(), /Trying the faster record/);
     assert.equal(await page.locator('#submissions tbody tr').count(), 1);
     await keepScreenshots(page, 'real-session');
