@@ -149,7 +149,7 @@ describe('report, watch and compare on a real session', () => {
 
   it('compare groups sessions of two agents: mean ± standard error, a table, markdown and a bar chart', { timeout: 60_000 }, async () => {
     const entry = (id: string, agent: string, model: string | null, pct: number, cost: number | null): LeaderboardEntry => ({
-      sessionId: id, endedAt: '2026-01-01T00:00:00Z', agent, model, anchor: 'tiny', humanProgressPercent: pct, speedupSeconds: pct / 10, confirmed: false, usedGpuHours: 1, costUsd: cost, accepted: 2, rejected: 1, endReason: 'budget exhausted',
+      sessionId: id, endedAt: '2026-01-01T00:00:00Z', agent, model, anchor: FASTRUN, humanProgressPercent: pct, speedupSeconds: pct / 10, confirmed: false, usedGpuHours: 1, costUsd: cost, accepted: 2, rejected: 1, endReason: 'budget exhausted',
     });
     for (const e of [entry('c-1', 'codex', 'gpt-5', 10, null), entry('c-2', 'codex', 'gpt-5', 20, null), entry('c-3', 'codex', 'gpt-5', 30, null), entry('x-1', 'claude-code', 'claude-test', 50, 2)]) {
       appendFileSync(leaderboardPath(), JSON.stringify(e) + '\n');
