@@ -130,7 +130,7 @@ export function burnSpec(r: ReportJson): VlSpec {
         data: { values: r.burn },
         mark: { type: 'area', opacity: 0.85 },
         encoding: {
-          x: { field: 'at', type: 'temporal', title: 'time (UTC)' },
+          x: { field: 'at', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' } },
           y: { field: 'gpuHours', type: 'quantitative', stack: 'zero', title: 'GPU-hours used' },
           color: { field: 'category', type: 'nominal', scale: CATEGORY_COLORS, title: 'category' },
           order: { field: 'category' },

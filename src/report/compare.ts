@@ -21,8 +21,10 @@ export interface CompareGroup {
 
 export function groupSessions(entries: LeaderboardEntry[]): CompareGroup[] {
   const groups = new Map<string, LeaderboardEntry[]>();
+  // Percentages of different record histories do not compare: the anchor joins the label then.
+  const anchors = new Set(entries.map((e) => e.anchor)).size;
   for (const e of entries) {
-    const label = e.model ? `${e.agent} / ${e.model}` : e.agent;
+    const label = `${e.model ? `${e.agent} / ${e.model}` : e.agent}${anchors > 1 ? ` on ${e.anchor.split('/').pop()}` : ''}`;
     groups.set(label, [...(groups.get(label) ?? []), e]);
   }
   return [...groups.entries()]

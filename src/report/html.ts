@@ -46,7 +46,7 @@ function budgetHtml(r: ReportJson): string {
 
 function usageHtml(r: ReportJson): string {
   const u = r.agentUsage;
-  if (!u) return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><p>The agent reported no token usage (a replay or plain command agent, or no launch yet).</p></div>`;
+  if (!u || u.launches === u.unreportedLaunches) return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><p>The agent reported no token usage (a replay or plain command agent, or no launch yet).</p></div>`;
   const n = (x: number) => x.toLocaleString('en-US');
   return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><table><tbody>
 <tr><td>input tokens</td><td class="num">${n(u.inputTokens)}</td></tr><tr><td>cached input</td><td class="num">${n(u.cachedInputTokens)}</td></tr>

@@ -80,25 +80,30 @@ export function submissionsFromVerdicts(sessionId: string): SubmissionRecord[] {
 function readLaunches(dir: string): { launches: LaunchTranscript[]; intervals: ReportInput['agentIntervals'] } {
   const launches: LaunchTranscript[] = [];
   const intervals: ReportInput['agentIntervals'] = [];
-  const task = readTaskPrompt(dir);
+  const prompts = readPrompts(dir);
   for (const n of syncTracedLaunches(dir)) {
     const meta = readMetaSync(dir, n);
     const lines = existsSync(traceFiles.jsonl(dir, n)) ? readFileSync(traceFiles.jsonl(dir, n), 'utf8').split('\n') : [];
     const entries = readTranscript(lines);
     // The prompt is kept out of argv and the trace; the first launch is given the task prompt.
-    if (n === 1 && task && !entries.some((e) => e.kind === 'prompt')) entries.unshift({ kind: 'prompt', text: task });
+    if (!entries.some((e) => e.kind === 'prompt')) {
+      if (n === 1 && prompts.task) entries.unshift({ kind: 'prompt', text: prompts.task });
+      else if (meta?.promptKind === 'resume' && prompts.resumeFile) entries.unshift({ kind: 'prompt', text: `(the resume prompt: ${prompts.resumeFile})` });
+    }
     launches.push({ launch: n, startedAt: meta ? new Date(meta.startedAtMs).toISOString() : null, promptKind: meta?.promptKind ?? null, entries });
     if (meta) intervals.push({ startMs: meta.startedAtMs, endMs: meta.finished?.endedAtMs ?? null });
   }
   return { launches, intervals };
 }
 
-function readTaskPrompt(dir: string): string | null {
+/** prompt.json: the task prompt as given, and which file the resume prompt comes from. */
+function readPrompts(dir: string): { task: string | null; resumeFile: string | null } {
   try {
-    const p = z.object({ task: z.string() }).safeParse(JSON.parse(readFileSync(traceFiles.prompt(dir), 'utf8')));
-    return p.success ? p.data.task : null;
+    const raw = JSON.parse(readFileSync(traceFiles.prompt(dir), 'utf8'));
+    const p = z.object({ task: z.string(), templates: z.record(z.string(), z.object({ file: z.string() })).optional() }).safeParse(raw);
+    return p.success ? { task: p.data.task, resumeFile: p.data.templates?.resume?.file ?? null } : { task: null, resumeFile: null };
   } catch {
-    return null;
+    return { task: null, resumeFile: null };
   }
 }
 

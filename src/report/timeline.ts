@@ -52,7 +52,8 @@ export function reconstructTimeline(t: TimelineInput): Timeline {
 
   const times = new Set<number>([t.startMs, calibEnd, t.endMs]);
   for (const [s, e] of held) times.add(s).add(e);
-  for (const v of validation) times.add(v.atMs);
+  // A verdict charges its runs at once: a point just before it keeps the plotted step sharp.
+  for (const v of validation) times.add(v.atMs).add(v.atMs - 1);
   const sorted = [...times].filter((x) => x >= t.startMs && x <= t.endMs).sort((a, b) => a - b);
 
   const burn: Timeline['burn'] = [];

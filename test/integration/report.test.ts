@@ -73,6 +73,14 @@ describe('report, watch and compare on a real session', () => {
     assert.match(live, /budget {2}\[[█░]{30}\] +\d+%/, `a budget bar:\n${live}`);
     assert.match(live, /phase running/);
 
+    // A running session's report: what is not on disk yet comes from its queries.
+    const liveOut = mkdtempSync(join(tmpdir(), 'report-live-'));
+    const liveRun = await runCommand(process.execPath, [CLI, 'report', ID, '--out', liveOut], { env: { ...process.env, TEMPORAL_ADDRESS: h.address } });
+    assert.equal(liveRun.status, 0, liveRun.stderr);
+    const liveJson = JSON.parse(readFileSync(join(liveOut, 'report.json'), 'utf8'));
+    assert.equal(liveJson.session.phase, 'running');
+    assert.equal(liveJson.submissions[0].state, 'accepted');
+
     // Launch 1 ends once its `submit` has the verdict; the resumed launch then idles.
     await eventually('the resumed launch asking the model', async () => server.calls.some((c) => c.turns[c.turns.length - 1].text.includes('# You are resumed')), 120_000);
     await stopSession(handle, 'test over');
@@ -123,6 +131,7 @@ describe('report, watch and compare on a real session', () => {
     assert.match(await command.innerText(), /submit submissions\/faster/);
     assert.match((await command.locator('pre').textContent()) ?? '', /"state": "accepted"/, 'the command reads with its output (folded when long)');
     assert.equal(await page.locator('#transcript .launch').count(), 2, 'both launches');
+    assert.match(await page.locator('#launch-2 .t.prompt').innerText(), /resume prompt: src\/agents\/prompts\/resume\.v\d+\.md/);
     assert.match(await page.locator('#transcript .t.assistant').first().innerText(), /Trying the faster record/);
     assert.equal(await page.locator('#submissions tbody tr').count(), 1);
     await keepScreenshots(page, 'real-session');
@@ -143,7 +152,7 @@ describe('report, watch and compare on a real session', () => {
 
   it('compare groups sessions of two agents: mean ± standard error, a table, markdown and a bar chart', { timeout: 60_000 }, async () => {
     const entry = (id: string, agent: string, model: string | null, pct: number, cost: number | null): LeaderboardEntry => ({
-      sessionId: id, endedAt: '2026-01-01T00:00:00Z', agent, model, anchor: 'tiny', humanProgressPercent: pct, speedupSeconds: pct / 10, confirmed: false, usedGpuHours: 1, costUsd: cost, accepted: 2, rejected: 1, endReason: 'budget exhausted',
+      sessionId: id, endedAt: '2026-01-01T00:00:00Z', agent, model, anchor: FASTRUN, humanProgressPercent: pct, speedupSeconds: pct / 10, confirmed: false, usedGpuHours: 1, costUsd: cost, accepted: 2, rejected: 1, endReason: 'budget exhausted',
     });
     for (const e of [entry('c-1', 'codex', 'gpt-5', 10, null), entry('c-2', 'codex', 'gpt-5', 20, null), entry('c-3', 'codex', 'gpt-5', 30, null), entry('x-1', 'claude-code', 'claude-test', 50, 2)]) {
       appendFileSync(leaderboardPath(), JSON.stringify(e) + '\n');

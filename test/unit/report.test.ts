@@ -112,6 +112,8 @@ describe('report: leaderboard and compare', () => {
     assert.deepEqual([groups[0].accepted, groups[0].rejected], [3, 6]);
     assert.match(compareTable(groups), /claude-code \/ opus\s+3\s+50\.0 ± 5\.8\s+2\.000\s+\$4\.00\s+3\s+6/);
     assert.match(compareMarkdown(groups), /\| codex \/ gpt-5 \| 2 \| 12\.0 ± 2\.0 \| 2\.000 \| – \| 2 \| 4 \|/);
+    const mixed = groupSessions([e('a', 'codex', null, 10, null), { ...e('b', 'codex', null, 90, null), anchor: '/x/tiny' }]);
+    assert.deepEqual(mixed.map((g) => g.label).sort(), ['codex on 2025-09-03_FA3', 'codex on tiny'], 'different anchors never share a mean');
   });
 });
 

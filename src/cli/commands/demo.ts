@@ -5,7 +5,7 @@ import { formatStatus, formatSubmissions } from '../format';
 import { benchHome, layout } from '../../storage/layout';
 import { writeSessionReport } from '../../report/write';
 import { temporalBinary } from '../../temporal/binary';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 /**
  * A whole session on embedded defaults: no API key, no GPU, no Docker. The replay agent submits
@@ -17,12 +17,13 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('run a session end to end on embedded defaults (tiny speedrun, replay agent, local sandbox)')
     .option('--retime-runs <n>', 'timed runs per submission (5: enough for the t-tests on a CPU whose timings wander)', Number, 5)
+    .option('--anchor <family>', 'the speedrun family to replay: "tiny", or the folder of another (test/fixtures/fastrun: seconds)', 'tiny')
     .option('--json', 'print the final summary as JSON')
-    .action(async (o: { retimeRuns: number; json?: boolean }) => {
+    .action(async (o: { retimeRuns: number; anchor: string; json?: boolean }) => {
       const embedded = await startEmbedded({ headless: true, logLevel: 'WARN' });
       try {
         console.log(`demo: Temporal dev server ${embedded.address}, state in ${benchHome()}`);
-        const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns });
+        const handle = await startSession(embedded.client, { agent: 'replay', anchor: o.anchor === 'tiny' ? 'tiny' : resolve(o.anchor), budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns });
         console.log(`demo: session ${handle.workflowId} started; query it with:\n  ${relative(process.cwd(), temporalBinary())} workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
         let last = '';
         const timer = setInterval(() => {
