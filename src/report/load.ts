@@ -99,7 +99,7 @@ function readLaunches(dir: string): { launches: LaunchTranscript[]; intervals: R
 /** prompt.json: the task prompt as given, and which file the resume prompt comes from. */
 function readPrompts(dir: string): { task: string | null; resumeFile: string | null } {
   try {
-    const raw = JSON.parse(readFileSync(traceFiles.prompt(dir), 'utf8'));
+    const raw: unknown = JSON.parse(readFileSync(traceFiles.prompt(dir), 'utf8'));
     const p = z.object({ task: z.string(), templates: z.record(z.string(), z.object({ file: z.string() })).optional() }).safeParse(raw);
     return p.success ? { task: p.data.task, resumeFile: p.data.templates?.resume?.file ?? null } : { task: null, resumeFile: null };
   } catch {
@@ -114,7 +114,7 @@ function syncTracedLaunches(dir: string): number[] {
 
 function readMetaSync(dir: string, n: number): LaunchMeta | null {
   try {
-    return JSON.parse(readFileSync(traceFiles.meta(dir, n), 'utf8'));
+    return JSON.parse(readFileSync(traceFiles.meta(dir, n), 'utf8')) as LaunchMeta;
   } catch {
     return null;
   }

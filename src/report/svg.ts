@@ -8,6 +8,7 @@ type VegaLite = typeof import('vega-lite/build/index');
  * vega and vega-lite ship as ES modules only; this package compiles to CommonJS, whose `import()`
  * TypeScript would turn into require(). A real dynamic import keeps them loadable from Node 20.
  */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to a real import() from CommonJS output
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 let loaded: Promise<[Vega, VegaLite]> | null = null;
 

@@ -1,4 +1,4 @@
-import { isObject, str } from '../agents/eventText';
+import { isObject, num, str } from '../agents/eventText';
 
 /** One step of the agent's conversation as the report shows it. */
 export interface TranscriptEntry {
@@ -58,7 +58,7 @@ export function readTranscript(lines: string[]): TranscriptEntry[] {
         break;
       case 'turn.completed': {
         const u = isObject(ev.usage) ? ev.usage : {};
-        push({ kind: 'result', text: `turn completed: ${u.input_tokens ?? 0} in (${u.cached_input_tokens ?? 0} cached) / ${u.output_tokens ?? 0} out tokens` });
+        push({ kind: 'result', text: `turn completed: ${num(u.input_tokens)} in (${num(u.cached_input_tokens)} cached) / ${num(u.output_tokens)} out tokens` });
         break;
       }
       case 'turn.failed':
@@ -81,7 +81,7 @@ export function readTranscript(lines: string[]): TranscriptEntry[] {
 function resultLine(ev: Record<string, unknown>): string {
   const u = isObject(ev.usage) ? ev.usage : {};
   const cost = typeof ev.total_cost_usd === 'number' ? `, $${ev.total_cost_usd.toFixed(4)}` : '';
-  return `result ${str(ev.subtype) ?? ''}: ${ev.num_turns ?? '?'} turns${cost}, ${u.input_tokens ?? 0} in / ${u.output_tokens ?? 0} out tokens`;
+  return `result ${str(ev.subtype) ?? ''}: ${typeof ev.num_turns === 'number' ? ev.num_turns : '?'} turns${cost}, ${num(u.input_tokens)} in / ${num(u.output_tokens)} out tokens`;
 }
 
 type Push = (e: TranscriptEntry, id?: unknown) => void;
