@@ -57,17 +57,14 @@ export function agentActivities(deps: ActivityDeps) {
     const plan = agent.launch(ctx);
     if (plan.argv.length === 0) throw new Error(`agent ${agent.name} has no command to run`);
     await writeMissingFiles(session.workspace.dir, plan.files ?? {});
+    // A relaunch after the model spend reached its limit does not start the CLI again.
+    const spentBefore = await readSpend(traceDir, session);
+    const overBefore = spendLimitReason(session.spec, spentBefore);
+    if (overBefore && (await sandbox.status(handle, name)).state === 'absent') return { exitCode: null, finished: false, spend: spentBefore, spendLimit: overBefore };
     const trace = new LaunchTrace(traceDir, agent, launch, sandbox.outputPath(handle, name), secrets);
     await trace.open({ launch, agent: agent.name, startedAtMs: Date.now(), promptKind, promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
 
     const before = await sandbox.status(handle, name);
-    // A relaunch after the model spend reached its limit does not start the CLI again.
-    const spentBefore = await readSpend(traceDir, session);
-    const overBefore = spendLimitReason(session.spec, spentBefore);
-    if (overBefore && before.state === 'absent') {
-      await trace.finish({ exitCode: null, signal: null, endedAtMs: Date.now() });
-      return { exitCode: null, finished: false, spend: spentBefore, spendLimit: overBefore };
-    }
     if (before.state === 'absent') {
       await sandbox.start(handle, { name, argv: plan.argv, env: { ...plan.env, NANOGPT_BENCH_TOKEN: token } });
       log.info('agent launched', { sessionId: session.sessionId, launch, resumeId, promptKind });

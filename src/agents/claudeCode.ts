@@ -2,6 +2,7 @@ import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
 import type { SessionSpec } from '../domain/spec';
 import { MODEL_APIS, type ModelApi } from './modelApis';
 import { clip, isObject, parseEventLine, str, num } from './eventText';
+import type { UsageReport } from './usage';
 
 /** Host variables passed by name per provider: keys, and the settings that point the CLI at its API. */
 const PROVIDER_ENV: Record<string, { env: Record<string, string>; passEnv: string[] }> = {
@@ -67,7 +68,7 @@ export function readClaudeEvent(line: string): AgentEvent {
     const message = isObject(ev.message) ? ev.message : {};
     const blocks = Array.isArray(message.content) ? message.content : typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : [];
     const lines = blocks.filter(isObject).map((b) => renderBlock(type, b)).filter((t): t is string => t !== null);
-    return { sessionId, text: lines.length ? lines.join('\n') : null };
+    return { sessionId, text: lines.length ? lines.join('\n') : null, usage: type === 'assistant' ? interimUsage(message) : undefined };
   }
   if (type === 'result') {
     const u = isObject(ev.usage) ? ev.usage : {};
@@ -86,6 +87,17 @@ export function readClaudeEvent(line: string): AgentEvent {
     return { sessionId, usage, text: body ? `${head}\n${clip(body, 2000)}` : head };
   }
   return { sessionId, text: null };
+}
+
+/**
+ * One model call's usage as an assistant event carries it: input and cache figures are final,
+ * output is what streaming had counted when the block closed. The result event's totals replace it.
+ */
+function interimUsage(message: Record<string, unknown>): UsageReport | undefined {
+  const id = str(message.id);
+  if (!id || !isObject(message.usage)) return undefined;
+  const u = message.usage;
+  return { cumulative: false, messageId: id, inputTokens: num(u.input_tokens), outputTokens: num(u.output_tokens), cachedInputTokens: num(u.cache_read_input_tokens), cacheWriteTokens: num(u.cache_creation_input_tokens), costUsd: null, turns: 0 };
 }
 
 function renderBlock(role: string, b: Record<string, unknown>): string | null {

@@ -10,8 +10,9 @@ import { clip, isObject, num, parseEventLine, str } from './eventText';
  */
 export function codexLaunch(ctx: AgentContext, prompt: string, env: NodeJS.ProcessEnv = process.env): AgentLaunch {
   const spec = ctx.spec;
-  // No login shells: /etc/profile resets PATH, and the agent would lose `submit` and the harness's tools.
-  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"', '-c', 'allow_login_shell=false', '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false'];
+  // No login shells: /etc/profile resets PATH, and the agent would lose `submit` and the harness's
+  // tools. No plugins: their sync calls github.com, api.github.com and chatgpt.com at every start.
+  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"', '-c', 'allow_login_shell=false', '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false', '-c', 'features.plugins=false'];
   if (spec.agentModel) argv.push('-m', spec.agentModel);
   if (spec.agentEffort) argv.push('-c', `model_reasoning_effort="${spec.agentEffort}"`);
   argv.push(...codexProviderArgs(spec.agentProvider, env));

@@ -15,12 +15,20 @@ export interface UsageReport {
   /** Dollars, when the CLI prices its own usage (claude does, codex does not). */
   costUsd: number | null;
   turns: number;
+  /**
+   * The model message this report belongs to (claude's assistant events: one per content block,
+   * all with the message's usage): counted once. Such interim reports let a spend limit act before
+   * the CLI's final, cumulative report replaces them.
+   */
+  messageId?: string;
 }
 
 /** One launch's usage so far: the reports added up (or the last cumulative one). */
 export interface LaunchUsage extends Omit<UsageReport, 'cumulative'> {
   /** False when the launch ended without the CLI reporting any usage (killed before its result). */
   reported: boolean;
+  /** The last model message counted from interim reports. */
+  lastMessageId?: string;
 }
 
 const LaunchUsageSchema = z.object({
@@ -31,6 +39,7 @@ const LaunchUsageSchema = z.object({
   costUsd: z.number().nonnegative().nullable(),
   turns: z.number().nonnegative(),
   reported: z.boolean(),
+  lastMessageId: z.string().optional(),
 });
 
 /** runs/<id>/agent/usage.json */
@@ -62,7 +71,9 @@ export function addUsage(acc: LaunchUsage, r: UsageReport): LaunchUsage {
   if (r.cumulative) {
     return { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedInputTokens: r.cachedInputTokens, cacheWriteTokens: r.cacheWriteTokens, costUsd: r.costUsd, turns: r.turns, reported: true };
   }
+  if (r.messageId !== undefined && r.messageId === acc.lastMessageId) return acc;
   return {
+    ...(r.messageId === undefined ? {} : { lastMessageId: r.messageId }),
     inputTokens: acc.inputTokens + r.inputTokens,
     outputTokens: acc.outputTokens + r.outputTokens,
     cachedInputTokens: acc.cachedInputTokens + r.cachedInputTokens,

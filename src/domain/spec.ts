@@ -58,7 +58,7 @@ export const SessionSpecSchema = z
     /**
      * Model spend beside the GPU budget: the session ends (reason "agent cost limit reached") once
      * the agent's model calls cost this many dollars, as its CLI reports them (or as the versioned
-     * price table prices its tokens). Checked as the CLI reports usage: at the end of each prompt.
+     * price table prices its tokens). Checked as the CLI reports usage: claude per model call, codex per turn.
      */
     agentCostLimitUsd: z.number().positive().optional(),
     /** The same, in tokens read and written by the model (cached input included). */

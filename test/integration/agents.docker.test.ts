@@ -18,6 +18,23 @@ import { traceFiles } from '../../src/agents/traceFiles';
 import { harnessToolsDir } from '../../src/sandbox/tools';
 
 const KEY = 'sk-ant-docker-' + 'z3'.repeat(16);
+const OPENAI_KEY = 'sk-proj-docker' + 'Q8'.repeat(15);
+/** The codex executable itself (static, musl): what runs in a sandbox without node. */
+const CODEX_EXE = join(AGENT_CLIS_DIR, 'node_modules', '@openai', 'codex-linux-x64', 'vendor', 'x86_64-unknown-linux-musl', 'bin', 'codex');
+
+/**
+ * What each pinned CLI tries beside its model API, as seen in the egress log (all refused, none
+ * needed): a new version that calls somewhere else fails here, and the README's list is updated.
+ * Both call nothing else now; codex 0.171.0 synced its plugins from github.com, api.github.com and
+ * chatgpt.com at every start until the adapter turned them off (features.plugins=false).
+ */
+const OTHER_ENDPOINTS: Record<'claude-code' | 'codex', string[]> = { 'claude-code': [], codex: [] };
+
+/** The refused endpoints are the agent's own try and, at most, those the CLI is known to call. */
+function assertOnlyKnown(refused: string[], leakPort: number, known: string[]): void {
+  const unknown = refused.filter((e) => e !== `GET 127.0.0.1:${leakPort}` && !known.includes(e));
+  assert.deepEqual(unknown, [], `endpoints the CLI tried that the README does not list: ${JSON.stringify(unknown)}`);
+}
 
 async function countingServer(name: string): Promise<{ server: Server; port: number; hits: () => number }> {
   let hits = 0;
@@ -35,7 +52,7 @@ async function countingServer(name: string): Promise<{ server: Server; port: num
  * the worker's egress proxy, whose allow list holds that API only; a try at another endpoint is
  * refused, and the submission is timed in validation sandboxes.
  */
-describe('a claude-code session on Docker (the real CLI, model API on loopback, egress filtered)', { timeout: 20 * 60_000 }, () => {
+describe('claude-code and codex sessions on Docker (the real CLIs, model API on loopback, egress filtered)', { timeout: 20 * 60_000 }, () => {
   const saved = { ...process.env };
   const h = new Harness();
   const tools = mkdtempSync(join(tmpdir(), 'docker-agents-tools-'));
@@ -53,6 +70,17 @@ describe('a claude-code session on Docker (the real CLI, model API on loopback, 
     ];
     return steps[step++] ?? { say: 'Submitted.' };
   }, KEY);
+  // Codex polls for the verdict (a blocking command would outlast its shell tool's yield), then holds its next turn.
+  let codexStep = 0;
+  const codexServer = new ModelServer((c) => {
+    const steps: ModelStep[] = [
+      { bash: `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${other.port}/exfiltrate')" 2>&1 | tail -1` },
+      { bash: `cp -r ${join(FASTRUN, 'records', '01_faster')} submissions/faster && submit submissions/faster --no-wait` },
+    ];
+    if (codexStep < steps.length) return steps[codexStep++];
+    const last = c.turns.filter((x) => x.role === 'tool').at(-1)?.text ?? '';
+    return /"state": "(accepted|rejected)"/.test(last) ? { hang: true } : { bash: 'sleep 2; submit --status sub-001' };
+  }, OPENAI_KEY);
 
   before(async () => {
     skip = realClisOrSkip();
@@ -63,13 +91,17 @@ describe('a claude-code session on Docker (the real CLI, model API on loopback, 
     ({ engine, image } = r);
     other = await countingServer('other');
     await server.start();
+    await codexServer.start();
     // The sandbox's tools folder: the harness's own, and `claude` starting the mounted real binary.
     cpSync(harnessToolsDir(), tools, { recursive: true });
     chmodSync(tools, 0o755);
     writeFileSync(join(tools, 'claude'), `#!/bin/sh\nexec ${CLAUDE_EXE} "$@"\n`);
     chmodSync(join(tools, 'claude'), 0o755);
+    writeFileSync(join(tools, 'codex'), `#!/bin/sh\nexec ${CODEX_EXE} "$@"\n`);
+    chmodSync(join(tools, 'codex'), 0o755);
     process.env.ANTHROPIC_API_KEY = KEY;
     process.env.ANTHROPIC_BASE_URL = server.url;
+    process.env.OPENAI_BASE_URL = `${codexServer.url}/v1`;
     // The judge would put its questions to this scripted model too: pointed at a provider without a key, it runs its static checks only.
     process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
     delete process.env.OPENAI_API_KEY;
@@ -80,12 +112,13 @@ describe('a claude-code session on Docker (the real CLI, model API on loopback, 
   after(async () => {
     if (!skip) await h.stop();
     await server.stop();
+    await codexServer.stop();
     other?.server.close();
     rmSync(tools, { recursive: true, force: true });
     process.env = saved;
   });
 
-  it('works through its model API, every other endpoint it tries is refused and logged, and its submission is timed', { timeout: 600_000 }, async (t) => {
+  it('claude-code: works through its model API, every other endpoint it tries is refused and logged, and its submission is timed', { timeout: 600_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const id = 'docker-claude-1';
     const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentModel: 'claude-test', agentStopGraceSeconds: 3 }, id);
@@ -111,11 +144,43 @@ describe('a claude-code session on Docker (the real CLI, model API on loopback, 
     t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
     t.diagnostic(`model API requests: ${JSON.stringify([...new Set(server.requests.map((r) => `${r.method} ${r.path}`))])}`);
     assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
+    assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS['claude-code']);
     assert.ok(log.every((r) => r.allowed === (r.endpoint === modelApi)), 'the allow list admits the model API only');
     const transcript = readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8');
     assert.match(transcript, /\[init\] session [\w-]+, model claude-test/, 'the real init event');
     assert.match(transcript, /"state": "accepted"/);
     const left = await engine.docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${id}`] } });
     assert.equal(left.length, 0, 'every container of the session is removed');
+  });
+
+  it('codex: works through the base_url of its provider via the proxy, is refused anything else, and its submission is timed', { timeout: 600_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    const id = 'docker-codex-1';
+    // Only codex's key now, and the judge pointed at the provider without one: static checks only.
+    delete process.env.ANTHROPIC_API_KEY;
+    process.env.OPENAI_API_KEY = OPENAI_KEY;
+    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'anthropic';
+    const handle = await startSession(h.client, { agent: 'codex', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentModel: 'codex-test', agentStopGraceSeconds: 3 }, id);
+    const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
+    await Promise.race([ended, eventually('codex waiting after the verdict', async () => codexServer.requests.some((r) => r.status === 0), 400_000)]);
+    ended.catch(() => undefined);
+    const subs = await sessionQueries.submissions(handle);
+    assert.equal(subs.length, 1);
+    assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
+    await stopSession(handle, 'test over');
+    assert.equal((await handle.result()).endReason, 'stopped: test over');
+
+    const toolResult = codexServer.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
+    assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
+    const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
+    const modelApi = new URL(codexServer.url).host;
+    assert.ok(log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3, 'the model API calls of the real CLI went through the proxy');
+    const refused = [...new Set(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`))];
+    t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
+    t.diagnostic(`model API requests: ${JSON.stringify([...new Set(codexServer.requests.map((r) => `${r.method} ${r.path}`))])}`);
+    assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
+    assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS.codex);
+    assert.ok(log.every((r) => r.allowed === (r.endpoint === modelApi)), 'the allow list admits the model API only');
+    assert.match(readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8'), /\[thread\] [\w-]+[\s\S]*"state": "accepted"/);
   });
 });

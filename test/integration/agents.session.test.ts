@@ -142,23 +142,30 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
     });
   }
 
-  it('claude-code: the session ends when the model spend claude reports reaches agentCostLimitUsd; budget and status show it', { timeout: 180_000 }, async (t) => {
+  it('claude-code: the agent is stopped mid-prompt once its model spend reaches agentCostLimitUsd; budget and status show it', { timeout: 180_000 }, async (t) => {
     if (skip) return t.skip(skip);
     useOnly('claude-code');
-    brain = () => ({ say: 'Thinking about it.' });
-    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentCostLimitUsd: 0.001, agentStopGraceSeconds: 2 }, 'real-claude-cost');
+    const c0 = server.calls.length;
+    // One model call, then a long command: the spend of that call is over the limit while the CLI waits on it.
+    let calls = 0;
+    brain = () => (calls++ === 0 ? { say: 'A long experiment.', bash: 'python3 -c "import time; time.sleep(120)"' } : { say: 'never asked' });
+    const id = 'real-claude-cost';
+    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentCostLimitUsd: 0.001, agentStopGraceSeconds: 2 }, id);
     const summary = await handle.result();
     assert.match(summary.endReason ?? '', /^agent cost limit reached: \$\d+\.\d{4} of \$0\.001$/);
+    assert.equal(server.calls.slice(c0).filter((c) => c.main).length, 1, 'stopped in the middle of its prompt, before a second model call');
     assert.equal(summary.agentLaunches, 1, 'not relaunched past its limit');
     const spend = summary.budget.agentSpend!;
-    const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(layout.agentState('real-claude-cost')), 'utf8')))!;
-    assert.equal(spend.costUsd, usage.costUsd, 'the spend is the cost claude reported in its result event');
-    assert.equal(spend.pricedBy, 'cli');
+    // The first model call's usage, from the assistant event, priced with the table: claude-test is not in it.
+    assert.match(spend.pricedBy ?? '', /^price-table@\d{4}-\d{2}-\d{2}\+fallback$/);
+    assert.ok(spend.costUsd >= 0.001 && spend.tokens > 0, JSON.stringify(spend));
     assert.equal(spend.costLimitUsd, 0.001);
-    const budget = await handle.query('budget');
-    assert.deepEqual((budget as typeof summary.budget).agentSpend, spend);
+    const budget = (await handle.query('budget')) as typeof summary.budget;
+    assert.deepEqual(budget.agentSpend, spend);
+    const pid = JSON.parse(readFileSync(join(layout.agentState(id), 'procs', 'agent-1.json'), 'utf8')).pid;
+    assert.equal(existsSync(`/proc/${pid}`), false, 'the agent was stopped');
     const text = await runCommand(process.execPath, [CLI, 'status', handle.workflowId], { env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home } });
-    assert.match(text.stdout, /model spend +\$\d+\.\d{4} of \$0\.001/);
+    assert.match(text.stdout, /model spend +\$\d+\.\d{4} of \$0\.001, \d+ tokens \(priced by price-table@/);
   });
 
   it('claude-code: a model API that only fails (500s) is retried with backoff, and the session still ends at its budget', { timeout: 240_000 }, async (t) => {

@@ -98,7 +98,7 @@ describe('codex adapter', () => {
     const fresh = codexLaunch(ctx({ agent: 'codex', budgetGpuHours: 1, agentModel: 'gpt-5-codex', agentEffort: 'xhigh', agentProvider: 'azure' }), 'GO');
     assert.deepEqual(fresh.argv.slice(0, 3), ['codex', 'exec', '--json']);
     const s = fresh.argv.join(' ');
-    for (const f of ['-c web_search="disabled"', '-c allow_login_shell=false', '-m gpt-5-codex', '-c model_reasoning_effort="xhigh"', '-c model_provider="azure"']) assert.ok(s.includes(f), f);
+    for (const f of ['-c web_search="disabled"', '-c allow_login_shell=false', '-c features.plugins=false', '-m gpt-5-codex', '-c model_reasoning_effort="xhigh"', '-c model_provider="azure"']) assert.ok(s.includes(f), f);
     assert.equal(fresh.argv.at(-1), 'GO');
     const resumed = codexLaunch(ctx({ agent: 'codex', budgetGpuHours: 1 }, { resumeId: 'th-9' }), 'AGAIN');
     assert.deepEqual(resumed.argv.slice(-3), ['resume', 'th-9', 'AGAIN']);
