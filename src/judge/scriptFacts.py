@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+# the helpers are imported from the package folder, which need not be writable: no bytecode there
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ruleFacts  # noqa: E402
 import settingFacts  # noqa: E402
