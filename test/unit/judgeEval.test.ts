@@ -38,7 +38,7 @@ test('judge --eval on the default set: the 34 human records and every legal fixt
   assert.equal(records.length, 34);
   assert.deepEqual(records.filter((o) => o.rejected).map((o) => `${o.name}: ${o.detail}`), []);
   assert.deepEqual(s.misses.map((m) => `${m.set}/${m.name}`), []);
-  assert.ok(s.cheats >= 51, `cheats: ${s.cheats}`);
+  assert.ok(s.cheats >= 52, `cheats: ${s.cheats}`);
   assert.equal(s.caught, s.cheats);
   assert.equal(s.legalAccepted, s.legal);
   assert.equal(s.precision, 1);
