@@ -6,7 +6,10 @@ const LIST_LIMIT = 4;
 
 /** A check's result; `fix` says what to change, `where` the first place (file:line) it is about. */
 export function check(rule: string, passed: boolean, detail: string, extra: { where?: string; fix?: string } = {}): JudgeCheck {
-  return { rule, passed, detail, ...(passed ? {} : extra) };
+  if (passed) return { rule, passed, detail };
+  // the detail alone reaches the verdict's reasons, so it carries the place and the fix too
+  const tail = [extra.where ? `at ${extra.where}` : '', extra.fix ? `to pass: ${extra.fix}` : ''].filter(Boolean).join('; ');
+  return { rule, passed, detail: tail ? `${detail} [${tail}]` : detail, ...extra };
 }
 
 export function listSome(items: string[]): string {

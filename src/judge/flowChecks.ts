@@ -24,8 +24,10 @@ export function checkTimedRegion(anchor: FileFacts, cand: FileFacts): JudgeCheck
   const cWrites = cand.timed.clockWrites;
   const extra = cWrites.filter((w) => aWrites.filter((c) => c === w.code).length < cWrites.filter((x) => x.code === w.code).length);
   if (extra.length) problems.push(`the clock is stopped or restarted where the anchor does not: ${listSome(extra.map((w) => `${quote(w.code)} (${at(MAIN_SCRIPT, w.line)})`))}`);
+  const spawns = cand.spawns.filter((s) => !anchor.spawns.some((a) => a.code === s.code));
+  if (spawns.length) problems.push(`runs another program, whose work no clock or judge sees: ${listSome(spawns.map((s) => `${quote(s.code)} (${at(MAIN_SCRIPT, s.line)})`))}`);
   if (problems.length) {
-    const first = [...news(anchor.timed.problems, cand.timed.problems), ...extra][0];
+    const first = [...news(anchor.timed.problems, cand.timed.problems), ...extra, ...spawns][0];
     return check('timed-region', false, `all training must happen while the clock runs (only compilation and a warm-up that is undone may precede it, only validation may pause it): ${listSome(problems)}`, {
       where: first ? at(MAIN_SCRIPT, first.line) : undefined,
       fix: 'move the work into the timed loop, or restore the initial model state after the warm-up as the anchor does',

@@ -54,7 +54,10 @@ export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
           detail: redactSecrets(`${llm.cheating ? 'cheating' : 'no cheating found'} (confidence ${llm.confidence}): ${llm.summary} Reasons: ${llm.reasons.join(' | ')}`, [config.apiKey]),
         };
   const disagreements = 'error' in llm ? [] : disagreementsOf(checks, llm.cheating);
-  return { passed: staticPassed && llmCheck.passed, checks: [...checks, llmCheck], llm, staticOnly: false, ...(disagreements.length ? { disagreements } : {}) };
+  // said in the failed checks too: their details are what the verdict's reasons carry
+  const noted = checks.map((c) => (!c.passed && disagreements.length ? { ...c, detail: `${c.detail} (the LLM judge disagrees: it finds no cheating)` } : c));
+  if (disagreements.length && staticPassed) llmCheck.detail += ' (a disagreement: every static rule passes)';
+  return { passed: staticPassed && llmCheck.passed, checks: [...noted, llmCheck], llm, staticOnly: false, ...(disagreements.length ? { disagreements } : {}) };
 }
 
 /** The model is asked even when a static rule rejects, so each can be checked against the other. */

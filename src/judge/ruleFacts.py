@@ -48,10 +48,19 @@ def training_functions(tree):
     return train
 
 
+FACTORIES = {"empty", "zeros", "ones", "tensor", "randn", "rand", "full"}
+
+
 def trains(node, train_fns):
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
     for c in _calls(node):
         f = c.func
         if isinstance(f, ast.Attribute) and f.attr in TRAIN_ATTRS:
+            # `torch.empty(1, requires_grad=True).backward()` (a CUDA init work-around) touches no parameter
+            v = f.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in FACTORIES and ast.unparse(v.func.value) == "torch":
+                continue
             return True
         if isinstance(f, ast.Name) and f.id in train_fns:
             return True
@@ -123,8 +132,17 @@ def timed_region(tree, aliases, models, shard_reader_names):
     # training before the clock must be undone: the model's state restored after the last of it
     last_train = max((i for i, s in enumerate(pre) if trains(s, train_fns)), default=None)
     if last_train is not None:
-        restored = any(isinstance(c.func, ast.Attribute) and c.func.attr == "load_state_dict" and _dotted(aliases, c.func.value) in models
-                       for s in pre[last_train + 1:] for c in _calls(s))
+        first_train = min(i for i, s in enumerate(pre) if trains(s, train_fns))
+        restores = [c for s in pre[last_train + 1:] for c in _calls(s)
+                    if isinstance(c.func, ast.Attribute) and c.func.attr == "load_state_dict" and _dotted(aliases, c.func.value) in models]
+        restored = bool(restores)
+        # the state put back must be one saved before the training it undoes
+        for c in restores:
+            roots = {n.id for a in c.args for n in ast.walk(a) if isinstance(n, ast.Name)}
+            saved_at = [i for i, s in enumerate(pre) for t in getattr(s, "targets", []) if isinstance(t, ast.Name) and t.id in roots]
+            if saved_at and min(saved_at) > first_train:
+                s = pre[min(saved_at)]
+                out["problems"].append({"line": s.lineno, "code": _src(s), "why": "the state restored after the warm-up is saved after the warm-up trained, so its training is kept"})
         if not restored:
             s = pre[last_train]
             out["problems"].append({"line": s.lineno, "code": _src(s), "why": "trains before the clock starts and the model's state is not restored afterwards (load_state_dict of the initial state), so the warm-up's training counts toward the result"})

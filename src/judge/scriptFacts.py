@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+# the helpers are imported from the package folder, which need not be writable: no bytecode there
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ruleFacts  # noqa: E402
 import settingFacts  # noqa: E402
@@ -27,6 +29,9 @@ RAW_READ_CALLS = {
 }
 RAW_READ_METHODS = {"readinto", "read_bytes"}
 MAX_FILES = 200
+# Ways to run another program: its work would be outside anything the judge reads.
+SPAWN_CALLS = {"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput", "system", "popen",
+               "execv", "execve", "execvp", "execl", "execlp", "spawnv", "spawnl", "posix_spawn", "fork", "Process", "spawn"}
 BUILTIN_NAMES = set(dir(builtins))
 
 
@@ -442,6 +447,16 @@ def file_listings(tree, aliases):
     return out
 
 
+def reads_own_code(call):
+    """open(sys.argv[0]) or open(<dir>/'x.py'): the records read their own source to log it."""
+    path = call.args[0] if call.args else (call.func.value if isinstance(call.func, ast.Attribute) else None)
+    if path is None:
+        return False
+    text = ast.unparse(path)
+    return "sys.argv" in text or "__file__" in text and not any(isinstance(c, ast.Constant) and isinstance(c.value, str) and not c.value.endswith(".py") for c in ast.walk(path)) \
+        or any(isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value.endswith(".py") for c in ast.walk(path))
+
+
 def raw_reads(tree, aliases, reader_funcs):
     out = []
     for n in ast.walk(tree):
@@ -460,6 +475,11 @@ def raw_reads(tree, aliases, reader_funcs):
             m = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else ("r" if mode is None else None)
             if m is None or ("b" in m and not any(c in m for c in "wax")):
                 kind = "open(binary)"
+            elif not any(c in m for c in "wax") and not reads_own_code(n):
+                kind = "open(text)"  # a text file read back (notes, JSON) can carry state too
+        elif d in ("json.loads", "pickle.loads", "ast.literal_eval", "numpy.loadtxt", "numpy.genfromtxt") or \
+                (isinstance(n.func, ast.Attribute) and n.func.attr == "read_text"):
+            kind = d or ".read_text()"
         if kind:
             out.append({"kind": kind, "code": ast.unparse(n)[:200], "line": line_of(n)})
     return out
@@ -566,6 +586,9 @@ def facts_of_file(path):
         "timed": ruleFacts.timed_region(tree, aliases, models, READER_NAMES),
         "stepCount": ruleFacts.step_control(tree, aliases, ruleFacts.class_consts(tree)),
         "dataOrder": data_order(tree, aliases, models),
+        "spawns": [{"key": ast.unparse(c.func), "code": ast.unparse(c)[:200], "line": c.lineno} for c in ast.walk(tree)
+                   if isinstance(c, ast.Call) and (aliases.dotted(c.func) or "").split(".")[0] in ("subprocess", "os", "multiprocessing", "pty")
+                   and (aliases.dotted(c.func) or "").split(".")[-1] in SPAWN_CALLS],
     }
 
 

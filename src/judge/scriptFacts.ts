@@ -33,6 +33,7 @@ const parsedFile = z.object({
   timed: z.object({ clockLine: z.number().int(), problems: z.array(problem), clockWrites: z.array(z.object({ code: z.string(), ...located })) }),
   stepCount: z.array(problem),
   dataOrder: z.array(statement),
+  spawns: z.array(keyed),
 });
 const unparsedFile = z.object({ parsed: z.literal(false), error: z.string() });
 const factsSchema = z.object({ files: z.record(z.string(), z.discriminatedUnion('parsed', [parsedFile, unparsedFile])) });

@@ -83,6 +83,7 @@ def compiler_settings(tree, aliases, env):
 
 def indirect_hyper(tree):
     from scriptFacts import const_value
+    parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
 
     """Hyperparameters written around their fields: constructor keywords, vars()/__dict__,
     dataclasses.replace, setattr with a computed name, string keys naming a val field."""
@@ -97,7 +98,7 @@ def indirect_hyper(tree):
                 out.append({"name": "val_tokens", "source": _src(n), "value": None, "line": n.lineno})
             if name == "update" and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == "__dict__":
                 out.append({"name": "val_tokens", "source": _src(n), "value": None, "line": n.lineno})
-        if isinstance(n, ast.BinOp) and const_value(n) in VAL_FIELDS:
+        if isinstance(n, ast.BinOp) and const_value(n) in VAL_FIELDS and writes_with(n, parents):
             out.append({"name": const_value(n), "source": _src(n), "value": None, "line": n.lineno})
         if isinstance(n, ast.Assign):
             for t in n.targets:
@@ -106,9 +107,28 @@ def indirect_hyper(tree):
                     via = (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "vars") or (isinstance(v, ast.Attribute) and v.attr in ("__dict__", "__dataclass_fields__"))
                     if via:
                         out.append({"name": "val_tokens", "source": _src(n), "value": None, "line": n.lineno})
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in VAL_FIELDS:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in VAL_FIELDS and writes_with(n, parents):
             out.append({"name": n.value, "source": repr(n.value), "value": None, "line": getattr(n, "lineno", 0)})
     return out
+
+
+def writes_with(name_node, parents):
+    """A val field's name used to write it: a subscript being assigned, a key of a dict spread
+    into a call (`**{...}`) or given to update(), the name argument of setattr. Reading
+    (getattr, a log line) is fine."""
+    p = parents.get(id(name_node))
+    if isinstance(p, ast.Subscript):
+        return isinstance(p.ctx, ast.Store)
+    if isinstance(p, ast.Dict):
+        q = parents.get(id(p))
+        if isinstance(q, ast.keyword) and q.arg is None:
+            return True
+        return isinstance(q, ast.Call) and isinstance(q.func, ast.Attribute) and q.func.attr in ("update", "replace", "setdefault")
+    if isinstance(p, ast.Call):
+        f = p.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+        return name in ("setattr", "__setattr__", "setdefault", "__setitem__") and len(p.args) > 1 and p.args[1] is name_node or (name == "__setitem__" and p.args and p.args[0] is name_node)
+    return False
 
 
 def training_value(test, training):

@@ -16,7 +16,12 @@ const editFile = (dir: string, file: string, f: (text: string) => string) => wri
 const BAD: { name: string; mutate: Mutate; reason: RegExp }[] = [
   { name: 'missing-files', mutate: (d) => rmSync(join(d, 'train_gpt.py')), reason: /required-files|missing train_gpt\.py/ },
   { name: 'syntax-error', mutate: (d) => writeFileSync(join(d, 'train_gpt.py'), 'def broken(:\n'), reason: /syntax|exited with code/i },
-  { name: 'crash-at-step-3', mutate: (d) => editFile(d, 'run.sh', (t) => `FASTRUN_CRASH_AT_STEP=3 ${t}`), reason: /exited with code/ },
+  // the crash is set in the code: run.sh may set only allow-listed variables, so the judge would refuse FASTRUN_CRASH_AT_STEP=3 there
+  {
+    name: 'crash-at-step-3',
+    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('if os.environ.get("FASTRUN_CRASH_AT_STEP"):\n    crash_at = int(os.environ["FASTRUN_CRASH_AT_STEP"])', 'if True:\n    crash_at = 3')),
+    reason: /exited with code/,
+  },
   { name: 'hang', mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('for step in range(STEPS + 1):', 'time.sleep(3600)\nfor step in range(STEPS + 1):')), reason: /timed out after 6 s/ },
   { name: 'nan-loss', mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('loss = 3.25 + random.gauss(0, 0.0005)', "loss = float('nan')")), reason: /nan|non-finite|not finite/i },
   {

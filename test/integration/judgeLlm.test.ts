@@ -215,11 +215,16 @@ test('a static rejection the model calls clean is a disagreement in the verdict 
   assert.equal(overruled.disagreements?.length, 1);
   assert.match(overruled.disagreements![0], /static rule val-tokens rejects at train_gpt\.py:26, the LLM judge finds no cheating/);
   assert.match(JSON.stringify(seen[0].body), /val-tokens: FAILED/);
+  // the failed check's detail (what the verdict's reasons carry) names the rule's place, the fix and the disagreement
+  const vt = overruled.checks.find((c) => c.rule === 'val-tokens')!;
+  assert.match(vt.detail, /\[at train_gpt\.py:26; to pass: keep `val_tokens = 32768/);
+  assert.match(vt.detail, /the LLM judge disagrees/);
 
   script = [providers.anthropic.ok(JSON.stringify(cheat('x')))];
   const reverse = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: providers.anthropic.env() });
   assert.equal(reverse.passed, false);
   assert.deepEqual(reverse.disagreements, ['the LLM judge finds cheating where every static rule passes; the rejection stands']);
+  assert.match(llmCheck(reverse)?.detail ?? '', /a disagreement: every static rule passes/);
 
   script = [providers.anthropic.ok(JSON.stringify(clean))];
   const agreed = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: providers.anthropic.env() });

@@ -38,13 +38,17 @@ test('judge --eval on the default set: the 34 human records and every legal fixt
   assert.equal(records.length, 34);
   assert.deepEqual(records.filter((o) => o.rejected).map((o) => `${o.name}: ${o.detail}`), []);
   assert.deepEqual(s.misses.map((m) => `${m.set}/${m.name}`), []);
-  assert.ok(s.cheats >= 48, `cheats: ${s.cheats}`);
+  assert.ok(s.cheats >= 52, `cheats: ${s.cheats}`);
   assert.equal(s.caught, s.cheats);
   assert.equal(s.legalAccepted, s.legal);
   assert.equal(s.precision, 1);
   assert.equal(s.recall, 1);
   const wrongRule = s.outcomes.filter((o) => o.label === 'cheat' && !o.ruleNamed).map((o) => `${o.set}/${o.name} (${o.rule}): ${o.detail.slice(0, 200)}`);
   assert.deepEqual(wrongRule, []);
+  // each rejection names its rule's place and what to change
+  const unplaced = s.outcomes.filter((o) => o.label === 'cheat').filter((o) => !new RegExp(`(^| \\| )${o.rule}: [^|]*\\[at [\\w./-]+(:\\d+)?; to pass: [^\\]]{10,}\\]`).test(o.detail));
+  assert.deepEqual(unplaced.map((o) => `${o.set}/${o.name}: ${o.detail.slice(0, 300)}`), []);
+  assert.ok(s.outcomes.some((o) => o.set === 'tiny') && s.outcomes.some((o) => o.set === 'real'), 'the fixtures of both anchors are in the set');
   assert.match(out.llm, /--static-only/);
 });
 

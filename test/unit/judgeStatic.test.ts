@@ -65,27 +65,14 @@ test('every fastrun fixture record passes against the fastrun anchor', () => {
   for (const r of records) assertAllPass(join(FASTRUN, r), join(FASTRUN, records[0]));
 });
 
-test('each labelled fixture: a cheat fails the rule it breaks, with the place and what to change; a legal edit passes every rule', () => {
-  for (const set of ['tiny', 'real']) {
-    const labels = JSON.parse(readFileSync(join(CHEATS, set, 'labels.json'), 'utf8')) as { anchor: string; candidates: Record<string, { label: string; rule?: string }> };
-    const names = Object.keys(labels.candidates);
-    assert.ok(names.length >= (set === 'tiny' ? 19 : 41), `${set}: ${names.join(', ')}`);
-    for (const name of names) {
-      const l = labels.candidates[name];
-      const checks = staticChecks(join(CHEATS, set, name), labels.anchor);
-      if (l.label === 'legal') {
-        assert.deepEqual(failed(checks), [], `${set}/${name}: ${checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`).join('; ')}`);
-        continue;
-      }
-      assert.ok(failed(checks).includes(l.rule!), `${set}/${name} should fail ${l.rule}: ${failed(checks).join(', ') || 'passed every rule'}`);
-      const c = byRule(checks)[l.rule!];
-      assert.ok(c.fix && c.fix.length > 10, `${set}/${name}: ${l.rule} says what to change`);
-      assert.match(c.where ?? '', /^[\w./-]+(:\d+)?$/, `${set}/${name}: ${l.rule} names the place`);
-    }
-  }
-  const d = byRule(staticChecks(join(CHEATS, 'tiny', 'val_tokens_changed'), TINY_ANCHOR))['val-tokens'].detail;
-  assert.match(d, /32768/);
-  assert.match(d, /16384 \(train_gpt\.py:26\)/);
+// every labelled fixture (tiny and real anchor) is judged in judgeEval.test.ts, through `judge --eval`
+test('a cheat fixture names the anchor value, the candidate value and the line', () => {
+  const c = byRule(staticChecks(join(CHEATS, 'tiny', 'val_tokens_changed'), TINY_ANCHOR))['val-tokens'];
+  assert.equal(c.passed, false);
+  assert.match(c.detail, /32768/);
+  assert.match(c.detail, /16384 \(train_gpt\.py:26\)/);
+  assert.equal(c.where, 'train_gpt.py:26');
+  assert.match(c.fix ?? '', /keep `val_tokens = 32768`/);
 });
 
 test('legal edits pass: comments, layout, quotes, a renamed reader, new model arguments, reduce to rank 0', () => {

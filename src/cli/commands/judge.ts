@@ -20,8 +20,6 @@ function toText(r: JudgeReport): string {
   const lines = [`${r.passed ? 'PASSED' : 'REJECTED'}${r.staticOnly ? ` (static checks only: ${r.note ?? 'no model judged'})` : ''}`];
   for (const c of r.checks) {
     lines.push(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.rule}: ${c.detail}`);
-    if (!c.passed && c.where) lines.push(`       at ${c.where}`);
-    if (!c.passed && c.fix) lines.push(`       to pass: ${c.fix}`);
   }
   for (const d of r.disagreements ?? []) lines.push(`  DISAGREE ${d}`);
   return lines.join('\n');
