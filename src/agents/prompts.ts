@@ -5,7 +5,7 @@ import type { SessionSpec } from '../domain/spec';
 import { repoRoot } from '../storage/repoRoot';
 
 /** The prompt texts every session of this build uses; bump with a new file, never edit one in place. */
-export const PROMPT_VERSION = 'v1';
+export const PROMPT_VERSION = 'v2';
 
 export type PromptKind = 'task' | 'resume' | 'autoresearch-program';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Agent } from '../../src/agents/agent';
 import { agentFor } from '../../src/agents/registry';
-import { renderKind } from '../../src/agents/prompts';
+import { PROMPT_VERSION, renderKind } from '../../src/agents/prompts';
 import { secretsFromEnv } from '../../src/agents/redact';
 import { LaunchTrace, resumeIdFromTraces, traceFiles } from '../../src/agents/traceFiles';
 import { summarizeUsage } from '../../src/agents/usage';
@@ -66,7 +66,7 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
     const h = await sb.ensure(sspec);
     const name = `agent-${n}`;
     const trace = new LaunchTrace(traceDir, agent, n, sb.outputPath(h, name), secretsFromEnv(agent.passEnv(spec)));
-    await trace.open({ launch: n, agent: agent.name, startedAtMs: Date.now(), promptKind: n === 1 ? 'task' : 'resume', promptVersion: 'v1', resumeId, argv: plan.argv });
+    await trace.open({ launch: n, agent: agent.name, startedAtMs: Date.now(), promptKind: n === 1 ? 'task' : 'resume', promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
     await sb.start(h, { name, argv: plan.argv, env: plan.env });
     const acting = whileRunning?.(sb, h, name);
     for (;;) {

@@ -149,16 +149,16 @@ describe('prompts', () => {
       assert.match(text, /3\.28/, kind);
     }
     const task = renderKind('task', { workspace: '/workspace', spec, targetValLoss: 3.28 });
-    for (const fact of ['2.5 GPU-hours', 'p < 0.01', 'submissions/<name>/', 'submit --status', 'run.sh', '8 GPUs', 'compile flags']) assert.ok(task.includes(fact), fact);
+    for (const fact of ['2.5 GPU-hours', 'p < 0.01', 'submissions/<name>/', 'submit --status', 'run.sh', '8 GPUs', 'compile flags', 'seed picking', 'fixed number of steps', 'torch._dynamo.config', 'PYTHONUNBUFFERED', 'restored before the clock starts']) assert.ok(task.includes(fact), fact);
   });
   it('a placeholder without a value is an error', () => {
     assert.throws(() => renderPrompt('{{nope}}', { workspace: '/w', spec, targetValLoss: 1 }), /\{\{nope\}\} has no value/);
   });
   it('records the version and the hashes of the templates', () => {
     const r = promptRecord(['task', 'resume'], 'rendered');
-    assert.equal(r.version, 'v1');
+    assert.equal(r.version, 'v2');
     assert.match(r.templates.task.sha256, /^[0-9a-f]{64}$/);
-    assert.equal(r.templates.resume.file, 'src/agents/prompts/resume.v1.md');
+    assert.equal(r.templates.resume.file, 'src/agents/prompts/resume.v2.md');
   });
 });
 
