@@ -23,6 +23,9 @@ import { budgetQuery, bestQuery, submissionsQuery, statusQuery, submitUpdate, st
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
 import { validateSubmission } from './validation';
+import { confirmAtEnd, reserveConfirmation } from './confirmation';
+import { currentReference } from './referenceWindow';
+import { mayBeBest } from '../src/domain/tickets';
 
 /**
  * One benchmark session: prepare the agent's workspace, time the anchor for reference, let the
@@ -95,6 +98,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
     budgetChanged();
   }
   state.phase = 'running';
+  reserveConfirmation(state);
 
   // The agent and the relay live in scopes of their own: cancelling them (at the end, or before
   // continuing as new) detaches from the processes without killing them.
@@ -129,6 +133,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   await agentDone;
   await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
   await validationDone;
+  await confirmAtEnd(state, session, budgetChanged);
   relayScope.cancel();
   await relayDone;
   await short.releaseSession({ session });
@@ -211,16 +216,16 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
               path: next.path,
               contentHash: next.contentHash,
               runs: next.requestedRuns,
-              reference: state.reference!,
+              reference: await currentReference(session, state, next.id),
               horizonSpeedupSeconds: horizonSpeedup(state),
               best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
             },
           ],
         });
-        charge(state.ledger, 'validation', verdict.runs.reduce((a, r) => a + r.gpuSeconds, 0));
+        charge(state.ledger, 'validation', [...verdict.runs, ...(verdict.referenceRuns ?? [])].reduce((a, r) => a + r.gpuSeconds, 0));
         next.verdict = verdict;
         next.state = verdict.accepted ? 'accepted' : 'rejected';
-        if (verdict.accepted && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
+        if (mayBeBest(next, spec.retimeRuns) && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
           state.bestId = next.id;
         }
       } catch (err) {
