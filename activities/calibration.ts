@@ -4,23 +4,27 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Reference } from '../src/domain/session';
+import { calibrationUnusable, canonicalFacts, parseSoftwareProbe, type CalibrationFacts } from '../src/domain/calibrationCache';
 import type { RunResult } from '../src/domain/verdict';
 import { layout } from '../src/storage/layout';
 import { treeHash, scanTree } from '../src/storage/tree';
 import { writeJsonAtomic } from '../src/storage/atomicWrite';
 import { mean } from '../src/domain/stats';
 import type { SessionRef } from '../src/domain/session';
+import { trainingPython } from '../src/sandbox/python';
 
 /**
- * What makes reference times comparable: the same anchor files, GPU count, runs, sandbox kind
- * and the same hardware (CPU model and count, GPU names). A different machine recalibrates.
+ * What makes reference times comparable: the same anchor (and horizon) files, GPU count, runs,
+ * sandbox kind and image, the same hardware (CPU model and count, GPU names) and the same
+ * software (driver, CUDA, PyTorch, Python). A different machine or stack recalibrates.
  */
-export async function hardwareFingerprint(session: SessionRef): Promise<string> {
-  const gpuNames = spawnSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 });
-  const anchorHash = treeHash(await scanTree(session.workspace.anchorDir));
-  const facts = {
+export async function calibrationFacts(session: SessionRef): Promise<CalibrationFacts> {
+  const smi = (query: string) => spawnSync('nvidia-smi', [`--query-gpu=${query}`, '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 });
+  const gpuNames = smi('name');
+  const driver = smi('driver_version');
+  return {
     anchor: session.spec.anchor,
-    anchorHash,
+    anchorHash: treeHash(await scanTree(session.workspace.anchorDir)),
     horizonHash: session.workspace.horizonDir ? treeHash(await scanTree(session.workspace.horizonDir)) : null,
     gpus: session.spec.gpus,
     runs: session.spec.retimeRuns,
@@ -29,18 +33,39 @@ export async function hardwareFingerprint(session: SessionRef): Promise<string> 
     cpu: cpus()[0]?.model ?? 'unknown',
     cpuCount: cpus().length,
     gpuNames: gpuNames.status === 0 ? gpuNames.stdout.trim() : 'none',
+    driver: driver.status === 0 ? driver.stdout.trim().split('\n')[0] : 'none',
+    ...softwareProbe(),
   };
-  return createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 24);
+}
+
+let probed: Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> | undefined;
+/** The local sandbox's Python and PyTorch (an image's are named by the image); asked once per worker. */
+function softwareProbe(): Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> {
+  if (probed) return probed;
+  const code = "import sys\ntry:\n import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)\nexcept Exception: pass\nprint('python', sys.version.split()[0])";
+  const r = spawnSync(trainingPython(), ['-c', code], { encoding: 'utf8', timeout: 120_000 });
+  probed = parseSoftwareProbe(r.status === 0 ? r.stdout : '');
+  return probed;
+}
+
+export function fingerprintOf(facts: CalibrationFacts): string {
+  return createHash('sha256').update(canonicalFacts(facts)).digest('hex').slice(0, 24);
+}
+
+export async function hardwareFingerprint(session: SessionRef): Promise<string> {
+  return fingerprintOf(await calibrationFacts(session));
 }
 
 export async function lookupCalibration({ session }: { session: SessionRef }): Promise<Reference | null> {
   const fp = await hardwareFingerprint(session);
+  let cached: Reference;
   try {
-    const cached = JSON.parse(await readFile(join(layout.calibration(), `${fp}.json`), 'utf8')) as Reference;
-    return { ...cached, fromCache: true };
+    cached = JSON.parse(await readFile(join(layout.calibration(), `${fp}.json`), 'utf8')) as Reference;
   } catch {
     return null;
   }
+  const unusable = calibrationUnusable(cached.storedAtMs, Date.now(), session.spec.calibrationMaxAgeHours, session.spec.recalibrate);
+  return unusable ? null : { ...cached, fromCache: true };
 }
 
 export async function storeCalibration({ session, runs, horizonRuns }: { session: SessionRef; runs: RunResult[]; horizonRuns: RunResult[] | null }): Promise<Reference> {
@@ -53,6 +78,7 @@ export async function storeCalibration({ session, runs, horizonRuns }: { session
     horizonSpeedupSeconds: horizonRuns ? (mean(runs.map((r) => r.trainTimeMs!)) - mean(horizonRuns.map((r) => r.trainTimeMs!))) / 1000 : null,
     fingerprint: fp,
     fromCache: false,
+    storedAtMs: Date.now(),
   };
   await mkdir(layout.calibration(), { recursive: true });
   const path = join(layout.calibration(), `${fp}.json`);

@@ -8,6 +8,7 @@ import { retime } from './retime';
 import { setUpHandlers } from './sessionHandlers';
 import { CONTINUE_AS_NEW, budgetChanged, isIdle, type SessionRun } from './sessionRun';
 import { detachWork, startWork, type Work } from './sessionWork';
+import { confirmAtEnd, reserveConfirmation } from './confirmation';
 
 /**
  * One benchmark session: prepare the agent's workspace, time the anchor for reference, let the
@@ -23,6 +24,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   await calibrate(run, session);
 
   run.state.phase = 'running';
+  reserveConfirmation(run.state);
   const work = startWork(run, session);
   const outcome = await waitForEnd(run);
   if (outcome === CONTINUE_AS_NEW) {
@@ -126,6 +128,7 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
   await work.agentDone;
   await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
   await work.validationDone;
+  await confirmAtEnd(state, session, () => budgetChanged(run));
   work.relayScope.cancel();
   await work.relayDone;
   await short.releaseSession({ session });

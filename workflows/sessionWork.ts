@@ -3,6 +3,8 @@ import { startAgentHolding, stopAgentHolding, agentWasDown, charge } from '../sr
 import { bestView, horizonSpeedup, recordSpend, type SessionRef } from '../src/domain/session';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
 import { validateSubmission } from './validation';
+import { currentReference } from './referenceWindow';
+import { mayBeBest } from '../src/domain/tickets';
 import { budgetChanged, type SessionRun } from './sessionRun';
 
 /** The session's three strands of work while it runs. */
@@ -91,16 +93,16 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
             path: next.path,
             contentHash: next.contentHash,
             runs: next.requestedRuns,
-            reference: state.reference!,
+            reference: await currentReference(session, state, next.id),
             horizonSpeedupSeconds: horizonSpeedup(state),
             best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
           },
         ],
       });
-      charge(state.ledger, 'validation', verdict.runs.reduce((a, r) => a + r.gpuSeconds, 0));
+      charge(state.ledger, 'validation', [...verdict.runs, ...(verdict.referenceRuns ?? [])].reduce((a, r) => a + r.gpuSeconds, 0));
       next.verdict = verdict;
       next.state = verdict.accepted ? 'accepted' : 'rejected';
-      if (verdict.accepted && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
+      if (mayBeBest(next, run.spec.retimeRuns) && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
         state.bestId = next.id;
       }
     } catch (err) {

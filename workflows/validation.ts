@@ -4,8 +4,10 @@ import type { Reference } from '../src/domain/session';
 import type { Verdict } from '../src/domain/verdict';
 import { decideVerdict } from '../src/domain/verdictRules';
 import { sequentialLevels, sequentialStop } from '../src/domain/sequential';
+import { markScreening } from '../src/domain/tickets';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
+import { pairsWithAnchor, retimePaired, sameWindowTimes } from './referenceWindow';
 
 export interface ValidateSubmissionInput {
   session: SessionRef;
@@ -44,11 +46,14 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
     return verdict;
   }
 
+  // Paired (the default): the reference is the anchor runs timed beside this candidate's.
+  const paired = pairsWithAnchor(session);
+  const anchorRuns: Verdict['runs'] = [];
   const decide = (runs: Verdict['runs'], alpha: number) =>
     decideVerdict({
       runs,
       judge,
-      referenceTimesMs: input.reference.trainTimesMs,
+      referenceTimesMs: paired ? sameWindowTimes(anchorRuns, input.reference.trainTimesMs) : input.reference.trainTimesMs,
       best: input.best,
       targetValLoss: session.workspace.targetValLoss,
       alpha,
@@ -60,8 +65,11 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const levels = sequentialLevels(input.runs, spec.alpha);
   const sequential = spec.retimePolicy === 'sequential';
   const stopEarly = sequential ? (runs: Verdict['runs']) => sequentialStop(decide(runs, levels.interim), runs.length, input.runs) : undefined;
-  const runs = await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);
-  const verdict = decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim);
+  const runs = paired
+    ? await retimePaired(session, submissionId, frozen.frozenDir, input.runs, anchorRuns, stopEarly)
+    : await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);
+  const decided = markScreening(decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim), input.runs, spec.retimeRuns);
+  const verdict = paired ? { ...decided, referenceRuns: anchorRuns } : decided;
   log.info('verdict', { submissionId, accepted: verdict.accepted });
   await short.writeVerdict({ session, submissionId, verdict });
   return verdict;

@@ -8,19 +8,37 @@ export function formatStatus(s: SessionStatus): string {
   const b = s.budget;
   const lines = [
     `session ${s.sessionId}  (${s.agent} on ${s.anchor})  phase: ${s.phase}${s.endReason ? `  ended: ${s.endReason}` : ''}`,
-    `budget   ${h(b.usedGpuHours)} of ${h(b.grantedGpuHours)} GPU-h used, ${h(b.remainingGpuHours)} left  (agent ${h(b.byCategory.agent)}, validation ${h(b.byCategory.validation)}, calibration ${h(b.byCategory.calibration)})`,
+    `budget   ${h(b.usedGpuHours)} of ${h(b.grantedGpuHours)} GPU-h used, ${h(b.remainingGpuHours)} left  (agent ${h(b.byCategory.agent)}, validation ${h(b.byCategory.validation)}, calibration ${h(b.byCategory.calibration)}, confirmation ${h(b.byCategory.confirmation ?? 0)}${b.reservedGpuHours ? `, ${h(b.reservedGpuHours)} reserved for it` : ''})`,
     ...spendLine(b.agentSpend),
     `submissions ${Object.entries(s.submissions).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none yet'}`,
   ];
+  const t = s.tickets;
+  if (t && t.candidatesTimed > 0) {
+    lines.push(`timed    ${t.candidatesTimed} candidates on ${t.runsTimed} runs${t.screeningCandidates ? ` (${t.screeningCandidates} screening only, ${t.screeningRuns} runs: none of them can be the best)` : ''}${t.referenceRuns ? `, ${t.referenceRuns} anchor runs beside them` : ''}`);
+  }
   if (s.best) {
     const c = s.best.speedupCi95;
     lines.push(
       `best     ${s.best.submissionId} (${s.best.path}): ${s.best.speedupSeconds.toFixed(3)} s faster than the anchor (95% CI ${c[0].toFixed(3)}…${c[1].toFixed(3)}), ` +
         `mean val loss ${s.best.meanValLoss.toFixed(4)}`,
-      `human progress recovered: ${s.best.humanProgressPercent.toFixed(1)}%`,
+      `${s.confirmation ? 'per-submission figure' : 'human progress recovered'}: ${s.best.humanProgressPercent.toFixed(1)}%`,
     );
   } else {
     lines.push('best     none accepted yet');
+  }
+  const d = s.referenceDrift;
+  if (d && d.flagged.length > 0) {
+    lines.push(`DRIFT    the anchor's times moved beyond their noise between reference windows: ${d.flagged.map((f) => `${f.from} → ${f.to} ${f.shiftMs >= 0 ? '+' : ''}${(f.shiftMs / 1000).toFixed(3)} s (p=${f.pValue.toExponential(1)})`).join('; ')}`);
+  }
+  const head = s.confirmation?.headline;
+  if (head) {
+    const c = head.ci95;
+    lines.push(
+      `HEADLINE ${head.humanProgressPercent.toFixed(1)}% of human progress recovered: ${head.submissionId} confirmed ${head.speedupSeconds.toFixed(3)} s faster than the anchor (95% CI ${c[0].toFixed(3)}…${c[1].toFixed(3)}), ` +
+        `${s.confirmation!.runs ?? '?'} runs interleaved with as many of the anchor at the end of the session`,
+    );
+  } else if (s.confirmation) {
+    lines.push(`HEADLINE none: ${s.confirmation.note ?? 'nothing confirmed'}`);
   }
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import type { SpendView } from './agentSpend';
  * GPU-time accounting. Everything is in GPU-seconds so that sums stay exact-ish; hours exist only
  * at the edges (spec and queries).
  */
-export type BudgetCategory = 'agent' | 'validation' | 'calibration';
+export type BudgetCategory = 'agent' | 'validation' | 'calibration' | 'confirmation';
 
 export interface BudgetLedger {
   grantedGpuSeconds: number;
@@ -11,6 +11,11 @@ export interface BudgetLedger {
   /** Workflow time (ms) since which the agent sandbox holds its GPUs, or null while it holds none. */
   agentHoldingSinceMs: number | null;
   gpus: number;
+  /**
+   * GPU-seconds kept aside from the start for the end-of-session confirmation: the agent phase ends
+   * when the budget left equals it, so the confirmation always runs. Absent in sessions begun before.
+   */
+  reservedGpuSeconds?: number;
 }
 
 export interface BudgetView {
@@ -18,6 +23,8 @@ export interface BudgetView {
   usedGpuHours: number;
   remainingGpuHours: number;
   byCategory: Record<BudgetCategory, number>;
+  /** Kept for the confirmation and not counted in remainingGpuHours until the confirmation runs. */
+  reservedGpuHours: number;
   agentHoldingGpus: boolean;
   /** GPUs the agent sandbox burns while it holds them: the rate the figures grow at after `asOf`. */
   agentGpus: number;
@@ -33,7 +40,7 @@ export interface BudgetView {
 export const hours = (seconds: number): number => seconds / 3600;
 
 export function newLedger(budgetGpuHours: number, gpus: number): BudgetLedger {
-  return { grantedGpuSeconds: budgetGpuHours * 3600, used: { agent: 0, validation: 0, calibration: 0 }, agentHoldingSinceMs: null, gpus };
+  return { grantedGpuSeconds: budgetGpuHours * 3600, used: { agent: 0, validation: 0, calibration: 0, confirmation: 0 }, agentHoldingSinceMs: null, gpus };
 }
 
 /** Agent GPU-seconds including the interval still open at `nowMs`. */
@@ -43,16 +50,23 @@ export function agentUsedAt(ledger: BudgetLedger, nowMs: number): number {
 }
 
 export function usedAt(ledger: BudgetLedger, nowMs: number): number {
-  return agentUsedAt(ledger, nowMs) + ledger.used.validation + ledger.used.calibration;
+  return agentUsedAt(ledger, nowMs) + ledger.used.validation + ledger.used.calibration + (ledger.used.confirmation ?? 0);
 }
 
+/** What the agent phase may still spend: the grant less what is used and what is reserved. */
 export function remainingAt(ledger: BudgetLedger, nowMs: number): number {
-  return ledger.grantedGpuSeconds - usedAt(ledger, nowMs);
+  return ledger.grantedGpuSeconds - usedAt(ledger, nowMs) - (ledger.reservedGpuSeconds ?? 0);
 }
 
 export function charge(ledger: BudgetLedger, category: BudgetCategory, gpuSeconds: number): void {
   if (!(gpuSeconds >= 0) || !Number.isFinite(gpuSeconds)) throw new Error(`charge: gpuSeconds must be a finite number ≥ 0, got ${gpuSeconds}`);
-  ledger.used[category] += gpuSeconds;
+  ledger.used[category] = (ledger.used[category] ?? 0) + gpuSeconds;
+}
+
+/** Sets the confirmation's reserve (after calibration, when a run's cost is known); 0 releases it. */
+export function reserve(ledger: BudgetLedger, gpuSeconds: number): void {
+  if (!(gpuSeconds >= 0) || !Number.isFinite(gpuSeconds)) throw new Error(`reserve: gpuSeconds must be a finite number ≥ 0, got ${gpuSeconds}`);
+  ledger.reservedGpuSeconds = gpuSeconds;
 }
 
 export function startAgentHolding(ledger: BudgetLedger, nowMs: number): void {
@@ -89,12 +103,14 @@ export function msUntilExhausted(ledger: BudgetLedger, nowMs: number): number {
 
 export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
   const agent = agentUsedAt(ledger, nowMs);
-  const used = agent + ledger.used.validation + ledger.used.calibration;
+  const used = usedAt(ledger, nowMs);
+  const reserved = ledger.reservedGpuSeconds ?? 0;
   return {
     grantedGpuHours: hours(ledger.grantedGpuSeconds),
     usedGpuHours: hours(used),
-    remainingGpuHours: hours(Math.max(0, ledger.grantedGpuSeconds - used)),
-    byCategory: { agent: hours(agent), validation: hours(ledger.used.validation), calibration: hours(ledger.used.calibration) },
+    remainingGpuHours: hours(Math.max(0, ledger.grantedGpuSeconds - used - reserved)),
+    byCategory: { agent: hours(agent), validation: hours(ledger.used.validation), calibration: hours(ledger.used.calibration), confirmation: hours(ledger.used.confirmation ?? 0) },
+    reservedGpuHours: hours(reserved),
     agentHoldingGpus: ledger.agentHoldingSinceMs !== null,
     agentGpus: ledger.gpus,
     asOf: new Date(nowMs).toISOString(),
@@ -105,7 +121,8 @@ export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
 export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
   if (!view.agentHoldingGpus) return view;
   const extraH = Math.max(0, nowMs - Date.parse(view.asOf)) / 3600_000 * view.agentGpus;
-  const used = Math.min(view.grantedGpuHours, view.usedGpuHours + extraH);
+  const reserved = view.reservedGpuHours ?? 0;
+  const used = Math.max(view.usedGpuHours, Math.min(view.grantedGpuHours - reserved, view.usedGpuHours + extraH));
   const agent = view.byCategory.agent + (used - view.usedGpuHours);
-  return { ...view, usedGpuHours: used, remainingGpuHours: Math.max(0, view.grantedGpuHours - used), byCategory: { ...view.byCategory, agent }, asOf: new Date(nowMs).toISOString() };
+  return { ...view, usedGpuHours: used, remainingGpuHours: Math.max(0, view.grantedGpuHours - used - reserved), byCategory: { ...view.byCategory, agent }, asOf: new Date(nowMs).toISOString() };
 }

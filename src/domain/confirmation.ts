@@ -29,6 +29,8 @@ export interface ConfirmationSummary {
   note?: string;
   /** Interleaved runs per side. */
   runs?: number;
+  /** GPU-seconds that were kept aside for it during the agent phase. */
+  reservedGpuSeconds?: number;
 }
 
 /** One candidate's per-submission figures, as the verdict that accepted it gave them. */

@@ -3,8 +3,11 @@ import { type BudgetLedger, type BudgetView, projectBudget, remainingAt, viewBud
 import { normaliseSubmissionPath, type SubmissionRecord, type SubmitRequest } from './submission';
 import { viewSpend, type AgentSpend } from './agentSpend';
 import { mean } from './stats';
+import type { ConfirmationSummary } from './confirmation';
+import { countTickets, resubmitAllowed, type TicketCount } from './tickets';
+import { referenceDrift, sessionWindows, type ReferenceDrift } from './referenceDrift';
 
-export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'ended';
+export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'confirming' | 'ended';
 
 /** What prepareWorkspace found out about the anchor, kept in state so later runs need not ask again. */
 export interface Workspace {
@@ -44,6 +47,8 @@ export interface Reference {
   horizonSpeedupSeconds: number | null;
   fingerprint: string;
   fromCache: boolean;
+  /** When it was timed (ms since the epoch): a cached one older than calibrationMaxAgeHours is not reused. */
+  storedAtMs?: number;
 }
 
 export interface SessionState {
@@ -70,6 +75,10 @@ export interface SessionState {
   agentSpend?: AgentSpend | null;
   /** Why the session ends because the model spend reached a limit of the spec. */
   spendLimitReached?: string | null;
+  /** The end-of-session confirmation, once it ran: the headline comes from it. */
+  confirmation?: ConfirmationSummary;
+  /** Reference `periodic`: the anchor's re-timings, each before the submission it first served. */
+  referenceWindows?: { label: string; timesMs: number[]; beforeSubmission: string; atMs: number }[];
 }
 
 /**
@@ -114,6 +123,15 @@ export interface SessionStatus {
   closedReason: string | null;
   endReason: string | null;
   continuedAsNew: number;
+  /**
+   * The headline: the best, and the candidates whose CI overlaps it, re-timed interleaved with the
+   * anchor at the end (src/domain/confirmation.ts). `best` keeps the per-submission figures.
+   */
+  confirmation?: ConfirmationSummary;
+  /** How many candidates were timed, on how many runs, and how many of them only screened. */
+  tickets?: TicketCount;
+  /** Reference windows (calibration, each verdict's paired anchor runs, re-timings, confirmation) and the shifts between them beyond their noise. */
+  referenceDrift?: ReferenceDrift;
 }
 
 export type SessionSummary = SessionStatus;
@@ -153,12 +171,14 @@ export function refuseSubmit(state: SessionState, req: SubmitRequest, nowMs: num
   if (!p.ok) return p.reason;
   // A candidate whose judging failed (the model's service was down) was never judged: it may come again.
   const judgeFailed = (s: SubmissionRecord) => { const llm = s.verdict?.judge?.llm; return llm !== undefined && 'error' in llm; };
-  const dup = state.submissions.find((s) => s.contentHash === req.contentHash && s.state !== 'cancelled' && !judgeFailed(s));
+  const runsAsked = req.runs ?? state.spec.retimeRuns;
+  const dup = state.submissions.find((s) => s.contentHash === req.contentHash && s.state !== 'cancelled' && !judgeFailed(s) && !resubmitAllowed(s, runsAsked, state.spec.retimeRuns));
   if (dup) return `identical content to ${dup.id} (${dup.path}), state ${dup.state}: read its verdict with \`submit --status ${dup.id}\``;
   const runs = req.runs ?? state.spec.retimeRuns;
   if (state.reference) {
     const queued = state.submissions.filter((s) => s.state === 'queued' || s.state === 'validating').reduce((a, s) => a + s.requestedRuns, 0);
-    const cost = (runs + queued) * state.reference.meanRunGpuSeconds;
+    // Paired references time one anchor run beside each of the candidate's.
+    const cost = (runs + queued) * state.reference.meanRunGpuSeconds * (state.spec.reference === 'paired' ? 2 : 1);
     if (cost > remaining) {
       return `not enough GPU budget for ${runs} timed runs${queued ? ` after the ${queued} already queued` : ''}: about ${(cost / 3600).toFixed(4)} GPU-h needed, ${(remaining / 3600).toFixed(4)} left`;
     }
@@ -217,5 +237,16 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     closedReason: state.closedReason,
     endReason: state.endReason,
     continuedAsNew: state.continuedAsNew,
+    ...(state.confirmation ? { confirmation: state.confirmation } : {}),
+    tickets: countTickets(state.submissions, state.spec.retimeRuns),
+    referenceDrift: referenceDrift(
+      sessionWindows({
+        calibrationMs: state.reference?.trainTimesMs ?? null,
+        verdicts: state.submissions.flatMap((s) => (s.verdict ? [{ id: s.id, referenceRuns: s.verdict.referenceRuns }] : [])),
+        periodic: state.referenceWindows ?? [],
+        confirmationAnchorS: state.confirmation?.candidates[0]?.anchorRunsS,
+      }),
+      state.spec.alpha,
+    ),
   };
 }

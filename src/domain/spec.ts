@@ -33,6 +33,26 @@ export const SessionSpecSchema = z
     sessionHours: z.number().positive().default(24),
     retimeRuns: z.number().int().min(2).max(100).default(10),
     retimePolicy: z.enum(['fixed', 'sequential']).default('fixed'),
+    /**
+     * Runs per side of the end-of-session confirmation (candidate and anchor interleaved, A B A B …);
+     * absent: retimeRuns. Its GPU time is reserved from the start (budget category `confirmation`).
+     */
+    confirmRuns: z.number().int().min(2).max(100).optional(),
+    /** Most candidates confirmed: the best, then those whose 95% CI overlaps it, fastest first. */
+    confirmCandidates: z.number().int().min(1).max(10).default(3),
+    /**
+     * What each verdict's speed test compares against: `paired`, one anchor run interleaved per
+     * candidate run (same GPUs, same window); `periodic`, the anchor re-timed every
+     * referenceEverySubmissions submissions or referenceEveryHours hours; `calibration`, the
+     * anchor's runs at calibration for the whole session (cheapest, blind to drift).
+     */
+    reference: z.enum(['paired', 'periodic', 'calibration']).default('paired'),
+    referenceEverySubmissions: z.number().int().min(1).optional(),
+    referenceEveryHours: z.number().positive().optional(),
+    /** A cached calibration older than this is not reused. */
+    calibrationMaxAgeHours: z.number().positive().default(168),
+    /** Time the anchor afresh even when a calibration for this hardware and software is cached. */
+    recalibrate: z.boolean().default(false),
     /** Absent: 3.28 for speedrun records, the family's own target.json for `tiny` and other families. */
     targetValLoss: z.number().positive().optional(),
     alpha: z.number().gt(0).lt(0.5).default(0.01),
@@ -85,6 +105,9 @@ export const SessionSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
+    if (spec.reference === 'periodic' && spec.referenceEverySubmissions === undefined && spec.referenceEveryHours === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['referenceEverySubmissions'], message: 'reference "periodic" needs referenceEverySubmissions or referenceEveryHours' });
+    }
     if (spec.agent === 'command' && !spec.agentCommand) {
       ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });
     }

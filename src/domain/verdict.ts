@@ -58,4 +58,8 @@ export interface Verdict {
   time: { meanMs: number; stdMs: number } | null;
   speedup: SpeedupStats | null;
   vsBest: { bestId: string; seconds: number; fasterPValue: number } | null;
+  /** Timed on fewer runs than retimeRuns: accepted or not, it cannot be the best (src/domain/tickets.ts). */
+  screening?: boolean;
+  /** The anchor's runs timed beside this candidate's, when the session pairs them: its reference. */
+  referenceRuns?: RunResult[];
 }

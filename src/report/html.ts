@@ -59,7 +59,7 @@ function confirmationHtml(r: ReportJson): string {
   const c = r.confirmation;
   if (!c) return '';
   const rows = c.candidates.map((x) => `<tr><td><code>${esc(x.submissionId)}</code></td><td class="num">${x.candidateRunsS.length}</td><td class="num">${x.anchorRunsS.length}</td><td class="num">${fixed(x.speedupSeconds, 3)}</td><td class="num">${fixed(x.ci95[0], 3)} … ${fixed(x.ci95[1], 3)}</td><td class="num">${fixed(x.humanProgressPercent, 1)}%</td></tr>`);
-  return `<section id="confirmation"><h2>Confirmation</h2><p>The best candidates re-timed interleaved with the anchor (A B A B …); the headline is <code>${esc(c.headline.submissionId)}</code>.</p>
+  return `<section id="confirmation"><h2>Confirmation</h2><p>The best candidates re-timed interleaved with the anchor (A B A B …); ${c.headline ? `the headline is <code>${esc(c.headline.submissionId)}</code>` : `nothing could be confirmed${c.note ? `: ${esc(c.note)}` : ''}`}.</p>
 <table><thead><tr><th>submission</th><th>its runs</th><th>anchor runs</th><th>speedup (s)</th><th>95% CI (s)</th><th>human progress</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 

@@ -10,7 +10,9 @@ import type { LaunchTranscript } from './transcript';
  */
 const Ci = z.tuple([z.number(), z.number()]);
 export const ConfirmationSchema = z.object({
-  headline: z.object({ submissionId: z.string(), speedupSeconds: z.number(), ci95: Ci, humanProgressPercent: z.number() }),
+  // null when nothing could be confirmed (no accepted candidate, or its runs failed): `note` says why.
+  headline: z.object({ submissionId: z.string(), speedupSeconds: z.number(), ci95: Ci, humanProgressPercent: z.number() }).nullable(),
+  note: z.string().optional(),
   candidates: z.array(
     z.object({
       submissionId: z.string(),

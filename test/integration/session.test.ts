@@ -60,12 +60,14 @@ describe('benchmarkSession on a real Temporal server', () => {
 
   it('ends by itself when the GPU budget runs out, within a second of GPU time', { timeout: 180_000 }, async () => {
     const gpus = 2;
-    const budgetGpuHours = 0.008; // 28.8 GPU-s: calibration takes part, the agent the rest
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours, gpus, retimeRuns: 2 }, 'budget-1');
+    const budgetGpuHours = 0.03; // 108 GPU-s: calibration takes part, the confirmation's reserve part, the agent the rest
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours, gpus, retimeRuns: 2, confirmCandidates: 1 }, 'budget-1');
     const summary = await handle.result();
     assert.equal(summary.endReason, 'budget exhausted');
     const usedS = summary.budget.usedGpuHours * 3600;
-    assert.ok(Math.abs(usedS - budgetGpuHours * 3600) <= gpus * 1.0, `used ${usedS.toFixed(3)} GPU-s of ${budgetGpuHours * 3600}`);
+    // Nothing was accepted, so the reserve kept for the confirmation is left unspent.
+    const grantS = budgetGpuHours * 3600 - summary.confirmation!.reservedGpuSeconds!;
+    assert.ok(Math.abs(usedS - grantS) <= gpus * 1.0, `used ${usedS.toFixed(3)} GPU-s of ${grantS} (reserve aside)`);
     assert.ok(summary.budget.byCategory.agent > 0 && summary.budget.byCategory.calibration > 0);
     const agentPid = JSON.parse(readFileSync(join(layout.agentState('budget-1'), 'procs', 'agent-1.json'), 'utf8')).pid;
     assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent process was stopped');
@@ -131,7 +133,7 @@ describe('benchmarkSession on a real Temporal server', () => {
     const budget = JSON.parse(q.stdout).queryResult[0];
     assert.equal(budget.grantedGpuHours, 0.05);
     assert.ok(budget.remainingGpuHours > 0 && budget.remainingGpuHours <= 0.05);
-    assert.deepEqual(Object.keys(budget.byCategory).sort(), ['agent', 'calibration', 'validation']);
+    assert.deepEqual(Object.keys(budget.byCategory).sort(), ['agent', 'calibration', 'confirmation', 'validation']);
     const bad = await runCommand(cli, ['workflow', 'execute', '--address', h.address, '--type', 'benchmarkSession', '--task-queue', 'nanogpt-bench', '--workflow-id', 'cli-bad', '--input', '{"agent":"replay","budgetGpuHours":"lots"}']);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stdout + bad.stderr, /budgetGpuHours/);
@@ -152,7 +154,8 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.deepEqual(subs.map((s) => s.id), ['sub-001', 'sub-002']);
     for (const s of subs) assert.equal(s.verdict?.runs.length, 3);
     // Every charge made before any continue-as-new is still on the books at the end.
-    const runsGpuS = subs.flatMap((s) => s.verdict!.runs).reduce((a, r) => a + r.gpuSeconds, 0);
+    // The anchor's runs timed beside each candidate's (reference: paired) are validation time too.
+    const runsGpuS = subs.flatMap((s) => [...s.verdict!.runs, ...(s.verdict!.referenceRuns ?? [])]).reduce((a, r) => a + r.gpuSeconds, 0);
     assert.ok(Math.abs(summary.budget.byCategory.validation * 3600 - runsGpuS) < 1e-6);
     // The first test timed this anchor on this machine: the reference comes from the cache, free.
     assert.equal(summary.reference?.fromCache, true);

@@ -78,7 +78,7 @@ describe('report: data', () => {
     const s = syntheticReportInput(3, { confirmed: true }).summary;
     const bad = { ...s, confirmation: { ...s.confirmation, headline: { ...s.confirmation!.headline, ci95: [1] } } };
     assert.throws(() => parseSummary(bad, 'summary.json'), /summary\.json: confirmation\.headline\.ci95/);
-    assert.equal(parseSummary(s, 'summary.json').confirmation?.headline.submissionId, s.confirmation!.headline.submissionId);
+    assert.equal(parseSummary(s, 'summary.json').confirmation?.headline?.submissionId, s.confirmation!.headline!.submissionId);
   });
 
   it('renders every figure as inline SVG and escapes what the agent wrote', async () => {

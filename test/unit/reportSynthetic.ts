@@ -61,7 +61,7 @@ export function syntheticReportInput(n: number, opts: { runs?: number; seed?: nu
     summary: {
       sessionId: `synthetic-${n}`, phase: 'ended', agent: 'claude-code', anchor: '2025-09-03_FA3',
       startedAt: new Date(start).toISOString(), deadline: new Date(start + 72 * 3600_000).toISOString(),
-      budget: { grantedGpuHours: granted, usedGpuHours: validationH + agentH + calibrationH, remainingGpuHours: granted - (validationH + agentH + calibrationH), byCategory: { agent: agentH, validation: validationH, calibration: calibrationH }, agentHoldingGpus: false, agentGpus: 8, asOf: new Date(end).toISOString() },
+      budget: { grantedGpuHours: granted, usedGpuHours: validationH + agentH + calibrationH, remainingGpuHours: granted - (validationH + agentH + calibrationH), byCategory: { agent: agentH, validation: validationH, calibration: calibrationH, confirmation: 0 }, reservedGpuHours: 0, agentHoldingGpus: false, agentGpus: 8, asOf: new Date(end).toISOString() },
       submissions: { accepted: subs.filter((s) => s.state === 'accepted').length, rejected: subs.filter((s) => s.state === 'rejected').length },
       best: b?.speedup && b.time && b.valLoss ? { submissionId: bestId!, path: 'submissions/best', speedupSeconds: b.speedup.seconds, speedupCi95: b.speedup.ci95, humanProgressPercent: b.speedup.humanProgressPercent, meanTrainTimeMs: b.time.meanMs, meanValLoss: b.valLoss.mean, valLossPValue: 0.001 } : null,
       reference: { runs: 10, meanTrainTimeMs: anchorS * 1000, fromCache: false, horizonSpeedupSeconds: horizon },

@@ -20,6 +20,14 @@ export function registerSessionCommands(program: Command): void {
     .option('--gpus <n>', 'GPUs the agent sandbox holds [8]', Number)
     .option('--session-hours <n>', 'wall-clock limit [24]', Number)
     .option('--retime-runs <n>', 'timed runs per submission [10]', Number)
+    .option('--confirm-runs <n>', 'interleaved runs per side of the end-of-session confirmation [retime-runs]', Number)
+    .option('--confirm-candidates <n>', 'most candidates confirmed at the end [3]', Number)
+    .option('--reference <mode>', 'speed test reference: paired (anchor run beside each run), periodic, calibration [paired]')
+    .option('--reference-every-submissions <n>', 'periodic: re-time the anchor every n submissions', Number)
+    .option('--reference-every-hours <h>', 'periodic: re-time the anchor every h hours', Number)
+    .option('--calibration-max-age-hours <h>', 'reuse a cached calibration up to this age [168]', Number)
+    .option('--recalibrate', 'time the anchor afresh even when a calibration is cached')
+    .option('--horizon-record <record>', 'the record that marks 100% of human progress [the manifest horizon]')
     .addOption(new Option('--retime-policy <p>', 'retiming policy [fixed]').choices(['fixed', 'sequential']))
     .option('--target-val-loss <x>', 'val loss target [3.28]', Number)
     .option('--alpha <p>', 'significance level [0.01]', Number)
@@ -106,6 +114,9 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
     retimeRuns: 'retimeRuns', retimePolicy: 'retimePolicy', targetValLoss: 'targetValLoss', alpha: 'alpha',
     sandbox: 'sandbox', image: 'image', requireBeatBest: 'requireBeatBest', runTimeoutSeconds: 'runTimeoutSeconds',
     nodeTaskQueue: 'nodeTaskQueue', validationTaskQueue: 'validationTaskQueue',
+    confirmRuns: 'confirmRuns', confirmCandidates: 'confirmCandidates', reference: 'reference',
+    referenceEverySubmissions: 'referenceEverySubmissions', referenceEveryHours: 'referenceEveryHours',
+    calibrationMaxAgeHours: 'calibrationMaxAgeHours', recalibrate: 'recalibrate', horizonRecord: 'horizonRecord',
   };
   for (const [flag, field] of Object.entries(map)) if (o[flag] !== undefined) spec[field] = o[flag];
   if (typeof o.agentCommand === 'string') {

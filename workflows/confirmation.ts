@@ -1,0 +1,88 @@
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+
+import { candidatesToConfirm, interleavedOrder, summarizeConfirmation, confirmationReserveGpuSeconds, type ConfirmationSummary, type Contender } from '../src/domain/confirmation';
+import type { SubmissionRecord } from '../src/domain/submission';
+import { charge, reserve } from '../src/domain/budget';
+import { horizonSpeedup, type SessionRef, type SessionState } from '../src/domain/session';
+import { mayBeBest } from '../src/domain/tickets';
+import type { RunResult } from '../src/domain/verdict';
+import { activitiesFor } from './activityStubs';
+
+/** Interleaved runs per side: the spec's confirmRuns, else its retimeRuns. */
+export const confirmRunsOf = (spec: SessionRef['spec']) => spec.confirmRuns ?? spec.retimeRuns;
+
+/** GPU-seconds to keep aside for the confirmation once a run's cost is known (after calibration). */
+export function confirmationReserve(spec: SessionRef['spec'], meanRunGpuSeconds: number): number {
+  return confirmationReserveGpuSeconds(confirmRunsOf(spec), spec.confirmCandidates, meanRunGpuSeconds);
+}
+
+/** The accepted candidates that may be the headline: full-count verdicts only (screening ones cannot). */
+export function contenders(submissions: readonly SubmissionRecord[], fullRuns: number): Contender[] {
+  return submissions.flatMap((s) =>
+    s.state === 'accepted' && mayBeBest(s, fullRuns) && s.verdict?.speedup
+      ? [{ id: s.id, speedupSeconds: s.verdict.speedup.seconds, ci95: s.verdict.speedup.ci95 }]
+      : [],
+  );
+}
+
+/**
+ * The end of a session: the best accepted candidate, and the others whose CI overlaps it, timed
+ * again round by round with the anchor (A, B, A, B …) on the same GPUs in the same window. The
+ * headline comes from these paired runs. `charge` books each run's GPU time as it lands.
+ */
+export async function confirmBest(
+  session: SessionRef,
+  submissions: readonly SubmissionRecord[],
+  horizonSpeedupSeconds: number,
+  charge: (gpuSeconds: number) => void,
+): Promise<ConfirmationSummary> {
+  const { spec } = session;
+  const runs = confirmRunsOf(spec);
+  const chosen = candidatesToConfirm(contenders(submissions, spec.retimeRuns), spec.confirmCandidates);
+  if (chosen.length === 0) return summarizeConfirmation([], horizonSpeedupSeconds, runs);
+  const { short, timed } = activitiesFor(spec);
+
+  // Frozen copies are content-addressed and kept: freezing again returns the same folder.
+  const frozen = new Map<string, string>();
+  for (const [id, path] of [['anchor', null], ...chosen.map((c) => [c.id, submissions.find((s) => s.id === c.id)!.path])] as [string, string | null][]) {
+    const f = await short.freezeSubmission({ session, submissionId: id === 'anchor' ? 'calibration' : id, path });
+    if ('refused' in f) throw ApplicationFailure.nonRetryable(`confirmation: cannot freeze ${id}: ${f.refused}`);
+    frozen.set(id, f.frozenDir);
+  }
+
+  const times = new Map<string, (number | null)[]>([...frozen.keys()].map((id) => [id, []]));
+  for (const { round, subject } of interleavedOrder(chosen.map((c) => c.id), runs)) {
+    const run: RunResult = await timed.timeRun({ session, subject: `confirmation-${subject}`, frozenDir: frozen.get(subject)!, runIndex: round });
+    charge(run.gpuSeconds);
+    times.get(subject)!.push(run.invalidReason === null && run.trainTimeMs !== null ? run.trainTimeMs : null);
+  }
+  const anchorMs = times.get('anchor')!;
+  return summarizeConfirmation(
+    chosen.map((c) => ({ submissionId: c.id, candidateMs: times.get(c.id)!, anchorMs })),
+    horizonSpeedupSeconds,
+    runs,
+  );
+}
+
+/**
+ * Called once a run's cost is known: keeps the confirmation's GPU time aside so the agent phase
+ * ends with it still there. Histories recorded before the confirmation existed replay without it.
+ */
+export function reserveConfirmation(state: SessionState): void {
+  if (state.ledger.reservedGpuSeconds !== undefined || !state.reference) return;
+  if (patched('confirmation')) reserve(state.ledger, confirmationReserve(state.spec, state.reference.meanRunGpuSeconds));
+}
+
+/** After the agent phase: releases the reserve, confirms, and keeps the result in the state. */
+export async function confirmAtEnd(state: SessionState, session: SessionRef, budgetChanged: () => void): Promise<void> {
+  if (!patched('confirmation')) return;
+  state.phase = 'confirming';
+  const reservedGpuSeconds = state.ledger.reservedGpuSeconds ?? 0;
+  reserve(state.ledger, 0);
+  budgetChanged();
+  const confirmed = await confirmBest(session, state.submissions, horizonSpeedup(state), (gpuSeconds) => {
+    charge(state.ledger, 'confirmation', gpuSeconds);
+    budgetChanged();
+  });
+  state.confirmation = { ...confirmed, reservedGpuSeconds };
+}
