@@ -19,10 +19,11 @@ describe('a validation pool', () => {
     const summary = await handle.result();
     assert.deepEqual(summary.submissions, { accepted: 2 });
 
-    // Every timed run of a submission was scheduled on the pool's task queue.
+    // Every timed run of a submission was scheduled on the pool's task queue: its 3, and the 3 of
+    // the anchor timed beside them (the paired reference, a session's default).
     const history = await h.client.workflow.getHandle('pool-1.sub-001').fetchHistory();
     const timeRuns = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'timeRun');
-    assert.equal(timeRuns.length, 3);
+    assert.equal(timeRuns.length, 6);
     for (const e of timeRuns) assert.equal(e.activityTaskScheduledEventAttributes?.taskQueue?.name, POOL);
 
     // Not paused: the agent's sandbox was charged through the validations, so its GPU time is at
