@@ -1,9 +1,9 @@
 import { chmod, copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { layout } from '../src/storage/layout';
-import { scanTree, treeHash, TreeRefused } from '../src/storage/tree';
-import { writeJsonAtomic } from '../src/storage/atomicWrite';
+import { layout } from '../src/files/layout';
+import { scanTree, treeHash, TreeRefused } from '../src/files/tree';
+import { writeJsonAtomic } from '../src/files/atomicWrite';
 import type { SessionRef } from '../src/domain/session';
 import type { FrozenSubmission } from './types';
 

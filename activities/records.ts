@@ -4,7 +4,7 @@ import { Context, log } from '@temporalio/activity';
 import type { SessionSummary } from '../src/domain/session';
 import type { SubmissionRecord } from '../src/domain/submission';
 import type { Verdict } from '../src/domain/verdict';
-import { layout } from '../src/storage/layout';
+import { layout } from '../src/files/layout';
 import { buildReport } from '../src/report/build';
 import { appendLeaderboard, entryFromReport } from '../src/report/leaderboard';
 import { loadReportInput, sessionRecordPath, submissionsFromVerdicts, type SessionRecordFile } from '../src/report/load';
@@ -12,7 +12,7 @@ import { writeReportFiles } from '../src/report/write';
 import { submissionsQuery } from '../workflows/messages';
 import { lookupCalibration } from './calibration';
 import type { SessionRef } from '../src/domain/session';
-import { writeJsonAtomic } from '../src/storage/atomicWrite';
+import { writeJsonAtomic } from '../src/files/atomicWrite';
 
 /** The verdict beside the frozen candidate, so it outlives the Temporal history. */
 export async function writeVerdict({ session, submissionId, verdict }: { session: SessionRef; submissionId: string; verdict: Verdict }): Promise<void> {

@@ -7,12 +7,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { normaliseSubmissionPath } from '../src/domain/submission';
 import { formatZodError } from '../src/domain/validation';
-import { layout } from '../src/storage/layout';
-import { scanTree, treeHash } from '../src/storage/tree';
+import { layout } from '../src/files/layout';
+import { scanTree, treeHash } from '../src/files/tree';
 import { submitUpdate, submissionsQuery, statusQuery } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
 import { liveStatus, type SessionRef } from '../src/domain/session';
-import { listenUnix } from '../src/storage/unixSocket';
+import { listenUnix } from '../src/files/unixSocket';
 
 const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('submit'), token: z.string(), path: z.string().min(1), runs: z.number().int().min(2).max(100).optional() }),

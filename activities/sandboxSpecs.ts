@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { SessionRef } from '../src/domain/session';
 import type { SandboxSpec } from '../src/sandbox/sandbox';
-import { layout } from '../src/storage/layout';
+import { layout } from '../src/files/layout';
 import { agentFor } from '../src/agents/registry';
 import { egressAllowList } from '../src/agents/modelApis';
 

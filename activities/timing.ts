@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps';
 import { sandboxOf } from './deps';
 import { runSandboxSpec } from './sandboxSpecs';
 import type { FrozenSubmission, TimeRunInput } from './types';
-import { scanTree, treeHash } from '../src/storage/tree';
+import { scanTree, treeHash } from '../src/files/tree';
 
 /** Output kept per run; past it the run is killed and does not count (a 10 GB log must not fill the disk). */
 export const RUN_OUTPUT_CAP_BYTES = 32 * 1024 * 1024;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { SessionSpec } from '../src/domain/spec';
 import type { Workspace } from '../src/domain/session';
-import { resolveAnchor } from '../src/baselines/anchors';
-import { layout } from '../src/storage/layout';
-import { ensureTinyData } from '../src/data/tinyData';
+import { resolveAnchor } from '../src/humanRecords/anchors';
+import { layout } from '../src/files/layout';
+import { ensureTinyData } from '../src/tokenShards/tinyData';
 
 /**
  * Lays out runs/<id>: the workspace seeded with the anchor's files and an empty submissions

@@ -15,10 +15,10 @@ import { startEmbedded } from '../src/temporal/embedded';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { startSession, sessionQueries, sessionHandle } from '../src/temporal/client';
 import { parseLog } from '../src/domain/logParser';
-import { ensureTinyData } from '../src/data/tinyData';
-import { layout } from '../src/storage/layout';
+import { ensureTinyData } from '../src/tokenShards/tinyData';
+import { layout } from '../src/files/layout';
 import { harnessToolsDir } from '../src/sandbox/tools';
-import { repoRoot } from '../src/storage/repoRoot';
+import { repoRoot } from '../src/files/repoRoot';
 import { trainingPython } from '../src/sandbox/python';
 import { mean, summarize } from '../src/domain/stats';
 

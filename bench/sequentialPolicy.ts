@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulatePolicy, type RunDistribution } from '../src/domain/retimeSimulation';
-import { repoRoot } from '../src/storage/repoRoot';
+import { repoRoot } from '../src/files/repoRoot';
 
 const STATS = join(repoRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv');
 

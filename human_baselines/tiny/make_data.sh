@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tiny speedrun's data. Every record in records.tsv was timed on exactly these shards, and
-# src/data/tinyData.ts (TINY_DATA) makes the same ones for sessions: change both or neither.
+# src/tokenShards/tinyData.ts (TINY_DATA) makes the same ones for sessions: change both or neither.
 # Usage: make_data.sh [DIR]   (default: $DATA_DIR, else data/tiny; needs `npx tsc -p .` first)
 set -euo pipefail
 out=${1:-${DATA_DIR:-data/tiny}}

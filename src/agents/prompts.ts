@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionSpec } from '../domain/spec';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 
 /** The prompt texts every session of this build uses; bump with a new file, never edit one in place. */
 export const PROMPT_VERSION = 'v2';

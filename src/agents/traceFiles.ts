@@ -3,7 +3,7 @@ import { appendFile, mkdir, open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from './agent';
 import { redact, type Secret } from './redact';
-import { writeFileAtomic } from '../storage/atomicWrite';
+import { writeFileAtomic } from '../files/atomicWrite';
 import { addUsage, emptyLaunchUsage, UsageFileSchema, type LaunchUsage, type UsageFile } from './usage';
 
 /** What runs/<id>/agent/launch-N.json records about one launch (argv redacted, prompt left out). */

@@ -34,7 +34,7 @@ export const HumanRecordSchema = z
     files: z.array(UpstreamFileSchema).min(1),
     /**
      * Records after the horizon have no folder of their own upstream: their one file is the public
-     * log whose head carries the code, and these are the files cut from it (src/baselines/logHead.ts).
+     * log whose head carries the code, and these are the files cut from it (src/humanRecords/logHead.ts).
      */
     codeFromLog: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), bytes: z.number().int().nonnegative(), sha256: z.string().regex(HEX_SHA256) })).min(1).optional(),
   })

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { benchHome } from '../storage/layout';
+import { benchHome } from '../files/layout';
 import type { ReportJson } from './model';
 
 /** One line of $NANOGPT_BENCH_HOME/leaderboard.jsonl: a session as `compare --all` needs it, without the server. */

@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { familyDir, familyRecordTimes, familyTarget, SPEEDRUN_TARGET_VAL_LOSS } from '../baselines/anchors';
+import { familyDir, familyRecordTimes, familyTarget, SPEEDRUN_TARGET_VAL_LOSS } from '../humanRecords/anchors';
 import { committedManifest } from '../domain/baselines';
 import type { SessionSummary } from '../domain/session';
 import type { SubmissionRecord } from '../domain/submission';
 import type { Verdict } from '../domain/verdict';
 import { summarizeUsage } from '../agents/usage';
 import { traceFiles, type LaunchMeta } from '../agents/traceFiles';
-import { layout } from '../storage/layout';
+import { layout } from '../files/layout';
 import { ConfirmationSchema, type HumanLevel, type ReportInput } from './model';
 import { readTranscript, type LaunchTranscript } from './transcript';
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { layout } from '../storage/layout';
-import { writeFileAtomic } from '../storage/atomicWrite';
+import { layout } from '../files/layout';
+import { writeFileAtomic } from '../files/atomicWrite';
 import { buildReport } from './build';
 import { burnSpec, progressSpec, runsSpec } from './charts';
 import { reportHtml } from './html';

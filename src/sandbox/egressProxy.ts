@@ -3,7 +3,7 @@ import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, 
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dirname } from 'node:path';
-import { listenUnix } from '../storage/unixSocket';
+import { listenUnix } from '../files/unixSocket';
 
 /** What the proxy did with one request, one JSON line each in its log (no paths: they may carry keys). */
 export interface EgressRecord {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
 import { harnessToolsDir } from './tools';
 import { trainingPython } from './python';
-import { layout } from '../storage/layout';
+import { layout } from '../files/layout';
 import { wrapperArgv } from './procs/wrapper';
 import { DEFAULT_OUTPUT_CAP, ensureProcsDir, listRecords, procFiles, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from './procs/records';
 import { exitedStatus, lostStatus } from './procs/status';

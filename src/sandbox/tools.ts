@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 
 /** Folder of in-sandbox commands (`submit`, the replay agent) on the host. */
 export function harnessToolsDir(): string {

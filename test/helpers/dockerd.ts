@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 import { DEFAULT_ULIMITS } from '../../src/sandbox/docker';
 import { runCommand } from './harness';
 

@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { startDevServer, stopProcess, freePort, type DevServer } from '../../src/temporal/devServer';
 import { connectClient, connectWorker } from '../../src/temporal/connection';
 import { createWorker, type WorkerOptions } from '../../src/temporal/worker';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 import { installTemporalLogging } from '../../src/temporal/logging';
 
 /** The fast fixture family: speedrun-shaped records that sleep instead of training. */

@@ -13,7 +13,7 @@ import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { ModelServer, type ModelCall, type ModelStep } from '../fixtures/agents/modelServer';
 import { AGENT_CLIS_DIR, CLAUDE_EXE, realClisOrSkip } from '../fixtures/agents/realClis';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
+import { layout } from '../../src/files/layout';
 import { traceFiles } from '../../src/agents/traceFiles';
 import { harnessToolsDir } from '../../src/sandbox/tools';
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, FASTRUN, eventually, runCommand, CLI } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
+import { layout } from '../../src/files/layout';
 import { traceFiles, type LaunchMeta } from '../../src/agents/traceFiles';
 import { summarizeUsage } from '../../src/agents/usage';
 import { ModelServer, type Brain, type ModelCall, type ModelStep } from '../fixtures/agents/modelServer';

@@ -6,8 +6,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { submitUpdate } from '../../workflows/messages';
-import { layout } from '../../src/storage/layout';
-import { scanTree, treeHash } from '../../src/storage/tree';
+import { layout } from '../../src/files/layout';
+import { scanTree, treeHash } from '../../src/files/tree';
 
 type Mutate = (dir: string) => void;
 const editFile = (dir: string, file: string, f: (text: string) => string) => writeFileSync(join(dir, file), f(readFileSync(join(dir, file), 'utf8')));

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { type BaselinesManifest, parseBaselinesManifest } from '../../src/domain/baselines';
-import { BASELINES_URL_ENV, fetchBaselines } from '../../src/baselines/fetch';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { BASELINES_URL_ENV, fetchBaselines } from '../../src/humanRecords/fetch';
+import { repoRoot } from '../../src/files/repoRoot';
 
 const COMMIT = 'a'.repeat(40);
 const REPO = 'example/speedrun';

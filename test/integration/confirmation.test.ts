@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { layout } from '../../src/files/layout';
+import { repoRoot } from '../../src/files/repoRoot';
 
 /** The subjects of the session's timed runs, in the order the workflow scheduled them. */
 async function timedSubjects(h: Harness, workflowId: string): Promise<string[]> {

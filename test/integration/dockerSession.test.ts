@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
+import { layout } from '../../src/files/layout';
 import { DockerSandbox, LABEL, containerName } from '../../src/sandbox/docker';
 import { stopProcess } from '../../src/temporal/devServer';
 import { grantableUlimits, type TestEngine } from '../helpers/dockerd';

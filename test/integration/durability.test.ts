@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
+import { layout } from '../../src/files/layout';
 
 const runRecord = (sessionId: string, subject: string, i: number) => join(layout.run(sessionId, subject, i), 'procs', 'run.json');
 const alive = (pid: number) => existsSync(`/proc/${pid}`);

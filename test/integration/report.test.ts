@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Harness, FASTRUN, CLI, eventually, runCommand } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
-import { layout } from '../../src/storage/layout';
+import { layout } from '../../src/files/layout';
 import { leaderboardPath, readLeaderboard, type LeaderboardEntry } from '../../src/report/leaderboard';
 import { writeReportFiles } from '../../src/report/write';
 import { ModelServer } from '../fixtures/agents/modelServer';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 
 /** Debian's chromium (scripts/setup.sh --tests); never a browser download. */
 export const CHROMIUM = process.env.NANOGPT_BENCH_CHROMIUM ?? '/usr/bin/chromium';

@@ -7,8 +7,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Harness, FASTRUN, eventually, runCommand } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { submitUpdate } from '../../workflows/messages';
-import { layout } from '../../src/storage/layout';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { layout } from '../../src/files/layout';
+import { repoRoot } from '../../src/files/repoRoot';
 import { temporalBinary } from '../../src/temporal/binary';
 
 const SHA = 'a'.repeat(64);

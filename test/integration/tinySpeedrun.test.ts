@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSynthDataset } from '../../src/data/synth';
-import { TINY_DATA } from '../../src/data/tinyData';
+import { writeSynthDataset } from '../../src/tokenShards/synth';
+import { TINY_DATA } from '../../src/tokenShards/tinyData';
 import { parseLog } from '../../src/domain/logParser';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 
 const TINY = join(repoRoot(), 'human_baselines', 'tiny');
 const PYTHON = process.env.NANOGPT_BENCH_PYTHON ?? '/usr/bin/python3';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../src/storage/atomicWrite';
+import { writeFileAtomic, writeJsonAtomic } from '../../src/files/atomicWrite';
 
 describe('writeFileAtomic', () => {
   it('many writers of one file at once: every write succeeds, the file is one of them whole, no temp file stays', async () => {

@@ -12,9 +12,9 @@ import {
   requireRecord,
   upstreamFileName,
 } from '../../src/domain/baselines';
-import { ANCHOR_RECORD, HORIZON_RECORD, buildManifest, readLaterLogs } from '../../src/baselines/buildManifest';
-import { defaultManifestPath, loadBaselinesManifest } from '../../src/baselines/manifest';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { ANCHOR_RECORD, HORIZON_RECORD, buildManifest, readLaterLogs } from '../../src/humanRecords/buildManifest';
+import { defaultManifestPath, loadBaselinesManifest } from '../../src/humanRecords/manifest';
+import { repoRoot } from '../../src/files/repoRoot';
 
 const fixtures = join(repoRoot(), '..', 'shared', 'fixtures');
 const recordsTsvPath = join(fixtures, 'human-records.tsv');

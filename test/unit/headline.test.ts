@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { candidatesToConfirm, confirmationReserveGpuSeconds, interleavedOrder, pairedSpeedup, summarizeConfirmation } from '../../src/domain/confirmation';
 import { runHeadlineSimulation } from '../../src/cli/commands/simulate';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { repoRoot } from '../../src/files/repoRoot';
 
 describe('confirmation statistics (issue 14, item 1)', () => {
   test('paired speedup: mean of anchor − candidate per pair, t interval, a failed run drops its pair', () => {

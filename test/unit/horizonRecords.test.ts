@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { allRecords, committedManifest, findRecord } from '../../src/domain/baselines';
-import { cutCodeFromLogHead } from '../../src/baselines/logHead';
-import { laterRecordName } from '../../src/baselines/buildManifest';
-import { fetchBaselines, upstreamUrl } from '../../src/baselines/fetch';
-import { resolveAnchor } from '../../src/baselines/anchors';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { cutCodeFromLogHead } from '../../src/humanRecords/logHead';
+import { laterRecordName } from '../../src/humanRecords/buildManifest';
+import { fetchBaselines, upstreamUrl } from '../../src/humanRecords/fetch';
+import { resolveAnchor } from '../../src/humanRecords/anchors';
+import { repoRoot } from '../../src/files/repoRoot';
 import { parseSessionSpec } from '../../src/domain/spec';
 
 const laterDir = join(repoRoot(), '..', 'shared', 'later-records');

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeShardFile, shardFileName } from '../../src/data/shardFiles';
-import { repoRoot } from '../../src/storage/repoRoot';
+import { writeShardFile, shardFileName } from '../../src/tokenShards/shardFiles';
+import { repoRoot } from '../../src/files/repoRoot';
 import { runCommand } from '../helpers/harness';
 
 /**

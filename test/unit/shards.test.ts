@@ -4,9 +4,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeShard, encodeShard, ShardFormatError, SHARD_HEADER_BYTES } from '../../src/domain/shards';
-import { listShardFiles, readShardFile, shardFileName, writeShardFile } from '../../src/data/shardFiles';
+import { listShardFiles, readShardFile, shardFileName, writeShardFile } from '../../src/tokenShards/shardFiles';
 import { Prng } from '../../src/domain/prng';
-import { SYNTH_PROCESS, writeSynthDataset } from '../../src/data/synth';
+import { SYNTH_PROCESS, writeSynthDataset } from '../../src/tokenShards/synth';
 
 test('a shard round-trips and its header is the speedrun one', () => {
   const tokens = Uint16Array.from([0, 1, 255, 256, 50256, 65535, 7]);

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanTree, treeHash, TreeRefused } from '../../src/storage/tree';
+import { scanTree, treeHash, TreeRefused } from '../../src/files/tree';
 
 describe('what a submission folder may hold', () => {
   const root = mkdtempSync(join(tmpdir(), 'tree-'));

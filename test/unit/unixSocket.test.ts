@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listenUnix, withShortPath, UNIX_PATH_MAX } from '../../src/storage/unixSocket';
+import { listenUnix, withShortPath, UNIX_PATH_MAX } from '../../src/files/unixSocket';
 
 describe('unix sockets deeper than a socket address holds', () => {
   it('listen lands at the path asked for, open to every user, and a client reaches it', async () => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { humanProgressPercent } from '../../domain/baselines';
-import { BASELINES_URL_ENV, DEFAULT_BASELINES_BASE_URL, type FileOutcome, fetchBaselines } from '../../baselines/fetch';
-import { defaultManifestPath, defaultRecordsDir, loadBaselinesManifest } from '../../baselines/manifest';
+import { BASELINES_URL_ENV, DEFAULT_BASELINES_BASE_URL, type FileOutcome, fetchBaselines } from '../../humanRecords/fetch';
+import { defaultManifestPath, defaultRecordsDir, loadBaselinesManifest } from '../../humanRecords/manifest';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { benchHome } from '../../storage/layout';
+import { benchHome } from '../../files/layout';
 import { buildReport } from '../../report/build';
 import { compareMarkdown, compareSpec, compareTable, groupSessions } from '../../report/compare';
 import { entryFromReport, leaderboardPath, readLeaderboard, type LeaderboardEntry } from '../../report/leaderboard';

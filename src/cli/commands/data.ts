@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { writeSynthDataset, SYNTH_PROCESS } from '../../data/synth';
+import { writeSynthDataset, SYNTH_PROCESS } from '../../tokenShards/synth';
 import { SHARD_MAX_TOKENS } from '../../domain/shards';
 
 const count = (what: string, max: number) =>

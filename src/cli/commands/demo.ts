@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { startEmbedded } from '../../temporal/embedded';
 import { startSession, sessionQueries } from '../../temporal/client';
 import { formatStatus, formatSubmissions } from '../format';
-import { benchHome, layout } from '../../storage/layout';
+import { benchHome, layout } from '../../files/layout';
 import { writeSessionReport } from '../../report/write';
 import { temporalBinary } from '../../temporal/binary';
 import { relative, resolve } from 'node:path';

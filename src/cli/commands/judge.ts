@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { Command } from 'commander';
-import { defaultRecordsDir } from '../../baselines/manifest';
+import { defaultRecordsDir } from '../../humanRecords/manifest';
 import type { JudgeReport } from '../../domain/verdict';
 import { scoreTable } from '../../judge/eval/evaluate';
 import { runEval } from '../../judge/eval/run';

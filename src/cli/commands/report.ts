@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries } from '../../temporal/client';
-import { layout } from '../../storage/layout';
+import { layout } from '../../files/layout';
 import { sessionRecordPath, type LiveSession } from '../../report/load';
 import { writeSessionReport } from '../../report/write';
 

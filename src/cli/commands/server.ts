@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { connectClient, connectWorker, temporalAddress, CONTROL_TASK_QUEUE } from '../../temporal/connection';
 import { startEmbedded } from '../../temporal/embedded';
 import { createWorker } from '../../temporal/worker';
-import { benchHome } from '../../storage/layout';
+import { benchHome } from '../../files/layout';
 import { installTemporalLogging } from '../../temporal/logging';
 import { availableSandboxes } from '../../sandbox/backends';
 

@@ -5,7 +5,7 @@ import { sessionHandle, sessionQueries, startSession, stopSession, extendBudget 
 import { SANDBOX_KINDS, type SessionSpecInput } from '../../domain/spec';
 import { formatStatus, formatSubmissions } from '../format';
 import { formatUsage, summarizeUsage, type AgentUsageSummary } from '../../agents/usage';
-import { layout } from '../../storage/layout';
+import { layout } from '../../files/layout';
 import { join } from 'node:path';
 
 /** `start` flags mirror SessionSpec one to one; --spec takes the whole object as JSON instead. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { simulateHeadline, smallHumanGainsMs, type HeadlineSimulationResult } from '../../domain/headlineSimulation';
-import { repoRoot } from '../../storage/repoRoot';
+import { repoRoot } from '../../files/repoRoot';
 
 /** Where the real record logs' statistics are: the shared fixtures beside the checkout. */
 function statsPath(flag?: string): string {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { summarizeUsage } from '../../agents/usage';
-import { layout } from '../../storage/layout';
+import { layout } from '../../files/layout';
 import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries } from '../../temporal/client';
 import { watchFrame, watchLine, type ValidationProgress, type WatchState } from '../../report/watchView';

@@ -1,5 +1,5 @@
 import type { SandboxLabels } from '../sandbox';
-import { safeName } from '../../storage/layout';
+import { safeName } from '../../files/layout';
 
 /** Where the sandbox's processes find what the harness provides. */
 export const IN_SANDBOX = {

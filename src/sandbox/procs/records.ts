@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../storage/atomicWrite';
+import { writeFileAtomic } from '../../files/atomicWrite';
 
 /**
  * A sandbox's processes on disk, in <stateDir>/procs: per process a record (written when it is

@@ -1,11 +1,11 @@
 // Regenerates human_baselines/manifest.json from the two fixture tables:
-//   node dist/src/baselines/buildManifest.js [human-records.tsv] [human-baselines-upstream.tsv] [out.json] [human-records-later.tsv] [later-records/]
+//   node dist/src/humanRecords/buildManifest.js [human-records.tsv] [human-baselines-upstream.tsv] [out.json] [human-records-later.tsv] [later-records/]
 // Defaults: ../shared/fixtures/<name> next to the package root, and the committed manifest path.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type BaselinesManifest, type HumanRecord, type UpstreamFile, parseBaselinesManifest } from '../domain/baselines';
 import { defaultManifestPath } from './manifest';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 import { cutCodeFromLogHead } from './logHead';
 
 export const ANCHOR_RECORD = '2025-09-03_FA3';
@@ -98,7 +98,7 @@ export function buildManifest(recordsTsv: string, upstreamTsv: string, anchor = 
   return parseBaselinesManifest(
     {
       schemaVersion: 1,
-      generatedBy: `src/baselines/buildManifest.ts from human-records.tsv and human-baselines-upstream.tsv${later ? ' and human-records-later.tsv' : ''}`,
+      generatedBy: `src/humanRecords/buildManifest.ts from human-records.tsv and human-baselines-upstream.tsv${later ? ' and human-records-later.tsv' : ''}`,
       anchor,
       horizon,
       horizonSpeedupSeconds: last.speedupSeconds,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { allRecords, committedManifest, requireRecord } from '../domain/baselines';
 import { defaultRecordsDir } from './manifest';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 
 /** Everything a session needs to know about the record it starts from. */
 export interface AnchorSource {

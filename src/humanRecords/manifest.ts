@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../storage/repoRoot';
+import { repoRoot } from '../files/repoRoot';
 import { type BaselinesManifest, parseBaselinesManifest } from '../domain/baselines';
 
 export function defaultManifestPath(): string {

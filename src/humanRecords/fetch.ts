@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../storage/atomicWrite';
+import { writeFileAtomic } from '../files/atomicWrite';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
