@@ -56,7 +56,7 @@ export function candidatesToConfirm(accepted: readonly Contender[], max: number)
  * The order of the runs: round after round, the anchor then each candidate. Round i's anchor run
  * pairs with round i's run of each candidate.
  */
-export function interleavedOrder(candidateIds: readonly string[], runs: number): { round: number; subject: 'anchor' | string }[] {
+export function interleavedOrder(candidateIds: readonly string[], runs: number): { round: number; subject: string }[] {
   const order: { round: number; subject: string }[] = [];
   for (let round = 0; round < runs; round++) {
     order.push({ round, subject: 'anchor' });

@@ -83,8 +83,8 @@ export class Harness {
       env: { ...process.env, TEMPORAL_ADDRESS: this.address, NANOGPT_BENCH_HOME: this.home, NANOGPT_BENCH_LOG_LEVEL: process.env.NANOGPT_BENCH_LOG_LEVEL ?? "warn" },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.resume();
-    child.stderr!.resume();
+    child.stdout.resume();
+    child.stderr.resume();
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
@@ -129,8 +129,8 @@ export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pro
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.on('close', (status) => {
       clearTimeout(timer);

@@ -61,8 +61,9 @@ export function sandboxConformance(kind: string, target: ConformanceTarget): voi
       return { sb, h, spec };
     }
 
-    const test = (name: string, fn: () => Promise<void>) =>
-      it(name, { timeout: 60_000 }, async (t) => {
+    // node:test's it() returns a promise the runner itself awaits.
+    const test = (name: string, fn: () => Promise<void>): void =>
+      void it(name, { timeout: 60_000 }, async (t) => {
         if (skip) return missing(t, skip);
         await fn();
       });

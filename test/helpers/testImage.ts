@@ -102,7 +102,7 @@ export async function ensureTestImage(docker: Docker): Promise<string> {
   }
   const tar = await ensureRootfsTarball();
   const [repo, version] = tag.split(':');
-  const stream = await docker.importImage(createReadStream(tar) as unknown as string, {
+  const stream = await docker.importImage(createReadStream(tar), {
     repo,
     tag: version,
     changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENV LANG=C.UTF-8', 'CMD ["bash"]'],

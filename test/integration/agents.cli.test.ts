@@ -148,7 +148,7 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
       brain = scripted([{ bash: 'grep -n "^STEPS" submissions/tweak/train_gpt.py' }], 'STEPS is 30 now; done.');
       const second = await launch(agent, spec, dirs, 2);
       assert.ok(second.resumeId, 'an id to resume was found in the first trace');
-      assert.ok(second.plan.argv.includes(second.resumeId!), `argv carries the id: ${second.plan.argv.join(' ').slice(0, 400)}`);
+      assert.ok(second.plan.argv.includes(second.resumeId), `argv carries the id: ${second.plan.argv.join(' ').slice(0, 400)}`);
       assert.equal(second.exit.state === 'exited' && second.exit.exitCode, 0, readFileSync(second.raw, 'utf8'));
       const resumed = srv.calls.slice(second0).filter((c) => c.main);
       const history = resumed[0].turns.map((x) => x.text).join('\n');

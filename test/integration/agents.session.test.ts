@@ -96,7 +96,7 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       let ws = '';
       brain = taskScript(() => ws);
       const handle = await startSession(h.client, { agent: which, anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: `${which}-test`, agentStopGraceSeconds: 3 }, id);
-      ws = (await eventually('the workspace', async () => (await sessionQueries.status(handle)).phase !== 'preparing' && layout.workspace(id), 120_000)) as string;
+      ws = await eventually<string>('the workspace', async () => (await sessionQueries.status(handle)).phase !== 'preparing' && layout.workspace(id), 120_000);
       const dir = layout.agentState(id);
       // The model holds back the turn after the verdict: the CLI is waiting on it when it is killed.
       await eventually('the CLI waiting after the verdict', async () => srv.requests.some((r) => r.status === 0), 240_000);
@@ -160,7 +160,7 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
     assert.match(spend.pricedBy ?? '', /^price-table@\d{4}-\d{2}-\d{2}\+fallback$/);
     assert.ok(spend.costUsd >= 0.001 && spend.tokens > 0, JSON.stringify(spend));
     assert.equal(spend.costLimitUsd, 0.001);
-    const budget = (await handle.query('budget')) as typeof summary.budget;
+    const budget = await handle.query<typeof summary.budget>('budget');
     assert.deepEqual(budget.agentSpend, spend);
     const pid = JSON.parse(readFileSync(join(layout.agentState(id), 'procs', 'agent-1.json'), 'utf8')).pid;
     assert.equal(existsSync(`/proc/${pid}`), false, 'the agent was stopped');

@@ -94,6 +94,6 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
     assert.ok(Math.abs(summary.confirmation!.reservedGpuSeconds! - reservedS) < 1e-6);
     assert.ok(Math.abs(usedS - (budgetGpuHours * 3600 - reservedS)) <= 1.0, `used ${usedS.toFixed(3)} GPU-s; granted ${budgetGpuHours * 3600}, reserved ${reservedS.toFixed(3)}`);
     assert.equal(summary.confirmation?.headline, null);
-    assert.match(summary.confirmation!.note!, /no accepted candidate/);
+    assert.match(summary.confirmation.note!, /no accepted candidate/);
   });
 });

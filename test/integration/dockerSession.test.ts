@@ -54,7 +54,7 @@ describe('a session on Docker', { timeout: 20 * 60_000 }, () => {
     const subs = await sessionQueries.submissions(handle);
     for (const s of subs) {
       assert.equal(s.verdict?.runs.length, 3);
-      for (const r of s.verdict!.runs) assert.equal(r.invalidReason, null);
+      for (const r of s.verdict.runs) assert.equal(r.invalidReason, null);
       // Each timed run was an exec in a container of its own.
       for (let i = 0; i < 3; i++) assert.ok(JSON.parse(readFileSync(join(runDir('docker-replay-1', s.id, i), 'run.json'), 'utf8')).execId);
     }
@@ -74,8 +74,8 @@ describe('a Docker session whose worker is killed', { timeout: 20 * 60_000 }, ()
       env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home, DOCKER_WORKER_SOCKET: engine.socketPath, DOCKER_WORKER_IMAGE: image, DOCKER_WORKER_MOUNTS: FASTRUN },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.resume();
-    child.stderr!.resume();
+    child.stdout.resume();
+    child.stderr.resume();
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;

@@ -213,7 +213,7 @@ test('a static rejection the model calls clean is a disagreement in the verdict 
   assert.equal(overruled.passed, false, 'the static rejection stands');
   assert.equal(overruled.staticOnly, false);
   assert.equal(overruled.disagreements?.length, 1);
-  assert.match(overruled.disagreements![0], /static rule val-tokens rejects at train_gpt\.py:26, the LLM judge finds no cheating/);
+  assert.match(overruled.disagreements[0], /static rule val-tokens rejects at train_gpt\.py:26, the LLM judge finds no cheating/);
   assert.match(JSON.stringify(seen[0].body), /val-tokens: FAILED/);
   // the failed check's detail (what the verdict's reasons carry) names the rule's place, the fix and the disagreement
   const vt = overruled.checks.find((c) => c.rule === 'val-tokens')!;

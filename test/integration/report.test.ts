@@ -66,7 +66,7 @@ describe('report, watch and compare on a real session', () => {
     const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentStopGraceSeconds: 3 }, ID);
     const env = `TEMPORAL_ADDRESS=${h.address} NANOGPT_BENCH_HOME=${h.home}`;
     const started = spawnSync('tmux', ['-L', tmux, 'new-session', '-d', '-s', 'w', '-x', '180', '-y', '20', `env ${env} ${process.execPath} ${CLI} watch ${ID} --interval 0.3; echo WATCH-EXIT=$?; sleep 600`]);
-    assert.equal(started.status, 0, `tmux: ${started.stderr}`);
+    assert.equal(started.status, 0, `tmux: ${started.stderr.toString()}`);
     const screens: string[] = [];
     const pane = () => spawnSync('tmux', ['-L', tmux, 'capture-pane', '-p', '-t', 'w'], { encoding: 'utf8' }).stdout;
     await eventually('watch showing a timed run in flight', async () => {
@@ -99,7 +99,7 @@ describe('report, watch and compare on a real session', () => {
     // Off a terminal: plain lines, one per change.
     const plain = await runCommand(process.execPath, [CLI, 'watch', ID], { env: { ...process.env, TEMPORAL_ADDRESS: h.address } });
     assert.equal(plain.status, 0, plain.stderr);
-    assert.doesNotMatch(plain.stdout, /\x1b\[/, 'no escape codes in a pipe');
+    assert.ok(!plain.stdout.includes('\u001b['), 'no escape codes in a pipe');
     assert.match(plain.stdout, /phase ended \| budget \d+% .*\| last sub-001 accepted/);
 
     const record = JSON.parse(readFileSync(join(layout.session(ID), 'session.json'), 'utf8'));

@@ -17,7 +17,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (err) {
-    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update failure, got ${err}`);
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update failure, got ${String(err)}`);
     return err.cause?.message ?? '';
   }
   assert.fail('the submit was accepted');

@@ -16,7 +16,7 @@ describe('what a submission folder may hold', () => {
     return d;
   };
   const refused = async (dir: string, limits?: { maxFiles: number; maxBytes: number }) => {
-    await assert.rejects(scanTree(dir, limits), (err: unknown) => err instanceof TreeRefused && (err as Error).message.length > 0);
+    await assert.rejects(scanTree(dir, limits), (err: unknown) => err instanceof TreeRefused && (err).message.length > 0);
     return (await scanTree(dir, limits).catch((e: Error) => e)) as Error;
   };
 

@@ -22,7 +22,7 @@ describe('unix sockets deeper than a socket address holds', () => {
       const reply = await withShortPath(path, (short) =>
         new Promise<string>((resolve, reject) => {
           let got = '';
-          connect(short).on('data', (c) => (got += c)).on('end', () => resolve(got)).on('error', reject);
+          connect(short).on('data', (c) => (got += c.toString())).on('end', () => resolve(got)).on('error', reject);
         }),
       );
       assert.equal(reply, 'pong\n');

@@ -134,7 +134,7 @@ test('decideVerdict: the figures of an accepted verdict', () => {
   const v = decideVerdict(input({ best: { id: 'sub-001', trainTimesMs: [9_000, 9_050, 8_950] } }));
   assert.ok(v.speedup && v.valLoss && v.time && v.vsBest);
   assert.ok(Math.abs(v.speedup.seconds - 2) < 1e-9, `speedup ${v.speedup.seconds}`);
-  assert.ok(v.speedup.ci95[0] < 2 && v.speedup.ci95[1] > 2, `ci ${v.speedup.ci95}`);
+  assert.ok(v.speedup.ci95[0] < 2 && v.speedup.ci95[1] > 2, `ci ${v.speedup.ci95.join('..')}`);
   assert.ok(Math.abs(v.speedup.humanProgressPercent - 50) < 1e-9, 'progress is speedup over the horizon speedup');
   assert.ok(v.speedup.fasterPValue < 0.01);
   assert.ok(Math.abs(v.time.meanMs - 8_000) < 1e-9);
