@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { FASTRUN } from './harness';
 
 /**
@@ -23,4 +24,16 @@ export function startCountingFamily(parent = tmpdir()): { family: string; log: s
     return counts;
   };
   return { family, log, starts };
+}
+
+/**
+ * How many times the engine started an exec of `bash run.sh` in a container, read from the
+ * engine's own event log (outside the sandbox, untouched by the harness's records).
+ */
+export async function runExecStarts(docker: Docker, container: string, sinceS: number): Promise<number> {
+  const stream = (await docker.getEvents({ since: sinceS, until: Math.ceil(Date.now() / 1000) + 1, filters: { type: ['container'], container: [container] } })) as unknown as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action?: string });
+  return events.filter((e) => e.Action?.startsWith('exec_start') && e.Action.includes('run.sh')).length;
 }
