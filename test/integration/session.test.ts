@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Harness, FASTRUN, eventually, runCommand } from '../helpers/harness';
-import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
+import { startSession, sessionQueries, stopSession, extendBudget } from '../../src/temporal/client';
 import { submitUpdate } from '../../workflows/messages';
 import { layout } from '../../src/storage/layout';
 import { repoRoot } from '../../src/storage/repoRoot';
@@ -69,11 +69,22 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.ok(summary.budget.byCategory.agent > 0 && summary.budget.byCategory.calibration > 0);
     const agentPid = JSON.parse(readFileSync(join(layout.agentState('budget-1'), 'procs', 'agent-1.json'), 'utf8')).pid;
     assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent process was stopped');
+    // Exhaustion ended the session: there is nothing left to extend.
+    await assert.rejects(extendBudget(handle, 1), /completed|closed|not found/i);
   });
 
-  it('refuses submits with a reason: bad path, too big for the budget, duplicate, after stop', { timeout: 180_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, 'refuse-1');
+  it('refuses submits with a reason (bad path, too big for the budget, duplicate, while finishing, after stop), ignores a bad extendBudget, and kills an agent that ignores SIGTERM after its grace', { timeout: 180_000 }, async () => {
+    // The agent notes each SIGTERM in its workspace and carries on: only the kill after the grace ends it.
+    const stubborn = ['bash', '-c', "trap 'echo TERM >> term.log' TERM; while true; do sleep 0.2; done"];
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: stubborn, agentStopGraceSeconds: 10, anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, 'refuse-1');
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running');
+
+    // Signals are handled in order: once the good one shows, the bad ones before it were seen, and ignored.
+    await extendBudget(handle, -1);
+    await extendBudget(handle, Number.NaN);
+    await extendBudget(handle, 0);
+    await extendBudget(handle, 0.01);
+    await eventually('the budget extended', async () => Math.abs((await sessionQueries.budget(handle)).grantedGpuHours - 0.06) < 1e-9, 30_000);
     const submit = (path: string, contentHash = SHA, runs?: number) => handle.executeUpdate(submitUpdate, { args: [{ path, contentHash, ...(runs ? { runs } : {}) }] });
 
     assert.match(await refusal(submit('/etc/passwd')), /outside the workspace/);
@@ -87,9 +98,15 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.equal(first.submissionId, 'sub-001');
     assert.match(await refusal(submit('submissions/b', SHA)), /identical content to sub-001/);
 
+    const agentPid = Number(readFileSync(join(layout.agentState('refuse-1'), 'procs', 'agent-1.pid'), 'utf8').trim());
     await stopSession(handle, 'test over');
+    await eventually('the agent told to stop', async () => existsSync(join(ws, 'term.log')), 60_000, 100);
+    assert.equal((await sessionQueries.status(handle)).phase, 'finishing');
+    assert.ok(existsSync(`/proc/${agentPid}`), 'the agent outlives its SIGTERM for the grace');
+    assert.match(await refusal(submit('submissions/c', 'c'.repeat(64))), /session is closed: stopped: test over/);
     const summary = await handle.result();
     assert.equal(summary.endReason, 'stopped: test over');
+    assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent was killed after its grace');
     assert.match(await refusal(submit('submissions/c', 'b'.repeat(64))).catch((e) => String(e)), /closed|completed|not found/i);
   });
 
