@@ -10,6 +10,10 @@ import { submitUpdate } from '../../workflows/messages';
 import { layout } from '../../src/storage/layout';
 import { repoRoot } from '../../src/storage/repoRoot';
 import { temporalBinary } from '../../src/temporal/binary';
+import { sandboxGpuSeconds } from '../helpers/groundTruth';
+
+/** One heartbeat of a process watcher (POLL_MS in activities/agent.ts): how far a charge may be from the truth. */
+const HEARTBEAT_S = 1;
 
 const SHA = 'a'.repeat(64);
 
@@ -69,6 +73,13 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.ok(summary.budget.byCategory.agent > 0 && summary.budget.byCategory.calibration > 0);
     const agentPid = JSON.parse(readFileSync(join(layout.agentState('budget-1'), 'procs', 'agent-1.json'), 'utf8')).pid;
     assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent process was stopped');
+    // Against the ground truth, both ways: what the sandboxes' own records say they held.
+    const truth = sandboxGpuSeconds('budget-1', gpus);
+    assert.deepEqual(truth.unended, [], 'every process of the session wrote how it ended');
+    const charged = { agent: summary.budget.byCategory.agent * 3600, runs: (summary.budget.byCategory.calibration + summary.budget.byCategory.validation) * 3600 };
+    console.log(`budget-1: charged agent ${charged.agent.toFixed(2)} runs ${charged.runs.toFixed(2)} GPU-s; held agent ${truth.agent.toFixed(2)} runs ${truth.runs.toFixed(2)} GPU-s`);
+    assert.ok(Math.abs(charged.agent - truth.agent) <= gpus * HEARTBEAT_S, `agent charged ${charged.agent.toFixed(2)} GPU-s, held ${truth.agent.toFixed(2)}`);
+    assert.ok(Math.abs(charged.runs - truth.runs) <= gpus * HEARTBEAT_S, `runs charged ${charged.runs.toFixed(2)} GPU-s, held ${truth.runs.toFixed(2)}`);
     // Exhaustion ended the session: there is nothing left to extend.
     await assert.rejects(extendBudget(handle, 1), /completed|closed|not found/i);
   });
