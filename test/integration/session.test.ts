@@ -186,4 +186,24 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.equal(summary.reference?.fromCache, true);
     assert.equal(summary.budget.byCategory.calibration, 0);
   });
+
+  it('sequential retiming stops early on a clear accept, and requireBeatBest rejects a candidate slower than the best', { timeout: 240_000 }, async () => {
+    // The fastest record first, then a slower one: far faster than the anchor, but not than sub-001.
+    const planned = 6;
+    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, replayRecords: ['02_fastest', '01_faster'], budgetGpuHours: 1, gpus: 1, retimeRuns: planned, retimePolicy: 'sequential', requireBeatBest: true }, 'seq-1');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'agent finished');
+    const [fastest, slower] = await sessionQueries.submissions(handle);
+    assert.match(fastest.path, /02_fastest$/);
+    assert.equal(fastest.state, 'accepted', fastest.verdict?.reasons.join('; '));
+    assert.equal(fastest.verdict?.runs.length, 3, 'a clear accept stops at the first look, run 3 of 6');
+    assert.equal(fastest.verdict?.vsBest, null, 'nothing to beat yet');
+    assert.match(slower.path, /01_faster$/);
+    assert.equal(slower.state, 'rejected');
+    assert.equal(slower.verdict?.runs.length, planned, 'no early stop without an accept');
+    assert.ok(slower.verdict!.speedup!.seconds > 0, 'faster than the anchor');
+    assert.equal(slower.verdict?.vsBest?.bestId, fastest.id);
+    assert.match(slower.verdict!.reasons.join('; '), /not shown faster than the best so far \(sub-001\)/);
+    assert.equal(summary.best?.submissionId, fastest.id);
+  });
 });
