@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -205,5 +205,32 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.equal(slower.verdict?.vsBest?.bestId, fastest.id);
     assert.match(slower.verdict!.reasons.join('; '), /not shown faster than the best so far \(sub-001\)/);
     assert.equal(summary.best?.submissionId, fastest.id);
+  });
+
+  it('a stop while a validation runs ends the session cleanly: the candidate gets its verdict, every run is charged as long as it ran', { timeout: 240_000 }, async () => {
+    const id = 'stop-mid-1';
+    const runs = 4;
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: runs }, id);
+    await eventually('the relay socket', async () => existsSync(join(layout.relay(id), 'submit.sock')));
+    const ws = layout.workspace(id);
+    spawnSync('cp', ['-r', join(FASTRUN, 'records', '01_faster'), join(ws, 'submissions', 'mine')]);
+    const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay(id), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken(id), 'utf8').trim() };
+    const submitted = runCommand(join(repoRoot(), 'image', 'bin', 'submit'), [join(ws, 'submissions', 'mine')], { env });
+    // The first timed run started: the candidate is mid-validation when the stop lands.
+    await eventually('a timed run started', async () => existsSync(join(layout.run(id, 'sub-001', 0), 'procs', 'run.json')), 120_000, 100);
+    await stopSession(handle, 'mid-validation');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'stopped: mid-validation');
+    const [sub] = await sessionQueries.submissions(handle);
+    assert.ok(sub.state === 'accepted' || sub.state === 'rejected', `a definite state, got ${sub.state}`);
+    assert.equal(sub.verdict?.runs.length, runs);
+    assert.equal(readdirSync(join(layout.submission(id, 'sub-001'), 'runs')).length, runs, 'no run started after the verdict, none left out');
+    const answer = await submitted;
+    assert.equal(JSON.parse(answer.stdout).state, sub.state, 'the agent heard the same verdict');
+    const truth = sandboxGpuSeconds(id, 1);
+    assert.deepEqual(truth.unended, []);
+    const chargedRuns = (summary.budget.byCategory.calibration + summary.budget.byCategory.validation) * 3600;
+    assert.ok(Math.abs(chargedRuns - truth.runs) <= HEARTBEAT_S, `runs charged ${chargedRuns.toFixed(2)} GPU-s, held ${truth.runs.toFixed(2)}`);
+    assert.ok(Math.abs(summary.budget.byCategory.validation * 3600 - sub.verdict!.runs.reduce((a, r) => a + r.gpuSeconds, 0)) < 1e-6);
   });
 });
