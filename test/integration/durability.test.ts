@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { layout } from '../../src/files/layout';
+import { startCountingFamily } from '../helpers/startCount';
 
 const runRecord = (sessionId: string, subject: string, i: number) => join(layout.run(sessionId, subject, i), 'procs', 'run.json');
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
@@ -16,7 +17,8 @@ describe('a session survives its worker and its server', () => {
 
   it('a worker killed with SIGKILL mid-run is replaced and the run is re-attached, not restarted', { timeout: 300_000 }, async () => {
     let worker = h.spawnWorker();
-    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'kill-1');
+    const counting = startCountingFamily(h.home);
+    const handle = await startSession(h.client, { agent: 'replay', anchor: counting.family, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'kill-1');
     // Wait for a timed run of the first submission to be in flight, then kill the worker under it.
     const inFlight = await eventually(
       'a run in flight',
@@ -36,10 +38,13 @@ describe('a session survives its worker and its server', () => {
 
     worker = h.spawnWorker();
     const summary = await handle.result();
+    // Counted outside the sandbox: each run's run.sh appended its own folder once when it started.
+    const killedRun = join(layout.run('kill-1', 'sub-001', inFlight.i), 'work');
+    const starts = counting.starts();
+    assert.equal(starts.get(killedRun), 1, `the run under the killed worker started ${starts.get(killedRun) ?? 0} times`);
+    for (const sub of ['sub-001', 'sub-002']) for (let i = 0; i < 3; i++) assert.equal(starts.get(join(layout.run('kill-1', sub, i), 'work')), 1, `${sub} run ${i} started once`);
     assert.equal(summary.endReason, 'agent finished');
     assert.deepEqual(summary.submissions, { accepted: 2 });
-    const after = JSON.parse(readFileSync(runRecord('kill-1', 'sub-001', inFlight.i), 'utf8'));
-    assert.equal(after.pid, inFlight.pid, 'the retried activity waited for the same process');
     const subs = await sessionQueries.submissions(handle);
     assert.equal(subs[0].verdict?.runs.length, 3);
     // One sandbox per run, no extra runs started by the retry.

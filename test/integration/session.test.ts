@@ -1,15 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Harness, FASTRUN, eventually, runCommand } from '../helpers/harness';
-import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
+import { startSession, sessionQueries, stopSession, extendBudget } from '../../src/temporal/client';
 import { submitUpdate } from '../../workflows/messages';
 import { layout } from '../../src/files/layout';
 import { repoRoot } from '../../src/files/repoRoot';
 import { temporalBinary } from '../../src/temporal/binary';
+import { sandboxGpuSeconds } from '../helpers/groundTruth';
+
+/** One heartbeat of a process watcher (POLL_MS in activities/agent.ts): how far a charge may be from the truth. */
+const HEARTBEAT_S = 1;
 
 const SHA = 'a'.repeat(64);
 
@@ -71,11 +75,29 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.ok(summary.budget.byCategory.agent > 0 && summary.budget.byCategory.calibration > 0);
     const agentPid = JSON.parse(readFileSync(join(layout.agentState('budget-1'), 'procs', 'agent-1.json'), 'utf8')).pid;
     assert.equal(existsSync(`/proc/${agentPid}`), false, 'the agent process was stopped');
+    // Against the ground truth, both ways: what the sandboxes' own records say they held.
+    const truth = sandboxGpuSeconds('budget-1', gpus);
+    assert.deepEqual(truth.unended, [], 'every process of the session wrote how it ended');
+    const charged = { agent: summary.budget.byCategory.agent * 3600, runs: (summary.budget.byCategory.calibration + summary.budget.byCategory.validation) * 3600 };
+    console.log(`budget-1: charged agent ${charged.agent.toFixed(2)} runs ${charged.runs.toFixed(2)} GPU-s; held agent ${truth.agent.toFixed(2)} runs ${truth.runs.toFixed(2)} GPU-s`);
+    assert.ok(Math.abs(charged.agent - truth.agent) <= gpus * HEARTBEAT_S, `agent charged ${charged.agent.toFixed(2)} GPU-s, held ${truth.agent.toFixed(2)}`);
+    assert.ok(Math.abs(charged.runs - truth.runs) <= gpus * HEARTBEAT_S, `runs charged ${charged.runs.toFixed(2)} GPU-s, held ${truth.runs.toFixed(2)}`);
+    // Exhaustion ended the session: there is nothing left to extend.
+    await assert.rejects(extendBudget(handle, 1), /completed|closed|not found/i);
   });
 
-  it('refuses submits with a reason: bad path, too big for the budget, duplicate, after stop', { timeout: 180_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, 'refuse-1');
+  it('refuses submits with a reason (bad path, too big for the budget, duplicate, while finishing, after stop), ignores a bad extendBudget, and kills an agent that ignores SIGTERM after its grace', { timeout: 180_000 }, async () => {
+    // The agent notes each SIGTERM in its workspace and carries on: only the kill after the grace ends it.
+    const stubborn = ['bash', '-c', "trap 'echo TERM >> term.log' TERM; while true; do sleep 0.2; done"];
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: stubborn, agentStopGraceSeconds: 10, anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, 'refuse-1');
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running');
+
+    // Signals are handled in order: once the good one shows, the bad ones before it were seen, and ignored.
+    await extendBudget(handle, -1);
+    await extendBudget(handle, Number.NaN);
+    await extendBudget(handle, 0);
+    await extendBudget(handle, 0.01);
+    await eventually('the budget extended', async () => Math.abs((await sessionQueries.budget(handle)).grantedGpuHours - 0.06) < 1e-9, 30_000);
     const submit = (path: string, contentHash = SHA, runs?: number) => handle.executeUpdate(submitUpdate, { args: [{ path, contentHash, ...(runs ? { runs } : {}) }] });
 
     assert.match(await refusal(submit('/etc/passwd')), /outside the workspace/);
@@ -89,9 +111,17 @@ describe('benchmarkSession on a real Temporal server', () => {
     assert.equal(first.submissionId, 'sub-001');
     assert.match(await refusal(submit('submissions/b', SHA)), /identical content to sub-001/);
 
+    const agentPid = Number(readFileSync(join(layout.agentState('refuse-1'), 'procs', 'agent-1.pid'), 'utf8').trim());
     await stopSession(handle, 'test over');
+    await eventually('the agent told to stop', async () => existsSync(join(ws, 'term.log')), 60_000, 100);
+    assert.equal((await sessionQueries.status(handle)).phase, 'finishing');
+    assert.ok(existsSync(`/proc/${agentPid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${agentPid}/stat`, 'utf8')), 'the agent outlives its SIGTERM for the grace');
+    assert.match(await refusal(submit('submissions/c', 'c'.repeat(64))), /session is closed: stopped: test over/);
     const summary = await handle.result();
     assert.equal(summary.endReason, 'stopped: test over');
+    // Gone, or a zombie not yet reaped by init: the kill itself has landed.
+    const running = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    await eventually('the agent killed after its grace', async () => !running(agentPid), 15_000, 100);
     assert.match(await refusal(submit('submissions/c', 'b'.repeat(64))).catch((e) => String(e)), /closed|completed|not found/i);
   });
 
@@ -160,5 +190,52 @@ describe('benchmarkSession on a real Temporal server', () => {
     // The first test timed this anchor on this machine: the reference comes from the cache, free.
     assert.equal(summary.reference?.fromCache, true);
     assert.equal(summary.budget.byCategory.calibration, 0);
+  });
+
+  it('sequential retiming stops early on a clear accept, and requireBeatBest rejects a candidate slower than the best', { timeout: 240_000 }, async () => {
+    // The fastest record first, then a slower one: far faster than the anchor, but not than sub-001.
+    const planned = 6;
+    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, replayRecords: ['02_fastest', '01_faster'], budgetGpuHours: 1, gpus: 1, retimeRuns: planned, retimePolicy: 'sequential', requireBeatBest: true }, 'seq-1');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'agent finished');
+    const [fastest, slower] = await sessionQueries.submissions(handle);
+    assert.match(fastest.path, /02_fastest$/);
+    assert.equal(fastest.state, 'accepted', fastest.verdict?.reasons.join('; '));
+    assert.equal(fastest.verdict?.runs.length, 3, 'a clear accept stops at the first look, run 3 of 6');
+    assert.equal(fastest.verdict?.vsBest, null, 'nothing to beat yet');
+    assert.match(slower.path, /01_faster$/);
+    assert.equal(slower.state, 'rejected');
+    assert.equal(slower.verdict?.runs.length, planned, 'no early stop without an accept');
+    assert.ok(slower.verdict.speedup!.seconds > 0, 'faster than the anchor');
+    assert.equal(slower.verdict?.vsBest?.bestId, fastest.id);
+    assert.match(slower.verdict.reasons.join('; '), /not shown faster than the best so far \(sub-001\)/);
+    assert.equal(summary.best?.submissionId, fastest.id);
+  });
+
+  it('a stop while a validation runs ends the session cleanly: the candidate gets its verdict, every run is charged as long as it ran', { timeout: 240_000 }, async () => {
+    const id = 'stop-mid-1';
+    const runs = 4;
+    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: runs }, id);
+    await eventually('the relay socket', async () => existsSync(join(layout.relay(id), 'submit.sock')));
+    const ws = layout.workspace(id);
+    spawnSync('cp', ['-r', join(FASTRUN, 'records', '01_faster'), join(ws, 'submissions', 'mine')]);
+    const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay(id), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken(id), 'utf8').trim() };
+    const submitted = runCommand(join(repoRoot(), 'image', 'bin', 'submit'), [join(ws, 'submissions', 'mine')], { env });
+    // The first timed run started: the candidate is mid-validation when the stop lands.
+    await eventually('a timed run started', async () => existsSync(join(layout.run(id, 'sub-001', 0), 'procs', 'run.json')), 120_000, 100);
+    await stopSession(handle, 'mid-validation');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'stopped: mid-validation');
+    const [sub] = await sessionQueries.submissions(handle);
+    assert.ok(sub.state === 'accepted' || sub.state === 'rejected', `a definite state, got ${sub.state}`);
+    assert.equal(sub.verdict?.runs.length, runs);
+    assert.equal(readdirSync(join(layout.submission(id, 'sub-001'), 'runs')).length, runs, 'no run started after the verdict, none left out');
+    const answer = await submitted;
+    assert.equal(JSON.parse(answer.stdout).state, sub.state, 'the agent heard the same verdict');
+    const truth = sandboxGpuSeconds(id, 1);
+    assert.deepEqual(truth.unended, []);
+    const chargedRuns = (summary.budget.byCategory.calibration + summary.budget.byCategory.validation) * 3600;
+    assert.ok(Math.abs(chargedRuns - truth.runs) <= HEARTBEAT_S, `runs charged ${chargedRuns.toFixed(2)} GPU-s, held ${truth.runs.toFixed(2)}`);
+    assert.ok(Math.abs(summary.budget.byCategory.validation * 3600 - sub.verdict.runs.reduce((a, r) => a + r.gpuSeconds, 0)) < 1e-6);
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EgressProxy, type EgressRecord } from '../../src/sandbox/egressProxy';
 import { egressAllowList, MODEL_APIS } from '../../src/agents/modelApis';
+import { eventually } from '../helpers/harness';
 
 /** A loopback HTTP server that echoes what it got and counts its visitors. */
 async function echoServer(name: string): Promise<{ server: Server; port: number; hits: () => number }> {
@@ -102,10 +103,10 @@ describe('EgressProxy: the allowed endpoints and nothing else', () => {
   });
 
   it('logs each decision by endpoint only, and its socket is open to the sandbox user', async () => {
-    await new Promise((r) => setTimeout(r, 50));
-    const recs = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
-    assert.ok(recs.some((r) => r.method === 'POST' && r.endpoint === `127.0.0.1:${api.port}` && r.allowed));
-    assert.ok(recs.some((r) => r.method === 'CONNECT' && r.endpoint === `127.0.0.1:${other.port}` && !r.allowed));
+    // The proxy appends without waiting: wait for the lines of the requests made above, not a while.
+    const logged = () => readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EgressRecord);
+    await eventually('the allowed POST logged', async () => logged().some((r) => r.method === 'POST' && r.endpoint === `127.0.0.1:${api.port}` && r.allowed), 10_000, 20);
+    await eventually('the refused CONNECT logged', async () => logged().some((r) => r.method === 'CONNECT' && r.endpoint === `127.0.0.1:${other.port}` && !r.allowed), 10_000, 20);
     assert.ok(!readFileSync(logPath, 'utf8').includes('/v1/messages'), 'paths (which may carry keys) stay out of the log');
     assert.equal(statSync(socketPath).mode & 0o666, 0o666, 'any user may read and write it');
   });

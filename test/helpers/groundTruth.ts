@@ -1,0 +1,39 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { layout } from '../../src/files/layout';
+import { parseWrapperExit } from '../../src/sandbox/procs/wrapper';
+
+/**
+ * GPU-seconds a session's sandboxes actually held, from their own process records on disk (each
+ * process's start in its record, its end in the wrapper's exit line), times the GPUs each held:
+ * the ground truth a budget ledger must agree with. The agent's sandbox is counted apart.
+ */
+export function sandboxGpuSeconds(sessionId: string, gpus: number): { agent: number; runs: number; unended: string[] } {
+  const out = { agent: 0, runs: 0, unended: [] as string[] };
+  const agentProcs = join(layout.agentState(sessionId), 'procs');
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 8 || !existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const sub = join(dir, e.name);
+      if (e.name !== 'procs') {
+        if (e.name !== 'workspace' && e.name !== 'work' && e.name !== 'frozen') walk(sub, depth + 1);
+        continue;
+      }
+      for (const f of readdirSync(sub).filter((n) => n.endsWith('.json'))) {
+        const rec = JSON.parse(readFileSync(join(sub, f), 'utf8')) as { startedAtMs: number };
+        const exitFile = join(sub, f.replace(/\.json$/, '.exit'));
+        const ended = existsSync(exitFile) ? parseWrapperExit(readFileSync(exitFile, 'utf8')).endedAtMs : null;
+        if (ended === null) {
+          out.unended.push(join(sub, f));
+          continue;
+        }
+        const gpuS = ((ended - rec.startedAtMs) / 1000) * gpus;
+        if (sub === agentProcs) out.agent += gpuS;
+        else out.runs += gpuS;
+      }
+    }
+  };
+  walk(layout.session(sessionId), 0);
+  return out;
+}
