@@ -53,14 +53,26 @@ export function agentActivities(deps: ActivityDeps) {
     const resumeText = launch > 1 ? renderKind('resume', facts) : '';
     const prompt = promptKind === 'task' ? taskPrompt : promptKind === 'resume' ? resumeText : `${taskPrompt}\n\n${resumeText}`;
 
-    const ctx: AgentContext = { sessionId: session.sessionId, spec: session.spec, launch, paths, historyDir: session.workspace.historyDir, replayRecords: session.workspace.replayRecords, prompt, taskPrompt, targetValLoss: facts.targetValLoss, resumeId };
+    const ctx: AgentContext = {
+      sessionId: session.sessionId,
+      spec: session.spec,
+      launch,
+      paths,
+      historyDir: session.workspace.historyDir,
+      replayRecords: session.workspace.replayRecords,
+      prompt,
+      taskPrompt,
+      targetValLoss: facts.targetValLoss,
+      resumeId,
+    };
     const plan = agent.launch(ctx);
     if (plan.argv.length === 0) throw new Error(`agent ${agent.name} has no command to run`);
     await writeMissingFiles(session.workspace.dir, plan.files ?? {});
     // A relaunch after the model spend reached its limit does not start the CLI again.
     const spentBefore = await readSpend(traceDir, session);
     const overBefore = spendLimitReason(session.spec, spentBefore);
-    if (overBefore && (await sandbox.status(handle, name)).state === 'absent') return { exitCode: null, finished: false, spend: spentBefore, spendLimit: overBefore };
+    if (overBefore && (await sandbox.status(handle, name)).state === 'absent')
+      return { exitCode: null, finished: false, spend: spentBefore, spendLimit: overBefore };
     const trace = new LaunchTrace(traceDir, agent, launch, sandbox.outputPath(handle, name), secrets);
     await trace.open({ launch, agent: agent.name, startedAtMs: Date.now(), promptKind, promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
 
@@ -81,7 +93,11 @@ export function agentActivities(deps: ActivityDeps) {
       if (st.state === 'exited') {
         await trace.finish({ exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs });
         if (st.lost) {
-          log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', { sessionId: session.sessionId, launch, downSince: new Date(aliveAtMs).toISOString() });
+          log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', {
+            sessionId: session.sessionId,
+            launch,
+            downSince: new Date(aliveAtMs).toISOString(),
+          });
           return { exitCode: null, finished: false, lostSinceMs: aliveAtMs };
         }
         const spend = await readSpend(traceDir, session);
@@ -173,7 +189,9 @@ async function finishExitedTraces(sandbox: Sandbox, handle: SandboxHandle, dir: 
     if (st.state === 'running') continue;
     const trace = new LaunchTrace(dir, agent, n, sandbox.outputPath(handle, `agent-${n}`), secrets);
     await trace.open(meta);
-    await trace.finish(st.state === 'exited' ? { exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs } : { exitCode: null, signal: null, endedAtMs: Date.now() });
+    await trace.finish(
+      st.state === 'exited' ? { exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs } : { exitCode: null, signal: null, endedAtMs: Date.now() },
+    );
   }
 }
 

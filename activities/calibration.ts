@@ -42,7 +42,8 @@ let probed: Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> | undefined;
 /** The local sandbox's Python and PyTorch (an image's are named by the image); asked once per worker. */
 function softwareProbe(): Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> {
   if (probed) return probed;
-  const code = "import sys\ntry:\n import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)\nexcept Exception: pass\nprint('python', sys.version.split()[0])";
+  const code =
+    "import sys\ntry:\n import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)\nexcept Exception: pass\nprint('python', sys.version.split()[0])";
   const r = spawnSync(trainingPython(), ['-c', code], { encoding: 'utf8', timeout: 120_000 });
   probed = parseSoftwareProbe(r.status === 0 ? r.stdout : '');
   return probed;
@@ -68,7 +69,15 @@ export async function lookupCalibration({ session }: { session: SessionRef }): P
   return unusable ? null : { ...cached, fromCache: true };
 }
 
-export async function storeCalibration({ session, runs, horizonRuns }: { session: SessionRef; runs: RunResult[]; horizonRuns: RunResult[] | null }): Promise<Reference> {
+export async function storeCalibration({
+  session,
+  runs,
+  horizonRuns,
+}: {
+  session: SessionRef;
+  runs: RunResult[];
+  horizonRuns: RunResult[] | null;
+}): Promise<Reference> {
   const fp = await hardwareFingerprint(session);
   const ref: Reference = {
     trainTimesMs: runs.map((r) => r.trainTimeMs!),

@@ -14,7 +14,17 @@ import type { FrozenSubmission } from './types';
  * (both for calibration). Idempotent: a
  * completed freeze is found and returned again.
  */
-export async function freezeSubmission({ session, submissionId, path, hostDir }: { session: SessionRef; submissionId: string; path: string | null; hostDir?: string }): Promise<FrozenSubmission | { refused: string }> {
+export async function freezeSubmission({
+  session,
+  submissionId,
+  path,
+  hostDir,
+}: {
+  session: SessionRef;
+  submissionId: string;
+  path: string | null;
+  hostDir?: string;
+}): Promise<FrozenSubmission | { refused: string }> {
   const manifestPath = join(layout.submission(session.sessionId, submissionId), 'manifest.json');
   if (existsSync(manifestPath)) return JSON.parse(await readFile(manifestPath, 'utf8')) as FrozenSubmission;
   const source = hostDir ?? (path === null ? session.workspace.anchorDir : join(session.workspace.dir, path));
@@ -36,8 +46,15 @@ export async function freezeSubmission({ session, submissionId, path, hostDir }:
   }
   await rm(frozenDir, { recursive: true, force: true });
   await rename(tmp, frozenDir);
-  await makeDirsReadOnly(frozenDir, entries.map((e) => e.path));
-  const frozen: FrozenSubmission = { frozenDir, contentHash: treeHash(entries), files: entries.map(({ path: p, bytes, sha256 }) => ({ path: p, bytes, sha256 })) };
+  await makeDirsReadOnly(
+    frozenDir,
+    entries.map((e) => e.path),
+  );
+  const frozen: FrozenSubmission = {
+    frozenDir,
+    contentHash: treeHash(entries),
+    files: entries.map(({ path: p, bytes, sha256 }) => ({ path: p, bytes, sha256 })),
+  };
   await writeJsonAtomic(manifestPath, frozen);
   return frozen;
 }

@@ -120,4 +120,3 @@ async function makeWritable(dir: string): Promise<void> {
     else await chmod(p, s.mode & 0o111 ? 0o755 : 0o644);
   }
 }
-

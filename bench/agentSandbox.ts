@@ -50,7 +50,15 @@ export async function run(): Promise<void> {
     let docker: { sb: Sandbox; h: SandboxHandle } | null = null;
     for (const sb of sandboxes) {
       const dir = join(root, sb.kind);
-      const spec: SandboxSpec = { labels: { sessionId: `bench-agent-${process.pid}`, role: 'agent' }, workspaceDir: join(dir, 'work'), dataDir: null, relayDir: null, stateDir: dir, gpus: 1, egress: [`127.0.0.1:${port}`] };
+      const spec: SandboxSpec = {
+        labels: { sessionId: `bench-agent-${process.pid}`, role: 'agent' },
+        workspaceDir: join(dir, 'work'),
+        dataDir: null,
+        relayDir: null,
+        stateDir: dir,
+        gpus: 1,
+        egress: [`127.0.0.1:${port}`],
+      };
       const t0 = performance.now();
       const h = await sb.ensure(spec);
       const ensureMs = performance.now() - t0;
@@ -66,7 +74,9 @@ export async function run(): Promise<void> {
         resumes.push(performance.now() - b);
       }
       const fixed = median(pauses) + median(resumes);
-      console.log(`${sb.kind.padEnd(8)}${ensureMs.toFixed(1).padStart(11)}${median(pauses).toFixed(1).padStart(10)}${median(resumes).toFixed(1).padStart(11)}${fixed.toFixed(1).padStart(11)}  ${fixed <= 1000 ? 'met' : 'MISSED'}`);
+      console.log(
+        `${sb.kind.padEnd(8)}${ensureMs.toFixed(1).padStart(11)}${median(pauses).toFixed(1).padStart(10)}${median(resumes).toFixed(1).padStart(11)}${fixed.toFixed(1).padStart(11)}  ${fixed <= 1000 ? 'met' : 'MISSED'}`,
+      );
       if (sb.kind === 'docker') docker = { sb, h };
       else await sb.remove(h);
     }
@@ -80,7 +90,9 @@ export async function run(): Promise<void> {
       const straight = await runCommand('python3', ['-c', CLIENT, `http://127.0.0.1:${port}/v1/messages`, String(REQUESTS), 'direct']);
       const viaProxy = Number(out.split('\n').pop());
       const direct = Number(straight.stdout.trim());
-      console.log(`\nmodel API request (POST, loopback API, median of ${REQUESTS}): from the Docker agent sandbox through the egress proxy ${viaProxy.toFixed(2)} ms; straight from the host ${direct.toFixed(2)} ms; ${(viaProxy / direct).toFixed(1)}x, +${(viaProxy - direct).toFixed(2)} ms a request`);
+      console.log(
+        `\nmodel API request (POST, loopback API, median of ${REQUESTS}): from the Docker agent sandbox through the egress proxy ${viaProxy.toFixed(2)} ms; straight from the host ${direct.toFixed(2)} ms; ${(viaProxy / direct).toFixed(1)}x, +${(viaProxy - direct).toFixed(2)} ms a request`,
+      );
       await sb.remove(h);
     }
   } finally {

@@ -40,7 +40,9 @@ async function bareLoop(gpus: number, runs: number): Promise<{ wallMs: number; t
     });
     const log = parseLog(r.stdout + r.stderr);
     out.push({ wallMs: Date.now() - t0, trainTimeMs: log.trainTimeMs, valLoss: log.valLoss });
-    console.log(`bare run ${i}: wall ${Date.now() - t0} ms, train_time ${log.trainTimeMs} ms, val_loss ${log.valLoss}${r.status !== 0 ? ` (exit ${r.status}: ${r.stderr.slice(-500)})` : ''}`);
+    console.log(
+      `bare run ${i}: wall ${Date.now() - t0} ms, train_time ${log.trainTimeMs} ms, val_loss ${log.valLoss}${r.status !== 0 ? ` (exit ${r.status}: ${r.stderr.slice(-500)})` : ''}`,
+    );
   }
   return out;
 }
@@ -60,7 +62,11 @@ async function main(): Promise<void> {
   // A command limit may cut the session; run again with the same SESSION_ID on the same state
   // folder and it picks up where it was.
   const id = process.env.SESSION_ID ?? `gpu-node-${Date.now()}`;
-  const handle = await startSession(embedded.client, { agent: 'replay', anchor: 'tiny', budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2 }, id).catch((err) => {
+  const handle = await startSession(
+    embedded.client,
+    { agent: 'replay', anchor: 'tiny', budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2 },
+    id,
+  ).catch((err) => {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     console.log(`session ${id} already exists: following it`);
     return sessionHandle(embedded.client, id);
@@ -69,7 +75,11 @@ async function main(): Promise<void> {
     void sessionQueries
       .status(handle)
       .catch(() => null)
-      .then((s) => s && console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s.phase} ${JSON.stringify(s.submissions)} ${s.budget.usedGpuHours.toFixed(4)} GPU-h`));
+      .then(
+        (s) =>
+          s &&
+          console.log(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s.phase} ${JSON.stringify(s.submissions)} ${s.budget.usedGpuHours.toFixed(4)} GPU-h`),
+      );
   }, 15_000);
   const summary = await handle.result();
   clearInterval(timer);
@@ -85,14 +95,29 @@ async function main(): Promise<void> {
     const t = (s.verdict?.runs ?? []).flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs]));
     const w = (s.verdict?.runs ?? []).map((r) => r.wallMs);
     const st = summarize(t);
-    return { id: s.id, path: s.path, state: s.state, runs: t.length, trainTimeMeanMs: st.mean, trainTimeStdMs: st.std, wallMedianMs: w.length ? median(w) : null, speedupS: s.verdict?.speedup?.seconds ?? null, humanProgressPercent: s.verdict?.speedup?.humanProgressPercent ?? null, reasons: s.verdict?.reasons ?? [] };
+    return {
+      id: s.id,
+      path: s.path,
+      state: s.state,
+      runs: t.length,
+      trainTimeMeanMs: st.mean,
+      trainTimeStdMs: st.std,
+      wallMedianMs: w.length ? median(w) : null,
+      speedupS: s.verdict?.speedup?.seconds ?? null,
+      humanProgressPercent: s.verdict?.speedup?.humanProgressPercent ?? null,
+      reasons: s.verdict?.reasons ?? [],
+    };
   });
   const result = {
     date: new Date().toISOString(),
     gpus,
     gpuNames,
     runsPerSubmission: runs,
-    bare: { runs: bare, wallMedianMs: median(bare.map((b) => b.wallMs)), trainTimeMedianMs: median(bare.flatMap((b) => (b.trainTimeMs === null ? [] : [b.trainTimeMs]))) },
+    bare: {
+      runs: bare,
+      wallMedianMs: median(bare.map((b) => b.wallMs)),
+      trainTimeMedianMs: median(bare.flatMap((b) => (b.trainTimeMs === null ? [] : [b.trainTimeMs]))),
+    },
     session: { wallMs: sessionWallMs, summary, reference: calibration, perSubmission },
     accounting: {
       validationGpuHours: summary.budget.byCategory.validation,

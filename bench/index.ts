@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   sequentialPolicy(2000);
   console.log('\n## report rendering\n');
   await reportRender();
-  console.log('\n## the headline: winner\'s curse, drift and screening (issue 14)\n');
+  console.log("\n## the headline: winner's curse, drift and screening (issue 14)\n");
   headlineSimulation(2000);
 }
 

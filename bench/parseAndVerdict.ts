@@ -81,11 +81,15 @@ export function run(): Promise<BenchRow[]> {
       case: 'verdict stats, 10 runs + 10 reference',
       medianMs: time(() => computeVerdictStats(runs, { reference }).speedup, 2000, 50),
       baseline: 'mean + variance of the 20 values',
-      baselineMs: time(() => {
-        const xs = [...runs, ...reference].map((r) => r.train_time_ms);
-        const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-        return xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1);
-      }, 2000, 50),
+      baselineMs: time(
+        () => {
+          const xs = [...runs, ...reference].map((r) => r.train_time_ms);
+          const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+          return xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1);
+        },
+        2000,
+        50,
+      ),
       goalMs: VERDICT_GOAL_MS,
     },
   ];

@@ -69,9 +69,13 @@ export async function run(): Promise<void> {
   }
   const ms = (x: number) => x.toFixed(1).padStart(8);
   console.log(`sandbox overhead per run (median of ${REPEATS}, status polled every ${POLL_MS} ms; goal <= ${GOAL_S} s a run)`);
-  console.log(`${'backend'.padEnd(8)}${'ensure'.padStart(8)}${'start'.padStart(8)}${'wait'.padStart(8)}${'remove'.padStart(8)}${'total ms'.padStart(10)}  goal`);
+  console.log(
+    `${'backend'.padEnd(8)}${'ensure'.padStart(8)}${'start'.padStart(8)}${'wait'.padStart(8)}${'remove'.padStart(8)}${'total ms'.padStart(10)}  goal`,
+  );
   for (const [name, p] of rows) {
-    console.log(`${name.padEnd(8)}${ms(p.ensure)}${ms(p.start)}${ms(p.wait)}${ms(p.remove)}${ms(p.total).padStart(10)}  ${p.total / 1000 <= GOAL_S ? 'met' : 'MISSED'}`);
+    console.log(
+      `${name.padEnd(8)}${ms(p.ensure)}${ms(p.start)}${ms(p.wait)}${ms(p.remove)}${ms(p.total).padStart(10)}  ${p.total / 1000 <= GOAL_S ? 'met' : 'MISSED'}`,
+    );
   }
   if (rows.length === 2) console.log(`docker / local: ${(rows[1][1].total / rows[0][1].total).toFixed(1)}x`);
   if (note) console.log(note);

@@ -15,7 +15,10 @@ import { repoRoot } from '../src/files/repoRoot';
 const STATS = join(repoRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv');
 
 export function recordDistributions(): { record: string; d: RunDistribution }[] {
-  const [header, ...rows] = readFileSync(STATS, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const [header, ...rows] = readFileSync(STATS, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   const col = (n: string) => header.indexOf(n);
   return rows.map((r) => ({
     record: r[col('record')],
@@ -43,7 +46,14 @@ export function run(trials = Number(process.argv[2] ?? 4000)): void {
   const rows = scenarios.map((s, i) => {
     const fixed = simulatePolicy({ ...common, candidate: s.d, policy: 'fixed', seed: 1000 + i });
     const seq = simulatePolicy({ ...common, candidate: s.d, policy: 'sequential', seed: 1000 + i });
-    return [s.name, fixed.acceptRate.toFixed(4), seq.acceptRate.toFixed(4), fixed.meanRuns.toFixed(2), seq.meanRuns.toFixed(2), `${(100 * (1 - seq.meanRuns / fixed.meanRuns)).toFixed(0)}%`];
+    return [
+      s.name,
+      fixed.acceptRate.toFixed(4),
+      seq.acceptRate.toFixed(4),
+      fixed.meanRuns.toFixed(2),
+      seq.meanRuns.toFixed(2),
+      `${(100 * (1 - seq.meanRuns / fixed.meanRuns)).toFixed(0)}%`,
+    ];
   });
   const header = ['candidate', 'accept fixed', 'accept seq', 'runs fixed', 'runs seq', 'runs saved'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -4,7 +4,10 @@ const { bundleWorkflowCode } = require('@temporalio/worker');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'dist', 'workflows', 'index.js'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } })
+bundleWorkflowCode({
+  workflowsPath: join(__dirname, '..', 'dist', 'workflows', 'index.js'),
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+})
   .then(({ code }) => writeFileSync(join(__dirname, '..', 'dist', 'workflow-bundle.js'), code))
   .catch((err) => {
     console.error(err);

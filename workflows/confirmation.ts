@@ -1,6 +1,13 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 
-import { candidatesToConfirm, interleavedOrder, summarizeConfirmation, confirmationReserveGpuSeconds, type ConfirmationSummary, type Contender } from '../src/domain/confirmation';
+import {
+  candidatesToConfirm,
+  interleavedOrder,
+  summarizeConfirmation,
+  confirmationReserveGpuSeconds,
+  type ConfirmationSummary,
+  type Contender,
+} from '../src/domain/confirmation';
 import type { SubmissionRecord } from '../src/domain/submission';
 import { charge, reserve } from '../src/domain/budget';
 import { horizonSpeedup, type SessionRef, type SessionState } from '../src/domain/session';
@@ -51,7 +58,10 @@ export async function confirmBest(
   }
 
   const times = new Map<string, (number | null)[]>([...frozen.keys()].map((id) => [id, []]));
-  for (const { round, subject } of interleavedOrder(chosen.map((c) => c.id), runs)) {
+  for (const { round, subject } of interleavedOrder(
+    chosen.map((c) => c.id),
+    runs,
+  )) {
     const run: RunResult = await timed.timeRun({ session, subject: `confirmation-${subject}`, frozenDir: frozen.get(subject)!, runIndex: round });
     charge(run.gpuSeconds);
     times.get(subject)!.push(run.invalidReason === null && run.trainTimeMs !== null ? run.trainTimeMs : null);

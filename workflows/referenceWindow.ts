@@ -63,7 +63,11 @@ export async function currentReference(session: SessionRef, state: SessionState,
   if ('refused' in anchor) throw new Error(`cannot freeze the anchor: ${anchor.refused}`);
   const label = `reference-${windows.length + 1}`;
   const runs = await retime(session, label, anchor.frozenDir, spec.retimeRuns);
-  charge(state.ledger, 'calibration', runs.reduce((a, r) => a + r.gpuSeconds, 0));
+  charge(
+    state.ledger,
+    'calibration',
+    runs.reduce((a, r) => a + r.gpuSeconds, 0),
+  );
   const timesMs = validTimes(runs);
   if (timesMs.length < 2) return last ? { ...state.reference!, trainTimesMs: last.timesMs } : state.reference!;
   windows.push({ label, timesMs, beforeSubmission: nextId, atMs: Date.now() });

@@ -77,7 +77,11 @@ async function referenceFor(run: SessionRun, session: SessionRef): Promise<Refer
 
 async function timeCleanly(run: SessionRun, session: SessionRef, subject: string, frozenDir: string, what: string): Promise<RunResult[]> {
   const runs = await retime(session, subject, frozenDir, session.spec.retimeRuns);
-  charge(run.state.ledger, 'calibration', runs.reduce((a, r) => a + r.gpuSeconds, 0));
+  charge(
+    run.state.ledger,
+    'calibration',
+    runs.reduce((a, r) => a + r.gpuSeconds, 0),
+  );
   const bad = runs.filter((r) => r.invalidReason !== null);
   if (bad.length > 0) {
     throw ApplicationFailure.nonRetryable(`${what} failed to run cleanly: ${bad.map((r) => `run ${r.index}: ${r.invalidReason}`).join('; ')}`);

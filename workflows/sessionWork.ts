@@ -99,7 +99,11 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
           },
         ],
       });
-      charge(state.ledger, 'validation', [...verdict.runs, ...(verdict.referenceRuns ?? [])].reduce((a, r) => a + r.gpuSeconds, 0));
+      charge(
+        state.ledger,
+        'validation',
+        [...verdict.runs, ...(verdict.referenceRuns ?? [])].reduce((a, r) => a + r.gpuSeconds, 0),
+      );
       next.verdict = verdict;
       next.state = verdict.accepted ? 'accepted' : 'rejected';
       if (mayBeBest(next, run.spec.retimeRuns) && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {

@@ -68,7 +68,11 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const runs = paired
     ? await retimePaired(session, submissionId, frozen.frozenDir, input.runs, anchorRuns, stopEarly)
     : await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);
-  const decided = markScreening(decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim), input.runs, spec.retimeRuns);
+  const decided = markScreening(
+    decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim),
+    input.runs,
+    spec.retimeRuns,
+  );
   const verdict = paired ? { ...decided, referenceRuns: anchorRuns } : decided;
   log.info('verdict', { submissionId, accepted: verdict.accepted });
   await short.writeVerdict({ session, submissionId, verdict });

@@ -7,7 +7,12 @@ import { renderKind } from './prompts';
 export const RESULTS_HEADER = 'commit\ttrain_time_ms\tval_loss\tstatus\tdescription';
 
 export function autoresearchBranch(sessionId: string): string {
-  return `autoresearch/${sessionId.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '').slice(0, 80) || 'session'}`;
+  return `autoresearch/${
+    sessionId
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .replace(/^[.-]+/, '')
+      .slice(0, 80) || 'session'
+  }`;
 }
 
 /**
@@ -29,7 +34,8 @@ export const SETUP_SCRIPT = [
   'exec "$@"',
 ].join('\n');
 
-const KICKOFF = 'Read program.md and TASK.md in this folder, then start the experiment loop that program.md describes. Never stop looping: nobody will answer questions.';
+const KICKOFF =
+  'Read program.md and TASK.md in this folder, then start the experiment loop that program.md describes. Never stop looping: nobody will answer questions.';
 
 /**
  * An experiment loop on a git branch, after karpathy's autoresearch: the harness writes the

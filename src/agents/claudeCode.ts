@@ -11,7 +11,10 @@ const PROVIDER_ENV: Record<string, { env: Record<string, string>; passEnv: strin
     env: { CLAUDE_CODE_USE_BEDROCK: '1' },
     passEnv: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_BEARER_TOKEN_BEDROCK', 'ANTHROPIC_BEDROCK_BASE_URL'],
   },
-  vertex: { env: { CLAUDE_CODE_USE_VERTEX: '1' }, passEnv: ['CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'GOOGLE_APPLICATION_CREDENTIALS', 'ANTHROPIC_VERTEX_BASE_URL'] },
+  vertex: {
+    env: { CLAUDE_CODE_USE_VERTEX: '1' },
+    passEnv: ['CLOUD_ML_REGION', 'ANTHROPIC_VERTEX_PROJECT_ID', 'GOOGLE_APPLICATION_CREDENTIALS', 'ANTHROPIC_VERTEX_BASE_URL'],
+  },
 };
 
 /**
@@ -67,7 +70,10 @@ export function readClaudeEvent(line: string): AgentEvent {
   if (type === 'assistant' || type === 'user') {
     const message = isObject(ev.message) ? ev.message : {};
     const blocks = Array.isArray(message.content) ? message.content : typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : [];
-    const lines = blocks.filter(isObject).map((b) => renderBlock(type, b)).filter((t): t is string => t !== null);
+    const lines = blocks
+      .filter(isObject)
+      .map((b) => renderBlock(type, b))
+      .filter((t): t is string => t !== null);
     return { sessionId, text: lines.length ? lines.join('\n') : null, usage: type === 'assistant' ? interimUsage(message) : undefined };
   }
   if (type === 'result') {
@@ -97,7 +103,16 @@ function interimUsage(message: Record<string, unknown>): UsageReport | undefined
   const id = str(message.id);
   if (!id || !isObject(message.usage)) return undefined;
   const u = message.usage;
-  return { cumulative: false, messageId: id, inputTokens: num(u.input_tokens), outputTokens: num(u.output_tokens), cachedInputTokens: num(u.cache_read_input_tokens), cacheWriteTokens: num(u.cache_creation_input_tokens), costUsd: null, turns: 0 };
+  return {
+    cumulative: false,
+    messageId: id,
+    inputTokens: num(u.input_tokens),
+    outputTokens: num(u.output_tokens),
+    cachedInputTokens: num(u.cache_read_input_tokens),
+    cacheWriteTokens: num(u.cache_creation_input_tokens),
+    costUsd: null,
+    turns: 0,
+  };
 }
 
 function renderBlock(role: string, b: Record<string, unknown>): string | null {
@@ -113,7 +128,15 @@ function renderBlock(role: string, b: Record<string, unknown>): string | null {
     }
     case 'tool_result': {
       const c = b.content;
-      const text = typeof c === 'string' ? c : Array.isArray(c) ? c.filter(isObject).map((x) => str(x.text) ?? '').join('\n') : '';
+      const text =
+        typeof c === 'string'
+          ? c
+          : Array.isArray(c)
+            ? c
+                .filter(isObject)
+                .map((x) => str(x.text) ?? '')
+                .join('\n')
+            : '';
       return `${b.is_error ? '  ✗ ' : '  → '}${clip(text, 2000).replace(/\n/g, '\n    ')}`;
     }
     default:

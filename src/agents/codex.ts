@@ -12,7 +12,23 @@ export function codexLaunch(ctx: AgentContext, prompt: string, env: NodeJS.Proce
   const spec = ctx.spec;
   // No login shells: /etc/profile resets PATH, and the agent would lose `submit` and the harness's
   // tools. No plugins: their sync calls github.com, api.github.com and chatgpt.com at every start.
-  const argv = ['codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-c', 'web_search="disabled"', '-c', 'allow_login_shell=false', '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false', '-c', 'features.plugins=false'];
+  const argv = [
+    'codex',
+    'exec',
+    '--json',
+    '--skip-git-repo-check',
+    '--dangerously-bypass-approvals-and-sandbox',
+    '-c',
+    'web_search="disabled"',
+    '-c',
+    'allow_login_shell=false',
+    '-c',
+    'check_for_update_on_startup=false',
+    '-c',
+    'analytics.enabled=false',
+    '-c',
+    'features.plugins=false',
+  ];
   if (spec.agentModel) argv.push('-m', spec.agentModel);
   if (spec.agentEffort) argv.push('-c', `model_reasoning_effort="${spec.agentEffort}"`);
   argv.push(...codexProviderArgs(spec.agentProvider, env));
@@ -55,7 +71,15 @@ export function readCodexEvent(line: string): AgentEvent {
       return { sessionId: str(ev.thread_id) ?? undefined, text: `[thread] ${str(ev.thread_id) ?? '?'}` };
     case 'turn.completed': {
       const u = isObject(ev.usage) ? ev.usage : {};
-      const usage = { cumulative: false, inputTokens: num(u.input_tokens), cachedInputTokens: num(u.cached_input_tokens), outputTokens: num(u.output_tokens), cacheWriteTokens: 0, costUsd: null, turns: 1 };
+      const usage = {
+        cumulative: false,
+        inputTokens: num(u.input_tokens),
+        cachedInputTokens: num(u.cached_input_tokens),
+        outputTokens: num(u.output_tokens),
+        cacheWriteTokens: 0,
+        costUsd: null,
+        turns: 1,
+      };
       return { usage, text: `[turn completed] ${usage.inputTokens} in (${usage.cachedInputTokens} cached) / ${usage.outputTokens} out tokens` };
     }
     case 'turn.failed':

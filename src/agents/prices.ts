@@ -19,7 +19,7 @@ export const PRICE_TABLE: Record<string, TokenPrice> = {
   'gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4, cacheWrite: 0 },
   'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10, cacheWrite: 0 },
   'gpt-4.1': { input: 2, cachedInput: 0.5, output: 8, cacheWrite: 0 },
-  'o3': { input: 2, cachedInput: 0.5, output: 8, cacheWrite: 0 },
+  o3: { input: 2, cachedInput: 0.5, output: 8, cacheWrite: 0 },
   'claude-opus': { input: 15, cachedInput: 1.5, output: 75, cacheWrite: 18.75 },
   'claude-sonnet': { input: 3, cachedInput: 0.3, output: 15, cacheWrite: 3.75 },
   'claude-haiku': { input: 1, cachedInput: 0.1, output: 5, cacheWrite: 1.25 },
@@ -27,7 +27,11 @@ export const PRICE_TABLE: Record<string, TokenPrice> = {
 
 /** The entry for a model, and whether the table knows it (false: the dearest entry was used). */
 export function priceFor(model: string | null): { price: TokenPrice; known: boolean } {
-  const match = model ? Object.keys(PRICE_TABLE).filter((p) => model.startsWith(p)).sort((a, b) => b.length - a.length)[0] : undefined;
+  const match = model
+    ? Object.keys(PRICE_TABLE)
+        .filter((p) => model.startsWith(p))
+        .sort((a, b) => b.length - a.length)[0]
+    : undefined;
   if (match) return { price: PRICE_TABLE[match], known: true };
   const dearest = Object.values(PRICE_TABLE).reduce((a, b) => (b.output > a.output ? b : a));
   return { price: dearest, known: false };

@@ -227,4 +227,3 @@ async function readFrom(path: string, offset: number, max: number): Promise<Buff
     await fh.close();
   }
 }
-

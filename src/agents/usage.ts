@@ -69,7 +69,15 @@ export function emptyLaunchUsage(): LaunchUsage {
 
 export function addUsage(acc: LaunchUsage, r: UsageReport): LaunchUsage {
   if (r.cumulative) {
-    return { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedInputTokens: r.cachedInputTokens, cacheWriteTokens: r.cacheWriteTokens, costUsd: r.costUsd, turns: r.turns, reported: true };
+    return {
+      inputTokens: r.inputTokens,
+      outputTokens: r.outputTokens,
+      cachedInputTokens: r.cachedInputTokens,
+      cacheWriteTokens: r.cacheWriteTokens,
+      costUsd: r.costUsd,
+      turns: r.turns,
+      reported: true,
+    };
   }
   if (r.messageId !== undefined && r.messageId === acc.lastMessageId) return acc;
   return {

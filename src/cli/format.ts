@@ -10,11 +10,17 @@ export function formatStatus(s: SessionStatus): string {
     `session ${s.sessionId}  (${s.agent} on ${s.anchor})  phase: ${s.phase}${s.endReason ? `  ended: ${s.endReason}` : ''}`,
     `budget   ${h(b.usedGpuHours)} of ${h(b.grantedGpuHours)} GPU-h used, ${h(b.remainingGpuHours)} left  (agent ${h(b.byCategory.agent)}, validation ${h(b.byCategory.validation)}, calibration ${h(b.byCategory.calibration)}, confirmation ${h(b.byCategory.confirmation ?? 0)}${b.reservedGpuHours ? `, ${h(b.reservedGpuHours)} reserved for it` : ''})`,
     ...spendLine(b.agentSpend),
-    `submissions ${Object.entries(s.submissions).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none yet'}`,
+    `submissions ${
+      Object.entries(s.submissions)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || 'none yet'
+    }`,
   ];
   const t = s.tickets;
   if (t && t.candidatesTimed > 0) {
-    lines.push(`timed    ${t.candidatesTimed} candidates on ${t.runsTimed} runs${t.screeningCandidates ? ` (${t.screeningCandidates} screening only, ${t.screeningRuns} runs: none of them can be the best)` : ''}${t.referenceRuns ? `, ${t.referenceRuns} anchor runs beside them` : ''}`);
+    lines.push(
+      `timed    ${t.candidatesTimed} candidates on ${t.runsTimed} runs${t.screeningCandidates ? ` (${t.screeningCandidates} screening only, ${t.screeningRuns} runs: none of them can be the best)` : ''}${t.referenceRuns ? `, ${t.referenceRuns} anchor runs beside them` : ''}`,
+    );
   }
   if (s.best) {
     const c = s.best.speedupCi95;
@@ -28,7 +34,9 @@ export function formatStatus(s: SessionStatus): string {
   }
   const d = s.referenceDrift;
   if (d && d.flagged.length > 0) {
-    lines.push(`DRIFT    the anchor's times moved beyond their noise between reference windows: ${d.flagged.map((f) => `${f.from} → ${f.to} ${f.shiftMs >= 0 ? '+' : ''}${(f.shiftMs / 1000).toFixed(3)} s (p=${f.pValue.toExponential(1)})`).join('; ')}`);
+    lines.push(
+      `DRIFT    the anchor's times moved beyond their noise between reference windows: ${d.flagged.map((f) => `${f.from} → ${f.to} ${f.shiftMs >= 0 ? '+' : ''}${(f.shiftMs / 1000).toFixed(3)} s (p=${f.pValue.toExponential(1)})`).join('; ')}`,
+    );
   }
   const head = s.confirmation?.headline;
   if (head) {

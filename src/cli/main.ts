@@ -13,9 +13,7 @@ import { registerCompareCommand } from './commands/compare';
 import { registerSimulateCommands } from './commands/simulate';
 
 // Each command family lives in its own module under ./commands and registers itself here.
-const program = new Command('nanogpt-bench')
-  .description('Benchmark how far an AI coding agent can speed up the NanoGPT speedrun')
-  .showHelpAfterError();
+const program = new Command('nanogpt-bench').description('Benchmark how far an AI coding agent can speed up the NanoGPT speedrun').showHelpAfterError();
 
 registerServerCommands(program);
 registerSessionCommands(program);

@@ -36,7 +36,10 @@ export const HumanRecordSchema = z
      * Records after the horizon have no folder of their own upstream: their one file is the public
      * log whose head carries the code, and these are the files cut from it (src/humanRecords/logHead.ts).
      */
-    codeFromLog: z.array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), bytes: z.number().int().nonnegative(), sha256: z.string().regex(HEX_SHA256) })).min(1).optional(),
+    codeFromLog: z
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), bytes: z.number().int().nonnegative(), sha256: z.string().regex(HEX_SHA256) }))
+      .min(1)
+      .optional(),
   })
   .superRefine((record, ctx) => {
     const seen = new Set<string>();
@@ -64,9 +67,11 @@ export const BaselinesManifestSchema = z
   .superRefine((m, ctx) => {
     const names = new Set<string>();
     m.laterRecords.forEach((r, i) => {
-      if (m.records.some((x) => x.name === r.name)) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'name'], message: `duplicate record "${r.name}"` });
+      if (m.records.some((x) => x.name === r.name))
+        ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'name'], message: `duplicate record "${r.name}"` });
       const prev = i === 0 ? m.records[m.records.length - 1] : m.laterRecords[i - 1];
-      if (prev.date > r.date) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'date'], message: `expected dates in order, but ${r.date} follows ${prev.date}` });
+      if (prev.date > r.date)
+        ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'date'], message: `expected dates in order, but ${r.date} follows ${prev.date}` });
       if (!r.codeFromLog) ctx.addIssue({ code: 'custom', path: ['laterRecords', i, 'codeFromLog'], message: 'expected the files cut from the log' });
     });
     m.records.forEach((r, i) => {
@@ -85,7 +90,11 @@ export const BaselinesManifestSchema = z
       ctx.addIssue({ code: 'custom', path: ['records', 0, 'speedupSeconds'], message: 'expected the anchor to have speedup 0' });
     }
     if (last.name !== m.horizon) {
-      ctx.addIssue({ code: 'custom', path: ['records', m.records.length - 1, 'name'], message: `expected the horizon "${m.horizon}" last, got "${last.name}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['records', m.records.length - 1, 'name'],
+        message: `expected the horizon "${m.horizon}" last, got "${last.name}"`,
+      });
     } else if (last.speedupSeconds !== m.horizonSpeedupSeconds) {
       ctx.addIssue({
         code: 'custom',
@@ -134,7 +143,10 @@ export function findRecord(name: string, manifest: BaselinesManifest = committed
 export function requireRecord(name: string, manifest: BaselinesManifest = committedManifest()): HumanRecord {
   const record = findRecord(name, manifest);
   if (record) return record;
-  const close = closeNames(name, allRecords(manifest).map((r) => r.name));
+  const close = closeNames(
+    name,
+    allRecords(manifest).map((r) => r.name),
+  );
   const hint = close.length
     ? `close names: ${close.join(', ')}`
     : `known records run from ${manifest.anchor} to ${manifest.horizon} (nanogpt-bench baselines list)`;

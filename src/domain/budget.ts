@@ -109,7 +109,12 @@ export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
     grantedGpuHours: hours(ledger.grantedGpuSeconds),
     usedGpuHours: hours(used),
     remainingGpuHours: hours(Math.max(0, ledger.grantedGpuSeconds - used - reserved)),
-    byCategory: { agent: hours(agent), validation: hours(ledger.used.validation), calibration: hours(ledger.used.calibration), confirmation: hours(ledger.used.confirmation ?? 0) },
+    byCategory: {
+      agent: hours(agent),
+      validation: hours(ledger.used.validation),
+      calibration: hours(ledger.used.calibration),
+      confirmation: hours(ledger.used.confirmation ?? 0),
+    },
     reservedGpuHours: hours(reserved),
     agentHoldingGpus: ledger.agentHoldingSinceMs !== null,
     agentGpus: ledger.gpus,
@@ -120,9 +125,15 @@ export function viewBudget(ledger: BudgetLedger, nowMs: number): BudgetView {
 /** The budget as it stands at `nowMs`, from a view taken earlier (the agent kept burning since). */
 export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
   if (!view.agentHoldingGpus) return view;
-  const extraH = Math.max(0, nowMs - Date.parse(view.asOf)) / 3600_000 * view.agentGpus;
+  const extraH = (Math.max(0, nowMs - Date.parse(view.asOf)) / 3600_000) * view.agentGpus;
   const reserved = view.reservedGpuHours ?? 0;
   const used = Math.max(view.usedGpuHours, Math.min(view.grantedGpuHours - reserved, view.usedGpuHours + extraH));
   const agent = view.byCategory.agent + (used - view.usedGpuHours);
-  return { ...view, usedGpuHours: used, remainingGpuHours: Math.max(0, view.grantedGpuHours - used - reserved), byCategory: { ...view.byCategory, agent }, asOf: new Date(nowMs).toISOString() };
+  return {
+    ...view,
+    usedGpuHours: used,
+    remainingGpuHours: Math.max(0, view.grantedGpuHours - used - reserved),
+    byCategory: { ...view.byCategory, agent },
+    asOf: new Date(nowMs).toISOString(),
+  };
 }

@@ -74,7 +74,11 @@ export function confirmationReserveGpuSeconds(runs: number, maxCandidates: numbe
  * Speedup in seconds (anchor − candidate) from paired runs, with its two-sided 95% t interval.
  * A pair counts only when both of its runs do (null: that run failed). Null below 2 pairs.
  */
-export function pairedSpeedup(candidateMs: readonly (number | null)[], anchorMs: readonly (number | null)[], level = 0.95): { speedupSeconds: number; ci95: [number, number]; pairs: number } | null {
+export function pairedSpeedup(
+  candidateMs: readonly (number | null)[],
+  anchorMs: readonly (number | null)[],
+  level = 0.95,
+): { speedupSeconds: number; ci95: [number, number]; pairs: number } | null {
   const diffs: number[] = [];
   for (let i = 0; i < Math.min(candidateMs.length, anchorMs.length); i++) {
     const c = candidateMs[i];
@@ -109,7 +113,10 @@ export function summarizeConfirmation(
   }
   // The best by its verdict, or the next in line when its own runs failed in the confirmation.
   const best = candidates[0];
-  const failed = confirmed.length > 0 && best?.submissionId !== confirmed[0].submissionId ? `the confirmation of ${confirmed[0].submissionId} has fewer than 2 valid pairs of runs` : undefined;
+  const failed =
+    confirmed.length > 0 && best?.submissionId !== confirmed[0].submissionId
+      ? `the confirmation of ${confirmed[0].submissionId} has fewer than 2 valid pairs of runs`
+      : undefined;
   if (!best) return { headline: null, candidates, note: failed ?? 'no accepted candidate to confirm', runs };
   const headline = { submissionId: best.submissionId, speedupSeconds: best.speedupSeconds, ci95: best.ci95, humanProgressPercent: best.humanProgressPercent };
   return failed ? { headline, candidates, note: failed, runs } : { headline, candidates, runs };

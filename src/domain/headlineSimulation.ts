@@ -118,7 +118,10 @@ export function simulateHeadline(o: HeadlineSimulationInput): HeadlineSimulation
       biasMax.push((bestOld.speedupMs - bestOld.c.trueGainMs) / 1000);
       if (bestOld.c.trueGainMs === 0) falseMax += 1;
     }
-    const chosen = candidatesToConfirm(accepted.map((a) => a.k), o.confirmCandidates);
+    const chosen = candidatesToConfirm(
+      accepted.map((a) => a.k),
+      o.confirmCandidates,
+    );
     if (chosen.length > 0) {
       offset += o.driftStepMs * normal();
       const confirmed = chosen.map((k) => {

@@ -4,10 +4,7 @@ import type { LossStep, ParsedLog } from './parsedLog';
 // output splices lines mid-way, and the intact tail of a spliced line must still be read.
 // Digit counts are bounded so a hostile line cannot produce integers beyond 2^53.
 const NUM = String.raw`[-+]?(?:\d{1,20}(?:\.\d{0,20})?(?:[eE][-+]?\d{1,3})?|nan|NaN|inf|Inf|Infinity)`;
-const STEP_LINE = new RegExp(
-  String.raw`step:(\d{1,9})/(\d{1,9}) (?:(val_loss|train_loss):(${NUM}) )?train_time:(\d{1,13})ms(?: step_avg:(${NUM})ms)?`,
-  'g',
-);
+const STEP_LINE = new RegExp(String.raw`step:(\d{1,9})/(\d{1,9}) (?:(val_loss|train_loss):(${NUM}) )?train_time:(\d{1,13})ms(?: step_avg:(${NUM})ms)?`, 'g');
 const PEAK_MEMORY = /peak memory allocated: (\d{1,12}) MiB reserved: (\d{1,12}) MiB/g;
 const TORCH_VERSION = /Running PyTorch (\S{1,100})(?: compiled for CUDA (\S{1,40}))?/;
 

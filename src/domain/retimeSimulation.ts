@@ -40,7 +40,16 @@ export function simulatePolicy(o: {
   for (let t = 0; t < o.trials; t++) {
     const reference = Array.from({ length: o.planned }, () => o.reference.timeMeanMs + o.reference.timeStdMs * normal());
     const decide = (runs: RunResult[], alpha: number) =>
-      decideVerdict({ runs, judge: null, referenceTimesMs: reference, best: null, targetValLoss: o.target, alpha, requireBeatBest: false, horizonSpeedupSeconds: 1 });
+      decideVerdict({
+        runs,
+        judge: null,
+        referenceTimesMs: reference,
+        best: null,
+        targetValLoss: o.target,
+        alpha,
+        requireBeatBest: false,
+        horizonSpeedupSeconds: 1,
+      });
     const runs: RunResult[] = [];
     let verdict = null;
     for (let i = 0; i < o.planned; i++) {

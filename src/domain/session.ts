@@ -170,9 +170,14 @@ export function refuseSubmit(state: SessionState, req: SubmitRequest, nowMs: num
   const p = normaliseSubmissionPath(req.path, state.workspace.sandboxRoot);
   if (!p.ok) return p.reason;
   // A candidate whose judging failed (the model's service was down) was never judged: it may come again.
-  const judgeFailed = (s: SubmissionRecord) => { const llm = s.verdict?.judge?.llm; return llm !== undefined && 'error' in llm; };
+  const judgeFailed = (s: SubmissionRecord) => {
+    const llm = s.verdict?.judge?.llm;
+    return llm !== undefined && 'error' in llm;
+  };
   const runsAsked = req.runs ?? state.spec.retimeRuns;
-  const dup = state.submissions.find((s) => s.contentHash === req.contentHash && s.state !== 'cancelled' && !judgeFailed(s) && !resubmitAllowed(s, runsAsked, state.spec.retimeRuns));
+  const dup = state.submissions.find(
+    (s) => s.contentHash === req.contentHash && s.state !== 'cancelled' && !judgeFailed(s) && !resubmitAllowed(s, runsAsked, state.spec.retimeRuns),
+  );
   if (dup) return `identical content to ${dup.id} (${dup.path}), state ${dup.state}: read its verdict with \`submit --status ${dup.id}\``;
   const runs = req.runs ?? state.spec.retimeRuns;
   if (state.reference) {

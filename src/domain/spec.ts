@@ -65,7 +65,10 @@ export const SessionSpecSchema = z
     /** Reasoning effort: claude-code takes low|medium|high|max, codex minimal|low|medium|high|xhigh. */
     agentEffort: z.enum(AGENT_EFFORTS).optional(),
     /** claude-code: anthropic | bedrock | vertex; codex: a model_provider id of its config. */
-    agentProvider: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+    agentProvider: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .optional(),
     /** The CLI that runs the autoresearch program. */
     autoresearchDriver: z.enum(['claude-code', 'codex']).default('claude-code'),
     /** More host environment variable NAMES to pass into the agent sandbox (never values). */
@@ -106,7 +109,11 @@ export const SessionSpecSchema = z
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.reference === 'periodic' && spec.referenceEverySubmissions === undefined && spec.referenceEveryHours === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['referenceEverySubmissions'], message: 'reference "periodic" needs referenceEverySubmissions or referenceEveryHours' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['referenceEverySubmissions'],
+        message: 'reference "periodic" needs referenceEverySubmissions or referenceEveryHours',
+      });
     }
     if (spec.agent === 'command' && !spec.agentCommand) {
       ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });

@@ -70,7 +70,12 @@ export function oneSampleTTestLess(sample: readonly number[], target: number): T
   const diff = mean(sample) - target;
   const se = Math.sqrt(Math.max(0, variance(sample)) / n);
   if (se === 0) {
-    return { statistic: diff < 0 ? -Infinity : diff > 0 ? Infinity : null, df, pValue: limitPValue(diff), note: 'zero variance: p is the limit as the spread goes to 0' };
+    return {
+      statistic: diff < 0 ? -Infinity : diff > 0 ? Infinity : null,
+      df,
+      pValue: limitPValue(diff),
+      note: 'zero variance: p is the limit as the spread goes to 0',
+    };
   }
   const t = diff / se;
   return { statistic: t, df, pValue: tCdf(t, df), note: null };
@@ -106,7 +111,12 @@ export function welchTTestLess(candidate: readonly number[], reference: readonly
   if (tooSmall !== null) return { statistic: null, df: null, pValue: null, note: tooSmall };
   const { difference, se, df } = welchParts(candidate, reference);
   if (se === 0 || df === null) {
-    return { statistic: difference > 0 ? Infinity : difference < 0 ? -Infinity : null, df, pValue: limitPValue(-difference), note: 'zero variance in both samples: p is the limit as the spread goes to 0' };
+    return {
+      statistic: difference > 0 ? Infinity : difference < 0 ? -Infinity : null,
+      df,
+      pValue: limitPValue(-difference),
+      note: 'zero variance in both samples: p is the limit as the spread goes to 0',
+    };
   }
   const t = difference / se;
   // P(T ≥ t) written as P(T ≤ −t): the upper tail by subtraction loses digits for large t.

@@ -4,7 +4,12 @@ import type { z } from 'zod';
 export function formatZodError(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(input)';
+      const path = issue.path.length
+        ? issue.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+            .join('.')
+            .replace(/\.\[/g, '[')
+        : '(input)';
       return `${path}: ${issue.message}`;
     })
     .join('; ');

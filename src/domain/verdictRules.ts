@@ -34,7 +34,14 @@ export function decideVerdict(input: VerdictInput): Verdict {
     alpha: input.alpha,
     reference: input.referenceTimesMs.map((t) => ({ val_loss: 0, train_time_ms: t })),
   });
-  base.valLoss = { mean: stats.valLoss.mean!, std: stats.valLoss.std ?? 0, pValue: stats.valLoss.pValue ?? 1, target: input.targetValLoss, alpha: input.alpha, met: stats.valLoss.met };
+  base.valLoss = {
+    mean: stats.valLoss.mean!,
+    std: stats.valLoss.std ?? 0,
+    pValue: stats.valLoss.pValue ?? 1,
+    target: input.targetValLoss,
+    alpha: input.alpha,
+    met: stats.valLoss.met,
+  };
   base.time = { meanMs: stats.time.meanMs!, stdMs: stats.time.stdMs ?? 0 };
   const sp = stats.speedup!;
   const seconds = sp.seconds ?? 0;
@@ -52,7 +59,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
     reasons.push(`not shown faster than the anchor: ${fmt(seconds)} s faster (p=${fmtP(base.speedup.fasterPValue)}, needs < ${input.alpha})`);
   }
   if (input.best && input.best.trainTimesMs.length >= 2) {
-    const vs = computeVerdictStats(good, { targetValLoss: input.targetValLoss, alpha: input.alpha, reference: input.best.trainTimesMs.map((t) => ({ val_loss: 0, train_time_ms: t })) }).speedup!;
+    const vs = computeVerdictStats(good, {
+      targetValLoss: input.targetValLoss,
+      alpha: input.alpha,
+      reference: input.best.trainTimesMs.map((t) => ({ val_loss: 0, train_time_ms: t })),
+    }).speedup!;
     base.vsBest = { bestId: input.best.id, seconds: vs.seconds ?? 0, fasterPValue: vs.fasterPValue ?? 1 };
     if (input.requireBeatBest && !vs.fasterPValueMet) {
       reasons.push(`not shown faster than the best so far (${input.best.id}): ${fmt(base.vsBest.seconds)} s (p=${fmtP(base.vsBest.fasterPValue)})`);
@@ -60,7 +71,9 @@ export function decideVerdict(input: VerdictInput): Verdict {
   }
   base.accepted = reasons.length === 0;
   if (base.accepted) {
-    reasons.push(`accepted: ${fmt(seconds)} s faster than the anchor (95% CI ${fmt(base.speedup.ci95[0])}…${fmt(base.speedup.ci95[1])}), mean val loss ${fmt(base.valLoss.mean)} (p=${fmtP(base.valLoss.pValue)})`);
+    reasons.push(
+      `accepted: ${fmt(seconds)} s faster than the anchor (95% CI ${fmt(base.speedup.ci95[0])}…${fmt(base.speedup.ci95[1])}), mean val loss ${fmt(base.valLoss.mean)} (p=${fmtP(base.valLoss.pValue)})`,
+    );
   }
   return base;
 }

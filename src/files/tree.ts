@@ -45,7 +45,8 @@ export async function scanTree(root: string, limits: TreeLimits = DEFAULT_TREE_L
       if (st.isSymbolicLink()) {
         const target = await realpath(full).catch(() => null);
         if (target === null) throw new TreeRefused(`${rel} is a broken symlink`);
-        if (target !== realRoot && !target.startsWith(realRoot + sep)) throw new TreeRefused(`${rel} is a symlink that leaves the submission folder (→ ${target})`);
+        if (target !== realRoot && !target.startsWith(realRoot + sep))
+          throw new TreeRefused(`${rel} is a symlink that leaves the submission folder (→ ${target})`);
         st = await stat(target);
         source = target;
       }

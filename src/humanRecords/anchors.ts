@@ -51,7 +51,10 @@ export function resolveAnchor(anchor: string, horizon?: string): AnchorSource {
 
 function familyAnchor(anchor: string, family: string, horizon?: string): AnchorSource {
   const dir = join(family, 'records');
-  const names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   if (names.length < 2) throw new Error(`the tiny speedrun needs at least two records in ${dir}`);
   const h = horizon ?? names[names.length - 1];
   if (names.indexOf(h) < 1) throw new Error(`horizonRecord "${h}" is not a record after the anchor in ${dir} (records: ${names.slice(1).join(', ')})`);
@@ -59,17 +62,33 @@ function familyAnchor(anchor: string, family: string, horizon?: string): AnchorS
   const first = times.get(names[0]);
   const last = times.get(h);
   if (first === undefined || last === undefined) throw new Error(`${family}/records.tsv lacks a time for ${names[0]} or ${h}`);
-  return { name: anchor, recordDir: join(dir, names[0]), historyDir: dir, history: names.slice(1), horizonSpeedupSeconds: first - last, horizonRecordDir: join(dir, h), targetValLoss: familyTarget(anchor), data: { kind: 'tiny' } };
+  return {
+    name: anchor,
+    recordDir: join(dir, names[0]),
+    historyDir: dir,
+    history: names.slice(1),
+    horizonSpeedupSeconds: first - last,
+    horizonRecordDir: join(dir, h),
+    targetValLoss: familyTarget(anchor),
+    data: { kind: 'tiny' },
+  };
 }
 
 /** Mean train_time_s per record, from the family's records table. */
 export function familyRecordTimes(family: string): Map<string, number> {
-  const lines = readFileSync(join(family, 'records.tsv'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const lines = readFileSync(join(family, 'records.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'));
   const header = lines[0].split('\t');
   const rec = header.indexOf('record');
   const t = header.indexOf('train_time_s');
   if (rec < 0 || t < 0) throw new Error(`${family}/records.tsv needs the columns record and train_time_s`);
-  return new Map(lines.slice(1).map((l) => l.split('\t')).map((c) => [c[rec], Number(c[t])]));
+  return new Map(
+    lines
+      .slice(1)
+      .map((l) => l.split('\t'))
+      .map((c) => [c[rec], Number(c[t])]),
+  );
 }
 
 function speedrunAnchor(anchor: string, horizon?: string): AnchorSource {
@@ -79,7 +98,9 @@ function speedrunAnchor(anchor: string, horizon?: string): AnchorSource {
   const fetched = (name: string) => {
     const dir = join(recordsDir, name);
     if (existsSync(join(dir, 'train_gpt.py'))) return dir;
-    throw new Error(`the files of record ${name} are not in ${dir}: run \`nanogpt-bench baselines fetch --record ${name}\` first (or use anchor "tiny" on a machine without GPUs)`);
+    throw new Error(
+      `the files of record ${name} are not in ${dir}: run \`nanogpt-bench baselines fetch --record ${name}\` first (or use anchor "tiny" on a machine without GPUs)`,
+    );
   };
   const recordDir = fetched(anchor);
   const all = allRecords(manifest);

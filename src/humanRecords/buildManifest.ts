@@ -43,7 +43,13 @@ export interface LaterRecordsInput {
  * horizon those of human-records-later.tsv whose log carries their code (the others are named in
  * `skipped`: a record without a public log, or a "log" that is a folder listing, cannot be run).
  */
-export function buildManifest(recordsTsv: string, upstreamTsv: string, anchor = ANCHOR_RECORD, horizon = HORIZON_RECORD, later?: LaterRecordsInput): BaselinesManifest {
+export function buildManifest(
+  recordsTsv: string,
+  upstreamTsv: string,
+  anchor = ANCHOR_RECORD,
+  horizon = HORIZON_RECORD,
+  later?: LaterRecordsInput,
+): BaselinesManifest {
   const recordRows = parseTsv(recordsTsv, 'human-records.tsv', ['record', 'date', 'readme_minutes', 'mean_seconds_faster_vs_anchor_retimed', 'description']);
   const fileRows = parseTsv(upstreamTsv, 'human-baselines-upstream.tsv', ['repository', 'commit', 'path', 'bytes', 'sha256']);
 
@@ -124,7 +130,14 @@ export function laterRecordName(logPath: string): string {
 
 function buildLaterRecords(later: LaterRecordsInput, horizonDate: string, known: Set<string>): HumanRecord[] {
   const { repository, commit } = laterSource(later.tsv);
-  const rows = parseTsv(later.tsv.split('\n').filter((l) => !l.startsWith('#')).join('\n'), 'human-records-later.tsv', ['number', 'date', 'readme_minutes', 'description', 'log_path', 'log_bytes', 'log_sha256']);
+  const rows = parseTsv(
+    later.tsv
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n'),
+    'human-records-later.tsv',
+    ['number', 'date', 'readme_minutes', 'description', 'log_path', 'log_bytes', 'log_sha256'],
+  );
   const out: HumanRecord[] = [];
   for (const [i, row] of rows.entries()) {
     const where = `human-records-later.tsv line ${i + 3}`;
@@ -176,7 +189,9 @@ function main(argv: string[]): void {
   const manifest = buildManifest(readFileSync(recordsPath, 'utf8'), readFileSync(upstreamPath, 'utf8'), ANCHOR_RECORD, HORIZON_RECORD, { tsv: laterTsv, logs });
   writeFileSync(outPath, `${JSON.stringify(manifest, null, 2)}\n`);
   const files = manifest.records.reduce((n, r) => n + r.files.length, 0);
-  console.log(`wrote ${outPath}: ${manifest.records.length} records, ${files} files; ${manifest.laterRecords.length} records after the horizon, code cut from their logs`);
+  console.log(
+    `wrote ${outPath}: ${manifest.records.length} records, ${files} files; ${manifest.laterRecords.length} records after the horizon, code cut from their logs`,
+  );
 }
 
 if (require.main === module) main(process.argv.slice(2));

@@ -3,14 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type BaselinesManifest,
-  type HumanRecord,
-  type UpstreamFile,
-  allRecords,
-  requireRecord,
-  upstreamFileName,
-} from '../domain/baselines';
+import { type BaselinesManifest, type HumanRecord, type UpstreamFile, allRecords, requireRecord, upstreamFileName } from '../domain/baselines';
 import { loadBaselinesManifest } from './manifest';
 import { cutCodeFromLogHead } from './logHead';
 
@@ -130,7 +123,11 @@ async function cutFromLog(record: HumanRecord, log: FileOutcome, dir: string): P
       const base = { record: record.name, file: want.name, dest, url: log.url, bytes: want.bytes, sha256: want.sha256, attempts: 0 };
       const got = cut?.find((f) => f.name === want.name);
       if (!got || got.sha256 !== want.sha256) {
-        return { ...base, status: 'failed' as const, error: `${record.name}/${want.name}: ${got ? `sha256 mismatch: expected ${want.sha256}, got ${got.sha256}` : 'not found in the head of the log'} (cut from ${log.file})` };
+        return {
+          ...base,
+          status: 'failed' as const,
+          error: `${record.name}/${want.name}: ${got ? `sha256 mismatch: expected ${want.sha256}, got ${got.sha256}` : 'not found in the head of the log'} (cut from ${log.file})`,
+        };
       }
       if (await hasExpectedContent(dest, want)) return { ...base, status: 'skipped' as const };
       await writeFileAtomic(dest, got.content);
@@ -139,14 +136,7 @@ async function cutFromLog(record: HumanRecord, log: FileOutcome, dir: string): P
   );
 }
 
-async function fetchOne(
-  record: HumanRecord,
-  file: UpstreamFile,
-  dir: string,
-  baseUrl: string,
-  retry: RetryPolicy,
-  timeoutMs: number,
-): Promise<FileOutcome> {
+async function fetchOne(record: HumanRecord, file: UpstreamFile, dir: string, baseUrl: string, retry: RetryPolicy, timeoutMs: number): Promise<FileOutcome> {
   const name = upstreamFileName(file);
   const recordDir = join(dir, record.name);
   const dest = join(recordDir, name);

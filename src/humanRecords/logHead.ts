@@ -25,7 +25,13 @@ export function cutCodeFromLogHead(log: string): CutFile[] | null {
   // Every script of the speedrun reads its own source first: a head without that is not code.
   if (!/^import |\nimport /.test(head.slice(0, 2000))) return null;
   const split = head.indexOf(KERNELS_BANNER);
-  const parts: [string, string][] = split < 0 ? [['train_gpt.py', head]] : [['train_gpt.py', head.slice(0, split)], ['triton_kernels.py', head.slice(split + KERNELS_BANNER.length)]];
+  const parts: [string, string][] =
+    split < 0
+      ? [['train_gpt.py', head]]
+      : [
+          ['train_gpt.py', head.slice(0, split)],
+          ['triton_kernels.py', head.slice(split + KERNELS_BANNER.length)],
+        ];
   // The newline print() adds after the code is the one before the line of `=`: the files are exact.
   return [file('run.sh', SPEEDRUN_RUN_SH), ...parts.map(([name, text]) => file(name, text))];
 }

@@ -24,7 +24,8 @@ export function checkSubmissionFiles(candidateDir: string): JudgeCheck {
       else if (st.isDirectory()) walk(p);
       else if (!st.isFile()) refused.push(`${rel} (not a regular file)`);
       else if (!READ.some((re) => re.test(rel === 'run.sh' ? rel : name))) refused.push(`${rel} (not a file the judge reads)`);
-      else if (/\.(md|txt|rst)$/i.test(name) && (st.size > MAX_TEXT_BYTES || readFileSync(p).includes(0))) refused.push(`${rel} (binary or over ${MAX_TEXT_BYTES} bytes)`);
+      else if (/\.(md|txt|rst)$/i.test(name) && (st.size > MAX_TEXT_BYTES || readFileSync(p).includes(0)))
+        refused.push(`${rel} (binary or over ${MAX_TEXT_BYTES} bytes)`);
       else count++;
     }
   };

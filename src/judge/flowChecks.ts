@@ -23,15 +23,24 @@ export function checkTimedRegion(anchor: FileFacts, cand: FileFacts): JudgeCheck
   const aWrites = anchor.timed.clockWrites.map((w) => w.code).sort();
   const cWrites = cand.timed.clockWrites;
   const extra = cWrites.filter((w) => aWrites.filter((c) => c === w.code).length < cWrites.filter((x) => x.code === w.code).length);
-  if (extra.length) problems.push(`the clock is stopped or restarted where the anchor does not: ${listSome(extra.map((w) => `${quote(w.code)} (${at(MAIN_SCRIPT, w.line)})`))}`);
+  if (extra.length)
+    problems.push(
+      `the clock is stopped or restarted where the anchor does not: ${listSome(extra.map((w) => `${quote(w.code)} (${at(MAIN_SCRIPT, w.line)})`))}`,
+    );
   const spawns = cand.spawns.filter((s) => !anchor.spawns.some((a) => a.code === s.code));
-  if (spawns.length) problems.push(`runs another program, whose work no clock or judge sees: ${listSome(spawns.map((s) => `${quote(s.code)} (${at(MAIN_SCRIPT, s.line)})`))}`);
+  if (spawns.length)
+    problems.push(`runs another program, whose work no clock or judge sees: ${listSome(spawns.map((s) => `${quote(s.code)} (${at(MAIN_SCRIPT, s.line)})`))}`);
   if (problems.length) {
     const first = [...news(anchor.timed.problems, cand.timed.problems), ...extra, ...spawns][0];
-    return check('timed-region', false, `all training must happen while the clock runs (only compilation and a warm-up that is undone may precede it, only validation may pause it): ${listSome(problems)}`, {
-      where: first ? at(MAIN_SCRIPT, first.line) : undefined,
-      fix: 'move the work into the timed loop, or restore the initial model state after the warm-up as the anchor does',
-    });
+    return check(
+      'timed-region',
+      false,
+      `all training must happen while the clock runs (only compilation and a warm-up that is undone may precede it, only validation may pause it): ${listSome(problems)}`,
+      {
+        where: first ? at(MAIN_SCRIPT, first.line) : undefined,
+        fix: 'move the work into the timed loop, or restore the initial model state after the warm-up as the anchor does',
+      },
+    );
   }
   return check('timed-region', true, `training runs only on the clock (started at ${at(MAIN_SCRIPT, cand.timed.clockLine)}); the warm-up is undone`);
 }
@@ -53,10 +62,15 @@ export function checkEvalLoss(anchorFacts: ScriptFacts, candFacts: ScriptFacts):
   const aAll = parsedFiles(anchorFacts).flatMap(([, f]) => f.evalLoss);
   const found = parsedFiles(candFacts).flatMap(([file, f]) => news(aAll, f.evalLoss).map((p) => ({ file, p })));
   if (found.length) {
-    return check('eval-loss', false, `the model may change, but what it computes only in eval mode must leave the loss the mean cross-entropy of all val targets: ${listSome(found.map(({ file, p }) => show(file)(p)))}`, {
-      where: at(found[0].file, found[0].p.line),
-      fix: 'compute the loss in eval mode as in training (precision and kernels may differ), with no eval-only scaling, subset or other numbers',
-    });
+    return check(
+      'eval-loss',
+      false,
+      `the model may change, but what it computes only in eval mode must leave the loss the mean cross-entropy of all val targets: ${listSome(found.map(({ file, p }) => show(file)(p)))}`,
+      {
+        where: at(found[0].file, found[0].p.line),
+        fix: 'compute the loss in eval mode as in training (precision and kernels may differ), with no eval-only scaling, subset or other numbers',
+      },
+    );
   }
   return check('eval-loss', true, 'the eval-mode loss is the mean cross-entropy, as in the anchor');
 }
@@ -64,5 +78,7 @@ export function checkEvalLoss(anchorFacts: ScriptFacts, candFacts: ScriptFacts):
 /** The training stream's shard order: the file list is made and walked as the anchor does. */
 export function dataOrderProblems(anchor: FileFacts, cand: FileFacts): string[] {
   const known = new Set(anchor.dataOrder.map((s) => s.code));
-  return cand.dataOrder.filter((s) => !known.has(s.code)).map((s) => `the list of shards is reordered, cut or rebuilt: ${quote(s.code)} (${at(MAIN_SCRIPT, s.line)})`);
+  return cand.dataOrder
+    .filter((s) => !known.has(s.code))
+    .map((s) => `the list of shards is reordered, cut or rebuilt: ${quote(s.code)} (${at(MAIN_SCRIPT, s.line)})`);
 }

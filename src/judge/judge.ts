@@ -41,7 +41,11 @@ export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
   const diff = submissionDiff(opts.anchorDir, opts.candidateDir);
   let llm: NonNullable<JudgeReport['llm']>;
   if (diff.text.length > MAX_DIFF_CHARS) {
-    llm = { provider: config.provider, model: config.model, error: `the diff against the anchor is ${diff.text.length} characters, more than the judge reads (${MAX_DIFF_CHARS})` };
+    llm = {
+      provider: config.provider,
+      model: config.model,
+      error: `the diff against the anchor is ${diff.text.length} characters, more than the judge reads (${MAX_DIFF_CHARS})`,
+    };
   } else {
     llm = await askLlmJudge(config, userPrompt(diff.text, diff.changedFiles, checks), log);
   }
@@ -51,7 +55,10 @@ export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
       : {
           rule: 'llm-judge',
           passed: !llm.cheating,
-          detail: redactSecrets(`${llm.cheating ? 'cheating' : 'no cheating found'} (confidence ${llm.confidence}): ${llm.summary} Reasons: ${llm.reasons.join(' | ')}`, [config.apiKey]),
+          detail: redactSecrets(
+            `${llm.cheating ? 'cheating' : 'no cheating found'} (confidence ${llm.confidence}): ${llm.summary} Reasons: ${llm.reasons.join(' | ')}`,
+            [config.apiKey],
+          ),
         };
   const disagreements = 'error' in llm ? [] : disagreementsOf(checks, llm.cheating);
   // said in the failed checks too: their details are what the verdict's reasons carry

@@ -42,10 +42,12 @@ export function parseAnswer(text: string): { ok: true; answer: LlmAnswer } | { o
 }
 
 function sdkLogger(log: (line: string) => void, secrets: string[]) {
-  const emit = (level: string) => (message: string, ...rest: unknown[]) => {
-    const extra = rest.length ? ` ${rest.map((r) => (typeof r === 'string' ? r : safeJson(r))).join(' ')}` : '';
-    log(redactSecrets(`judge sdk ${level}: ${message}${extra}`, secrets));
-  };
+  const emit =
+    (level: string) =>
+    (message: string, ...rest: unknown[]) => {
+      const extra = rest.length ? ` ${rest.map((r) => (typeof r === 'string' ? r : safeJson(r))).join(' ')}` : '';
+      log(redactSecrets(`judge sdk ${level}: ${message}${extra}`, secrets));
+    };
   return { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: emit('debug') };
 }
 

@@ -24,7 +24,28 @@ export interface RunShAnalysis {
 }
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-const CONTROL_WORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function', '{', '}', '(', ')', '[[', 'select', 'coproc']);
+const CONTROL_WORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'function',
+  '{',
+  '}',
+  '(',
+  ')',
+  '[[',
+  'select',
+  'coproc',
+]);
 /** Commands that do no work of their own, allowed next to the launch. */
 const HARMLESS = new Set(['set', 'export', 'echo', 'printf', 'true', ':', 'ulimit', 'umask']);
 const PREFIXES = new Set(['exec', 'time', 'nohup', 'command']);

@@ -102,7 +102,8 @@ function runHelper(dir: string): ScriptFacts {
     throw new Error(`the judge's Python helper printed no JSON for ${dir}`);
   }
   const parsed = factsSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`the judge's Python helper gave unexpected facts: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`the judge's Python helper gave unexpected facts: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

@@ -71,7 +71,12 @@ function compareHyper(anchor: FileFacts, cand: FileFacts, names: string[]): { ch
 export function checkRequiredFiles(candidateDir: string): JudgeCheck {
   const missing = REQUIRED_FILES.filter((f) => !isFile(join(candidateDir, f)));
   return missing.length
-    ? check('required-files', false, `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`, { where: missing[0], fix: `add ${missing.join(' and ')} to the submission folder` })
+    ? check(
+        'required-files',
+        false,
+        `missing ${missing.join(' and ')}: a submission is a folder with run.sh (the launch) and train_gpt.py (the training script)`,
+        { where: missing[0], fix: `add ${missing.join(' and ')} to the submission folder` },
+      )
     : check('required-files', true, 'run.sh and train_gpt.py are present');
 }
 
@@ -80,18 +85,28 @@ export function checkRunSh(candidateDir: string): JudgeCheck | null {
   if (!isFile(p)) return null;
   const a = analyzeRunSh(readFileSync(p, 'utf8'));
   if (a.launches.length === 0) {
-    return check('run-sh-launch', false, `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`, { where: 'run.sh', fix: 'make run.sh the one line `torchrun --standalone --nproc_per_node=8 train_gpt.py`' });
+    return check(
+      'run-sh-launch',
+      false,
+      `run.sh does not launch train_gpt.py through torchrun (\`torchrun --standalone --nproc_per_node=N train_gpt.py\` or \`python -m torch.distributed.run … train_gpt.py\`)${a.problems.length ? `; also: ${listSome(a.problems)}` : ''}`,
+      { where: 'run.sh', fix: 'make run.sh the one line `torchrun --standalone --nproc_per_node=8 train_gpt.py`' },
+    );
   }
   if (a.problems.length) {
     const line = /^line (\d+)/.exec(a.problems[0])?.[1];
-    return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`, { where: line ? `run.sh:${line}` : 'run.sh', fix: 'remove everything from run.sh but the torchrun launch (work done there is outside the timed region)' });
+    return check('run-sh-launch', false, `run.sh must only launch train_gpt.py through torchrun: ${listSome(a.problems)}`, {
+      where: line ? `run.sh:${line}` : 'run.sh',
+      fix: 'remove everything from run.sh but the torchrun launch (work done there is outside the timed region)',
+    });
   }
   return check('run-sh-launch', true, `run.sh launches train_gpt.py through torchrun (line ${a.launches[0].line})`);
 }
 
 export function checkParses(cand: ScriptFacts): JudgeCheck {
   const bad = Object.entries(cand.files).flatMap(([name, f]) => (f.parsed ? [] : [`${name}: ${f.error}`]));
-  return bad.length ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`, { where: bad[0].split(':')[0], fix: 'fix the syntax error' }) : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
+  return bad.length
+    ? check('python-parses', false, `Python files that do not parse: ${listSome(bad)}`, { where: bad[0].split(':')[0], fix: 'fix the syntax error' })
+    : check('python-parses', true, `${Object.keys(cand.files).length} Python file(s) parse`);
 }
 
 export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
@@ -100,11 +115,18 @@ export function checkValTokens(anchor: FileFacts, cand: FileFacts): JudgeCheck {
   const c = cand.hyper.filter((h) => h.name === 'val_tokens');
   const expected = a.map((h) => h.source).join(', ');
   const fix = { fix: `keep \`val_tokens = ${expected}\` as the anchor sets it, and set it nowhere else` };
-  if (c.length === 0) return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`, { where: MAIN_SCRIPT, ...fix });
+  if (c.length === 0)
+    return check('val-tokens', false, `val_tokens is no longer set: the val loss must be measured on the anchor's val_tokens = ${expected}`, {
+      where: MAIN_SCRIPT,
+      ...fix,
+    });
   const { changed, dropped } = compareHyper(anchor, cand, ['val_tokens']);
   if (changed.length || dropped.length) {
     const first = changed.length ? /\((train_gpt\.py:\d+)\)$/.exec(changed[0])?.[1] : undefined;
-    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`, { where: first ?? MAIN_SCRIPT, ...fix });
+    return check('val-tokens', false, `val_tokens must stay ${expected} as in the anchor; found ${listSome(changed.length ? changed : dropped)}`, {
+      where: first ?? MAIN_SCRIPT,
+      ...fix,
+    });
   }
   return check('val-tokens', true, `val_tokens = ${expected}, as in the anchor`);
 }
@@ -126,12 +148,24 @@ export function checkValData(anchor: FileFacts, cand: FileFacts): JudgeCheck {
     const parts = [];
     if (changed.length) parts.push(`changed or added: ${listSome(changed)}`);
     if (dropped.length) parts.push(`the anchor's setting is gone: ${listSome(dropped)}`);
-    if (newReads.length) parts.push(`the val files are read where the anchor does not read them (only validation may): ${listSome(newReads.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
+    if (newReads.length)
+      parts.push(
+        `the val files are read where the anchor does not read them (only validation may): ${listSome(newReads.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`,
+      );
     const where = /\((train_gpt\.py:\d+)\)/.exec([...changed, ...newReads.map((s) => `(${MAIN_SCRIPT}:${s.line})`)].join(' '))?.[1] ?? MAIN_SCRIPT;
-    return check('val-data', false, `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`, { where, fix: 'restore the anchor\'s val data settings and read the val files only in validation' });
+    return check(
+      'val-data',
+      false,
+      `the val data (its files, where they are read from, its batch and row shape) must stay as in the anchor; ${parts.join('; ')}`,
+      { where, fix: "restore the anchor's val data settings and read the val files only in validation" },
+    );
   }
   const shown = anchor.hyper.filter((h) => names.includes(h.name)).map((h) => h.name);
-  return check('val-data', true, shown.length ? `${[...new Set(shown)].join(', ')} as in the anchor` : 'the anchor names no val data settings: nothing to keep');
+  return check(
+    'val-data',
+    true,
+    shown.length ? `${[...new Set(shown)].join(', ')} as in the anchor` : 'the anchor names no val data settings: nothing to keep',
+  );
 }
 
 /**
@@ -157,13 +191,24 @@ export function checkValPipeline(anchor: FileFacts, cand: FileFacts): JudgeCheck
   ].filter((s, i, all) => !aAll.has(s.code) && all.findIndex((t) => t.line === s.line && t.code === s.code) === i);
   if (missing.length || added.length) {
     const parts = [];
-    if (missing.length) parts.push(`the anchor's step is missing or changed: ${listSome(missing.map((s) => `\`${s.code.slice(0, 160)}\` (anchor ${MAIN_SCRIPT}:${s.line})`))}`);
-    if (added.length) parts.push(`a new statement touches the val loss, its inputs or the clock: ${listSome(added.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`);
+    if (missing.length)
+      parts.push(`the anchor's step is missing or changed: ${listSome(missing.map((s) => `\`${s.code.slice(0, 160)}\` (anchor ${MAIN_SCRIPT}:${s.line})`))}`);
+    if (added.length)
+      parts.push(
+        `a new statement touches the val loss, its inputs or the clock: ${listSome(added.map((s) => `\`${s.code.slice(0, 160)}\` (${MAIN_SCRIPT}:${s.line})`))}`,
+      );
     const where = added.length ? `${MAIN_SCRIPT}:${added[0].line}` : MAIN_SCRIPT;
-    return check('val-pipeline', false, `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`, {
-      where,
-      fix: missing.length ? `restore the anchor's \`${missing[0].code.slice(0, 100)}\` (anchor ${MAIN_SCRIPT}:${missing[0].line})` : `remove \`${added[0].code.slice(0, 100)}\``,
-    });
+    return check(
+      'val-pipeline',
+      false,
+      `the val loss must be computed and timed as in the anchor (the model may change, how its loss on the val tokens is summed, averaged, reported and kept out of train_time may not); ${parts.join('; ')}`,
+      {
+        where,
+        fix: missing.length
+          ? `restore the anchor's \`${missing[0].code.slice(0, 100)}\` (anchor ${MAIN_SCRIPT}:${missing[0].line})`
+          : `remove \`${added[0].code.slice(0, 100)}\``,
+      },
+    );
   }
   return check('val-pipeline', true, `the ${aStmts.length} statements that compute, time and print the val loss are as in the anchor`);
 }
@@ -183,11 +228,16 @@ export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFact
   for (const r of aReaders) {
     if (cReaders.some((c) => c.fingerprint === r.fingerprint)) continue;
     const same = cReaders.find((c) => c.name === r.name);
-    problems.push(same ? `the shard reader ${r.name} changed (${same.file}:${same.line}): ${firstDifference(r.code, same.code)}` : `the shard reader ${r.name} (anchor ${r.file}:${r.line}) is gone`);
+    problems.push(
+      same
+        ? `the shard reader ${r.name} changed (${same.file}:${same.line}): ${firstDifference(r.code, same.code)}`
+        : `the shard reader ${r.name} (anchor ${r.file}:${r.line}) is gone`,
+    );
   }
   for (const c of cReaders) {
     if (!aReaders.some((r) => r.fingerprint === c.fingerprint)) {
-      if (!aReaders.some((r) => r.name === c.name)) problems.push(`a new shard reader ${c.name} (${c.file}:${c.line}): shards must be read by the anchor's reader`);
+      if (!aReaders.some((r) => r.name === c.name))
+        problems.push(`a new shard reader ${c.name} (${c.file}:${c.line}): shards must be read by the anchor's reader`);
     }
   }
   const aList = new Set(aFiles.flatMap(([, f]) => f.listings.map((l) => l.code)));
@@ -212,10 +262,21 @@ export function checkDataLoading(anchorFacts: ScriptFacts, candFacts: ScriptFact
   problems.push(...dataOrderProblems(anchor, cand));
   if (problems.length) {
     const where = /\(([\w./-]+\.py:\d+)\)/.exec(problems[0])?.[1] ?? /([\w./-]+\.py:\d+)/.exec(problems[0])?.[1] ?? MAIN_SCRIPT;
-    return check('data-loading', false, `data must be read as the anchor reads it (same shards in the same order, same reader; batching and prefetching may change): ${listSome(problems)}`, { where, fix: 'read the training shards with the anchor\'s reader, listed and walked in the anchor\'s order, and read no other files' });
+    return check(
+      'data-loading',
+      false,
+      `data must be read as the anchor reads it (same shards in the same order, same reader; batching and prefetching may change): ${listSome(problems)}`,
+      { where, fix: "read the training shards with the anchor's reader, listed and walked in the anchor's order, and read no other files" },
+    );
   }
   const names = aReaders.map((r) => r.name);
-  return check('data-loading', true, names.length ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor` : 'the anchor reads no shards: nothing to keep');
+  return check(
+    'data-loading',
+    true,
+    names.length
+      ? `shard reader ${[...new Set(names)].join(', ')}, shard listing and train_files as in the anchor`
+      : 'the anchor reads no shards: nothing to keep',
+  );
 }
 
 function firstDifference(a: string, b: string): string {
@@ -241,7 +302,8 @@ export function staticChecks(candidateDir: string, anchorDir: string): JudgeChec
   const candMain = mainFacts(candFacts);
   if (!candMain) {
     const why = candFacts.files[MAIN_SCRIPT] ? `${MAIN_SCRIPT} does not parse` : `${MAIN_SCRIPT} is missing`;
-    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'eval-loss', 'data-loading', 'timed-region', 'step-count'] as const) checks.push(check(rule, false, `cannot check: ${why}`, { fix: `submit a ${MAIN_SCRIPT} that parses` }));
+    for (const rule of ['val-tokens', 'val-data', 'val-pipeline', 'eval-loss', 'data-loading', 'timed-region', 'step-count'] as const)
+      checks.push(check(rule, false, `cannot check: ${why}`, { fix: `submit a ${MAIN_SCRIPT} that parses` }));
   } else {
     checks.push(
       checkValTokens(anchorMain, candMain),

@@ -36,9 +36,23 @@ export function buildReport(input: ReportInput): ReportJson {
   return {
     version: 1,
     generatedAt: input.generatedAt,
-    session: { id: summary.sessionId, agent: summary.agent, model: input.agentModel, anchor: summary.anchor, phase: summary.phase, startedAt: summary.startedAt, deadline: summary.deadline, endReason: summary.endReason },
+    session: {
+      id: summary.sessionId,
+      agent: summary.agent,
+      model: input.agentModel,
+      anchor: summary.anchor,
+      phase: summary.phase,
+      startedAt: summary.startedAt,
+      deadline: summary.deadline,
+      endReason: summary.endReason,
+    },
     headline: headline(input),
-    budget: { grantedGpuHours: summary.budget.grantedGpuHours, usedGpuHours: summary.budget.usedGpuHours, remainingGpuHours: summary.budget.remainingGpuHours, byCategory },
+    budget: {
+      grantedGpuHours: summary.budget.grantedGpuHours,
+      usedGpuHours: summary.budget.usedGpuHours,
+      remainingGpuHours: summary.budget.remainingGpuHours,
+      byCategory,
+    },
     agentUsage: input.usage,
     reference: ref && refS.length ? { trainTimesS: refS, valLosses: ref.valLosses, meanS: mean(refS), ci95: meanCi95(refS) } : null,
     targetValLoss: input.targetValLoss,
@@ -54,15 +68,34 @@ export function buildReport(input: ReportInput): ReportJson {
 /** Confirmed where a confirmation exists, else the best validated submission. */
 function headline(input: ReportInput): Headline {
   const c = input.summary.confirmation?.headline;
-  if (c) return { source: 'confirmation', submissionId: c.submissionId, speedupSeconds: c.speedupSeconds, ci95: c.ci95, humanProgressPercent: c.humanProgressPercent };
+  if (c)
+    return {
+      source: 'confirmation',
+      submissionId: c.submissionId,
+      speedupSeconds: c.speedupSeconds,
+      ci95: c.ci95,
+      humanProgressPercent: c.humanProgressPercent,
+    };
   const b = input.summary.best;
-  if (b) return { source: 'validation', submissionId: b.submissionId, speedupSeconds: b.speedupSeconds, ci95: b.speedupCi95, humanProgressPercent: b.humanProgressPercent };
+  if (b)
+    return {
+      source: 'validation',
+      submissionId: b.submissionId,
+      speedupSeconds: b.speedupSeconds,
+      ci95: b.speedupCi95,
+      humanProgressPercent: b.humanProgressPercent,
+    };
   return { source: 'none', submissionId: null, speedupSeconds: null, ci95: null, humanProgressPercent: null };
 }
 
 function reportSubmission(s: SubmissionRecord, gpuHoursAtVerdict: number): ReportSubmission {
   const v = s.verdict;
-  const runs = (v?.runs ?? []).map((r) => ({ index: r.index, trainTimeS: r.trainTimeMs === null ? null : r.trainTimeMs / 1000, valLoss: r.valLoss, invalidReason: r.invalidReason }));
+  const runs = (v?.runs ?? []).map((r) => ({
+    index: r.index,
+    trainTimeS: r.trainTimeMs === null ? null : r.trainTimeMs / 1000,
+    valLoss: r.valLoss,
+    invalidReason: r.invalidReason,
+  }));
   const good = runs.filter((r) => r.invalidReason === null);
   const times = good.flatMap((r) => (r.trainTimeS === null ? [] : [r.trainTimeS]));
   const losses = good.flatMap((r) => (r.valLoss === null ? [] : [r.valLoss]));

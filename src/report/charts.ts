@@ -9,13 +9,23 @@ export type VlSpec = Record<string, unknown>;
 const WIDTH = 760;
 const VERDICT_COLORS = { domain: ['accepted', 'rejected'], range: ['#1b7f5c', '#c8553d'] };
 const CATEGORY_COLORS = { domain: ['calibration', 'agent', 'validation', 'confirmation'], range: ['#9e9ac8', '#4c78a8', '#f58518', '#54a24b'] };
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { orient: 'bottom' } } };
+const base = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  background: 'white',
+  config: { font: 'sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { orient: 'bottom' } },
+};
 
 /** Best speedup so far against GPU-hours spent, over the human record history as a staircase. */
 export function progressSpec(r: ReportJson): VlSpec {
   const spent = Math.max(r.budget.usedGpuHours, ...r.submissions.map((s) => s.gpuHoursAtVerdict), 1e-6);
-  const steps = [{ gpuHours: 0, percent: 0 }, ...r.progress.map((p) => ({ gpuHours: p.gpuHours, percent: p.percent })), { gpuHours: spent, percent: r.progress.at(-1)?.percent ?? 0 }];
-  const points = r.submissions.filter((s) => s.humanProgressPercent !== null).map((s) => ({ id: s.id, gpuHours: s.gpuHoursAtVerdict, percent: s.humanProgressPercent, verdict: s.accepted ? 'accepted' : 'rejected' }));
+  const steps = [
+    { gpuHours: 0, percent: 0 },
+    ...r.progress.map((p) => ({ gpuHours: p.gpuHours, percent: p.percent })),
+    { gpuHours: spent, percent: r.progress.at(-1)?.percent ?? 0 },
+  ];
+  const points = r.submissions
+    .filter((s) => s.humanProgressPercent !== null)
+    .map((s) => ({ id: s.id, gpuHours: s.gpuHoursAtVerdict, percent: s.humanProgressPercent, verdict: s.accepted ? 'accepted' : 'rejected' }));
   const shown = labelledNames(r.human);
   const human = r.human.map((h) => ({ ...h, label: shown.has(h.name) ? h.name : '' }));
   const layers: VlSpec[] = [
@@ -53,8 +63,16 @@ export function progressSpec(r: ReportJson): VlSpec {
     const k = h.humanProgressPercent / h.speedupSeconds;
     const confirmed = [{ gpuHours: spent, percent: h.humanProgressPercent, lo: h.ci95[0] * k, hi: h.ci95[1] * k, label: 'confirmed' }];
     layers.push(
-      { data: { values: confirmed }, mark: { type: 'rule', color: '#000', strokeWidth: 2 }, encoding: { x: { field: 'gpuHours', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-      { data: { values: confirmed }, mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#000' }, encoding: { x: { field: 'gpuHours', type: 'quantitative' }, y: { field: 'percent', type: 'quantitative' } } },
+      {
+        data: { values: confirmed },
+        mark: { type: 'rule', color: '#000', strokeWidth: 2 },
+        encoding: { x: { field: 'gpuHours', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
+      {
+        data: { values: confirmed },
+        mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#000' },
+        encoding: { x: { field: 'gpuHours', type: 'quantitative' }, y: { field: 'percent', type: 'quantitative' } },
+      },
     );
   }
   return { ...base, title: 'Best speedup against GPU-hours, over the human record history (dashed)', width: WIDTH, height: 320, layer: layers };
@@ -75,41 +93,101 @@ function labelledNames(levels: ReportJson['human']): Set<string> {
 export function runsSpec(r: ReportJson): VlSpec {
   const n = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
   // The anchor's own reference runs stand at submission 0, beside the line of their mean.
-  const anchorRuns = (r.reference?.trainTimesS ?? []).map((t, i) => ({ n: 0, id: 'anchor', time: t, loss: r.reference?.valLosses[i] ?? null, verdict: 'anchor' }));
-  const runs = [...anchorRuns, ...r.submissions.flatMap((s) => s.runs.filter((x) => x.invalidReason === null).map((x) => ({ n: n(s.id), id: s.id, time: x.trainTimeS, loss: x.valLoss, verdict: s.accepted ? 'accepted' : 'rejected' })))];
-  const means = r.submissions.filter((s) => s.meanTimeS !== null).map((s) => ({
-    n: n(s.id), id: s.id, verdict: s.accepted ? 'accepted' : 'rejected',
-    time: s.meanTimeS, tlo: s.timeCi95?.[0] ?? s.meanTimeS, thi: s.timeCi95?.[1] ?? s.meanTimeS,
-    loss: s.meanValLoss, llo: s.valLossCi95?.[0] ?? s.meanValLoss, lhi: s.valLossCi95?.[1] ?? s.meanValLoss,
+  const anchorRuns = (r.reference?.trainTimesS ?? []).map((t, i) => ({
+    n: 0,
+    id: 'anchor',
+    time: t,
+    loss: r.reference?.valLosses[i] ?? null,
+    verdict: 'anchor',
   }));
+  const runs = [
+    ...anchorRuns,
+    ...r.submissions.flatMap((s) =>
+      s.runs
+        .filter((x) => x.invalidReason === null)
+        .map((x) => ({ n: n(s.id), id: s.id, time: x.trainTimeS, loss: x.valLoss, verdict: s.accepted ? 'accepted' : 'rejected' })),
+    ),
+  ];
+  const means = r.submissions
+    .filter((s) => s.meanTimeS !== null)
+    .map((s) => ({
+      n: n(s.id),
+      id: s.id,
+      verdict: s.accepted ? 'accepted' : 'rejected',
+      time: s.meanTimeS,
+      tlo: s.timeCi95?.[0] ?? s.meanTimeS,
+      thi: s.timeCi95?.[1] ?? s.meanTimeS,
+      loss: s.meanValLoss,
+      llo: s.valLossCi95?.[0] ?? s.meanValLoss,
+      lhi: s.valLossCi95?.[1] ?? s.meanValLoss,
+    }));
   const many = r.submissions.length > 60;
-  const x = { field: 'n', type: 'quantitative', title: 'submission number (0: the anchor)', scale: { domain: [-0.5, Math.max(1, ...r.submissions.map((s) => n(s.id))) + 0.5] }, axis: { tickMinStep: 1, format: 'd' } };
-  const color = { field: 'verdict', type: 'nominal', scale: { domain: [...VERDICT_COLORS.domain, 'anchor'], range: [...VERDICT_COLORS.range, '#777'] }, title: 'verdict' };
+  const x = {
+    field: 'n',
+    type: 'quantitative',
+    title: 'submission number (0: the anchor)',
+    scale: { domain: [-0.5, Math.max(1, ...r.submissions.map((s) => n(s.id))) + 0.5] },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+  const color = {
+    field: 'verdict',
+    type: 'nominal',
+    scale: { domain: [...VERDICT_COLORS.domain, 'anchor'], range: [...VERDICT_COLORS.range, '#777'] },
+    title: 'verdict',
+  };
   const panel = (field: 'time' | 'loss', lo: string, hi: string, title: string, refs: VlSpec[]): VlSpec => ({
     width: WIDTH,
     height: 220,
     layer: [
       ...refs,
-      { data: { values: runs }, mark: { type: 'point', size: many ? 6 : 30, opacity: many ? 0.35 : 0.6, filled: true }, encoding: { x, y: { field, type: 'quantitative', title, scale: { zero: false } }, color } },
-      { data: { values: means }, mark: { type: 'rule', strokeWidth: many ? 1 : 2 }, encoding: { x, y: { field: lo, type: 'quantitative' }, y2: { field: hi }, color } },
-      { data: { values: means }, mark: { type: 'tick', thickness: many ? 1 : 2, size: many ? 4 : 12 }, encoding: { x, y: { field, type: 'quantitative' }, color, tooltip: [{ field: 'id' }, { field, format: '.4f' }] } },
+      {
+        data: { values: runs },
+        mark: { type: 'point', size: many ? 6 : 30, opacity: many ? 0.35 : 0.6, filled: true },
+        encoding: { x, y: { field, type: 'quantitative', title, scale: { zero: false } }, color },
+      },
+      {
+        data: { values: means },
+        mark: { type: 'rule', strokeWidth: many ? 1 : 2 },
+        encoding: { x, y: { field: lo, type: 'quantitative' }, y2: { field: hi }, color },
+      },
+      {
+        data: { values: means },
+        mark: { type: 'tick', thickness: many ? 1 : 2, size: many ? 4 : 12 },
+        encoding: { x, y: { field, type: 'quantitative' }, color, tooltip: [{ field: 'id' }, { field, format: '.4f' }] },
+      },
     ],
   });
   const timeRefs: VlSpec[] = [];
   if (r.reference) {
     const [lo, hi] = r.reference.ci95 ?? [r.reference.meanS, r.reference.meanS];
     timeRefs.push(
-      { data: { values: [{ lo, hi }] }, mark: { type: 'rect', color: '#888', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-      { data: { values: [{ y: r.reference.meanS, label: 'anchor reference (mean, 95% CI)' }] }, mark: { type: 'rule', color: '#555', strokeDash: [6, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+      {
+        data: { values: [{ lo, hi }] },
+        mark: { type: 'rect', color: '#888', opacity: 0.18 },
+        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
+      {
+        data: { values: [{ y: r.reference.meanS, label: 'anchor reference (mean, 95% CI)' }] },
+        mark: { type: 'rule', color: '#555', strokeDash: [6, 3] },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
     );
   }
   const lossRefs: VlSpec[] = [];
   if (r.targetValLoss !== null) {
-    lossRefs.push({ data: { values: [{ y: r.targetValLoss }] }, mark: { type: 'rule', color: '#b00', strokeDash: [6, 3], strokeWidth: 1.5 }, encoding: { y: { field: 'y', type: 'quantitative' } } });
+    lossRefs.push({
+      data: { values: [{ y: r.targetValLoss }] },
+      mark: { type: 'rule', color: '#b00', strokeDash: [6, 3], strokeWidth: 1.5 },
+      encoding: { y: { field: 'y', type: 'quantitative' } },
+    });
   }
   if (r.reference?.valLosses.length) {
     const m = r.reference.valLosses.reduce((a, b) => a + b, 0) / r.reference.valLosses.length;
-    lossRefs.push({ data: { values: [{ y: m }] }, mark: { type: 'rule', color: '#555', strokeDash: [6, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } });
+    lossRefs.push({
+      data: { values: [{ y: m }] },
+      mark: { type: 'rule', color: '#555', strokeDash: [6, 3] },
+      encoding: { y: { field: 'y', type: 'quantitative' } },
+    });
   }
   return {
     ...base,
@@ -136,7 +214,11 @@ export function burnSpec(r: ReportJson): VlSpec {
           order: { field: 'category' },
         },
       },
-      { data: { values: [{ y: r.budget.grantedGpuHours }] }, mark: { type: 'rule', color: '#b00', strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+      {
+        data: { values: [{ y: r.budget.grantedGpuHours }] },
+        mark: { type: 'rule', color: '#b00', strokeDash: [4, 3] },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
     ],
   };
 }

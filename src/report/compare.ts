@@ -83,7 +83,13 @@ export function compareMarkdown(groups: CompareGroup[]): string {
 
 /** The bar chart with error bars: mean % of human progress per agent, ± one standard error. */
 export function compareSpec(groups: CompareGroup[]): VlSpec {
-  const values = groups.map((g) => ({ label: g.label, mean: g.meanPercent, lo: g.meanPercent - (g.sePercent ?? 0), hi: g.meanPercent + (g.sePercent ?? 0), n: `n=${g.n}` }));
+  const values = groups.map((g) => ({
+    label: g.label,
+    mean: g.meanPercent,
+    lo: g.meanPercent - (g.sePercent ?? 0),
+    hi: g.meanPercent + (g.sePercent ?? 0),
+    n: `n=${g.n}`,
+  }));
   const x = { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelAngle: groups.length > 4 ? -30 : 0, labelLimit: 220 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -94,11 +100,17 @@ export function compareSpec(groups: CompareGroup[]): VlSpec {
     config: { font: 'sans-serif' },
     data: { values },
     layer: [
-      { mark: { type: 'bar', color: '#4c78a8', width: { band: 0.6 } }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: '% of human progress recovered' } } },
+      {
+        mark: { type: 'bar', color: '#4c78a8', width: { band: 0.6 } },
+        encoding: { x, y: { field: 'mean', type: 'quantitative', title: '% of human progress recovered' } },
+      },
       { mark: { type: 'rule', color: '#222', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
       { mark: { type: 'tick', color: '#222', thickness: 1.5, size: 14 }, encoding: { x, y: { field: 'hi', type: 'quantitative' } } },
       { mark: { type: 'tick', color: '#222', thickness: 1.5, size: 14 }, encoding: { x, y: { field: 'lo', type: 'quantitative' } } },
-      { mark: { type: 'text', dy: -6, baseline: 'bottom', color: '#333', fontSize: 10 }, encoding: { x, y: { field: 'hi', type: 'quantitative' }, text: { field: 'n' } } },
+      {
+        mark: { type: 'text', dy: -6, baseline: 'bottom', color: '#333', fontSize: 10 },
+        encoding: { x, y: { field: 'hi', type: 'quantitative' }, text: { field: 'n' } },
+      },
     ],
   };
 }

@@ -31,22 +31,30 @@ ${confirmationHtml(r)}
 
 function headlineHtml(r: ReportJson): string {
   const h = r.headline;
-  if (h.source === 'none') return `<section id="headline" class="headline none"><div class="big">no accepted submission</div><p>The agent recovered 0% of human progress in this session.</p></section>`;
-  const how = h.source === 'confirmation' ? 'confirmed: re-timed interleaved with the anchor at the end of the session' : 'from validation (no end-of-session confirmation in this summary)';
+  if (h.source === 'none')
+    return `<section id="headline" class="headline none"><div class="big">no accepted submission</div><p>The agent recovered 0% of human progress in this session.</p></section>`;
+  const how =
+    h.source === 'confirmation'
+      ? 'confirmed: re-timed interleaved with the anchor at the end of the session'
+      : 'from validation (no end-of-session confirmation in this summary)';
   return `<section id="headline" class="headline"><div class="big">${fixed(h.humanProgressPercent, 1)}% of human progress recovered</div>
 <p><b>${fixed(h.speedupSeconds, 3)} s</b> faster than the anchor (95% CI ${fixed(h.ci95?.[0], 3)} … ${fixed(h.ci95?.[1], 3)} s), by <code>${esc(h.submissionId ?? '')}</code>; ${how}.</p></section>`;
 }
 
 function budgetHtml(r: ReportJson): string {
   const b = r.budget;
-  const rows = Object.entries(b.byCategory).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${fixed(v, 4)}</td><td class="num">${b.usedGpuHours > 0 ? fixed((100 * v) / b.usedGpuHours, 1) : '0.0'}%</td></tr>`);
+  const rows = Object.entries(b.byCategory).map(
+    ([k, v]) =>
+      `<tr><td>${esc(k)}</td><td class="num">${fixed(v, 4)}</td><td class="num">${b.usedGpuHours > 0 ? fixed((100 * v) / b.usedGpuHours, 1) : '0.0'}%</td></tr>`,
+  );
   return `<div class="card" id="budget"><h2>Budget</h2><p>${fixed(b.usedGpuHours, 4)} of ${fixed(b.grantedGpuHours, 4)} GPU-hours used, ${fixed(b.remainingGpuHours, 4)} left</p>
 <table><thead><tr><th>category</th><th>GPU-h</th><th>share</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function usageHtml(r: ReportJson): string {
   const u = r.agentUsage;
-  if (!u || u.launches === u.unreportedLaunches) return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><p>The agent reported no token usage (a replay or plain command agent, or no launch yet).</p></div>`;
+  if (!u || u.launches === u.unreportedLaunches)
+    return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><p>The agent reported no token usage (a replay or plain command agent, or no launch yet).</p></div>`;
   const n = (x: number) => x.toLocaleString('en-US');
   return `<div class="card" id="usage"><h2>Agent tokens and cost</h2><table><tbody>
 <tr><td>input tokens</td><td class="num">${n(u.inputTokens)}</td></tr><tr><td>cached input</td><td class="num">${n(u.cachedInputTokens)}</td></tr>
@@ -58,7 +66,10 @@ function usageHtml(r: ReportJson): string {
 function confirmationHtml(r: ReportJson): string {
   const c = r.confirmation;
   if (!c) return '';
-  const rows = c.candidates.map((x) => `<tr><td><code>${esc(x.submissionId)}</code></td><td class="num">${x.candidateRunsS.length}</td><td class="num">${x.anchorRunsS.length}</td><td class="num">${fixed(x.speedupSeconds, 3)}</td><td class="num">${fixed(x.ci95[0], 3)} … ${fixed(x.ci95[1], 3)}</td><td class="num">${fixed(x.humanProgressPercent, 1)}%</td></tr>`);
+  const rows = c.candidates.map(
+    (x) =>
+      `<tr><td><code>${esc(x.submissionId)}</code></td><td class="num">${x.candidateRunsS.length}</td><td class="num">${x.anchorRunsS.length}</td><td class="num">${fixed(x.speedupSeconds, 3)}</td><td class="num">${fixed(x.ci95[0], 3)} … ${fixed(x.ci95[1], 3)}</td><td class="num">${fixed(x.humanProgressPercent, 1)}%</td></tr>`,
+  );
   return `<section id="confirmation"><h2>Confirmation</h2><p>The best candidates re-timed interleaved with the anchor (A B A B …); ${c.headline ? `the headline is <code>${esc(c.headline.submissionId)}</code>` : `nothing could be confirmed${c.note ? `: ${esc(c.note)}` : ''}`}.</p>
 <table><thead><tr><th>submission</th><th>its runs</th><th>anchor runs</th><th>speedup (s)</th><th>95% CI (s)</th><th>human progress</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -68,7 +79,12 @@ function submissionsTable(subs: ReportSubmission[]): string {
   const rows = subs.map((s) => {
     const valid = s.runs.filter((r) => r.invalidReason === null).length;
     const reasons = s.reasons.map((x) => `<li>${esc(x)}</li>`).join('');
-    const runs = s.runs.map((r) => `${r.index}: ${r.trainTimeS === null ? '–' : `${r.trainTimeS.toFixed(3)} s`}, loss ${fixed(r.valLoss, 4)}${r.invalidReason ? ` (${esc(r.invalidReason)})` : ''}`).join('<br>');
+    const runs = s.runs
+      .map(
+        (r) =>
+          `${r.index}: ${r.trainTimeS === null ? '–' : `${r.trainTimeS.toFixed(3)} s`}, loss ${fixed(r.valLoss, 4)}${r.invalidReason ? ` (${esc(r.invalidReason)})` : ''}`,
+      )
+      .join('<br>');
     return `<tr class="${s.accepted ? 'acc' : 'rej'}"><td><code>${esc(s.id)}</code><br><small>${esc(s.path)}</small></td><td>${s.accepted ? 'accepted' : esc(s.state)}</td>
 <td class="num">${valid}/${s.runs.length}</td><td class="num">${fixed(s.meanTimeS, 3)}${s.timeCi95 ? `<br><small>${fixed(s.timeCi95[0], 3)} … ${fixed(s.timeCi95[1], 3)}</small>` : ''}</td>
 <td class="num">${fixed(s.meanValLoss, 4)}</td><td class="num">${fixed(s.speedupSeconds, 3)}${s.speedupCi95 ? `<br><small>${fixed(s.speedupCi95[0], 3)} … ${fixed(s.speedupCi95[1], 3)}</small>` : ''}</td>

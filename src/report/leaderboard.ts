@@ -48,17 +48,19 @@ export function entryFromReport(r: ReportJson): LeaderboardEntry {
 export function readLeaderboard(path = leaderboardPath()): LeaderboardEntry[] {
   if (!existsSync(path)) return [];
   const bySession = new Map<string, LeaderboardEntry>();
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let parsed;
-    try {
-      parsed = LeaderboardEntrySchema.safeParse(JSON.parse(line));
-    } catch {
-      parsed = null;
-    }
-    if (parsed?.success) bySession.set(parsed.data.sessionId, parsed.data);
-    else process.emitWarning(`${path}:${i + 1}: not a leaderboard entry, skipped`);
-  });
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let parsed;
+      try {
+        parsed = LeaderboardEntrySchema.safeParse(JSON.parse(line));
+      } catch {
+        parsed = null;
+      }
+      if (parsed?.success) bySession.set(parsed.data.sessionId, parsed.data);
+      else process.emitWarning(`${path}:${i + 1}: not a leaderboard entry, skipped`);
+    });
   return [...bySession.values()];
 }
 

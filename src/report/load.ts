@@ -35,7 +35,8 @@ export function loadReportInput(sessionId: string, live: LiveSession | null = nu
   const summaryPath = layout.summary(sessionId);
   const fromFile = existsSync(summaryPath) ? parseSummary(JSON.parse(readFileSync(summaryPath, 'utf8')), summaryPath) : null;
   const summary = fromFile ?? live?.status;
-  if (!summary) throw new Error(`no summary for session ${sessionId}: ${summaryPath} is missing and the session's server did not answer (is it running? TEMPORAL_ADDRESS)`);
+  if (!summary)
+    throw new Error(`no summary for session ${sessionId}: ${summaryPath} is missing and the session's server did not answer (is it running? TEMPORAL_ADDRESS)`);
   const record = existsSync(sessionRecordPath(sessionId)) ? (JSON.parse(readFileSync(sessionRecordPath(sessionId), 'utf8')) as SessionRecordFile) : null;
   const submissions = record?.submissions ?? live?.submissions ?? submissionsFromVerdicts(sessionId);
   const dir = layout.agentState(sessionId);
@@ -73,7 +74,16 @@ export function submissionsFromVerdicts(sessionId: string): SubmissionRecord[] {
     .sort()
     .map((id) => {
       const verdict = JSON.parse(readFileSync(layout.verdict(sessionId, id), 'utf8')) as Verdict;
-      return { id, path: id, contentHash: '', requestedRuns: verdict.runs.length, submittedAtMs: 0, state: verdict.accepted ? 'accepted' : 'rejected', verdict, reason: null };
+      return {
+        id,
+        path: id,
+        contentHash: '',
+        requestedRuns: verdict.runs.length,
+        submittedAtMs: 0,
+        state: verdict.accepted ? 'accepted' : 'rejected',
+        verdict,
+        reason: null,
+      };
     });
 }
 
@@ -109,7 +119,10 @@ function readPrompts(dir: string): { task: string | null; resumeFile: string | n
 
 function syncTracedLaunches(dir: string): number[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) => /^launch-(\d+)\.json$/.exec(f)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  return readdirSync(dir)
+    .flatMap((f) => /^launch-(\d+)\.json$/.exec(f)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 function readMetaSync(dir: string, n: number): LaunchMeta | null {

@@ -43,10 +43,15 @@ export function reconstructTimeline(t: TimelineInput): Timeline {
     cursor = end;
   }
 
-  const held = agentHeld(t.agentIntervals.map((i) => [i.startMs, i.endMs ?? t.endMs] as Span), windows);
+  const held = agentHeld(
+    t.agentIntervals.map((i) => [i.startMs, i.endMs ?? t.endMs] as Span),
+    windows,
+  );
   const heldTotal = held.reduce((a, [s, e]) => a + (e - s), 0);
-  const agentAt = (ms: number) => (heldTotal > 0 ? (t.agentGpuHours * held.reduce((a, [s, e]) => a + Math.max(0, Math.min(e, ms) - s), 0)) / heldTotal : ms >= t.endMs ? t.agentGpuHours : 0);
-  const calibAt = (ms: number) => (ms >= calibEnd ? t.calibrationGpuHours : calibEnd > t.startMs ? (t.calibrationGpuHours * (ms - t.startMs)) / (calibEnd - t.startMs) : 0);
+  const agentAt = (ms: number) =>
+    heldTotal > 0 ? (t.agentGpuHours * held.reduce((a, [s, e]) => a + Math.max(0, Math.min(e, ms) - s), 0)) / heldTotal : ms >= t.endMs ? t.agentGpuHours : 0;
+  const calibAt = (ms: number) =>
+    ms >= calibEnd ? t.calibrationGpuHours : calibEnd > t.startMs ? (t.calibrationGpuHours * (ms - t.startMs)) / (calibEnd - t.startMs) : 0;
   const sortedValidation = [...validation].sort((a, b) => a.atMs - b.atMs);
   const validationAt = (ms: number) => sortedValidation.reduce((a, v) => a + (v.atMs <= ms ? v.gpuHours : 0), 0);
 
@@ -61,7 +66,11 @@ export function reconstructTimeline(t: TimelineInput): Timeline {
   let vi = 0;
   for (const ms of sorted) {
     while (vi < sortedValidation.length && sortedValidation[vi].atMs <= ms) v += sortedValidation[vi++].gpuHours;
-    burn.push({ atMs: ms, category: 'calibration', gpuHours: calibAt(ms) }, { atMs: ms, category: 'agent', gpuHours: agentAt(ms) }, { atMs: ms, category: 'validation', gpuHours: v });
+    burn.push(
+      { atMs: ms, category: 'calibration', gpuHours: calibAt(ms) },
+      { atMs: ms, category: 'agent', gpuHours: agentAt(ms) },
+      { atMs: ms, category: 'validation', gpuHours: v },
+    );
     for (const [category, h] of Object.entries(t.otherGpuHours)) burn.push({ atMs: ms, category, gpuHours: ms >= t.endMs ? h : 0 });
   }
   const atVerdict = new Map<string, number>();
@@ -77,7 +86,16 @@ export function reconstructTimeline(t: TimelineInput): Timeline {
 function agentHeld(intervals: Span[], windows: Span[]): Span[] {
   let spans = intervals.filter(([s, e]) => e > s);
   for (const [ws, we] of windows) {
-    spans = spans.flatMap(([s, e]): Span[] => (we <= s || ws >= e ? [[s, e]] : ([[s, ws], [we, e]] as Span[]).filter(([a, b]) => b > a)));
+    spans = spans.flatMap(([s, e]): Span[] =>
+      we <= s || ws >= e
+        ? [[s, e]]
+        : (
+            [
+              [s, ws],
+              [we, e],
+            ] as Span[]
+          ).filter(([a, b]) => b > a),
+    );
   }
   return spans;
 }

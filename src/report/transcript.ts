@@ -44,7 +44,10 @@ export function readTranscript(lines: string[]): TranscriptEntry[] {
         appendOutput(out, str(ev.text) ?? '');
         break;
       case 'system':
-        push({ kind: 'system', text: ev.subtype === 'init' ? `session ${str(ev.session_id) ?? '?'}, model ${str(ev.model) ?? '?'}` : `system ${str(ev.subtype) ?? ''}` });
+        push({
+          kind: 'system',
+          text: ev.subtype === 'init' ? `session ${str(ev.session_id) ?? '?'}, model ${str(ev.model) ?? '?'}` : `system ${str(ev.subtype) ?? ''}`,
+        });
         break;
       case 'assistant':
       case 'user':
@@ -88,7 +91,11 @@ type Push = (e: TranscriptEntry, id?: unknown) => void;
 
 function claudeMessage(ev: Record<string, unknown>, push: Push, byId: Map<string, TranscriptEntry>): void {
   const message = isObject(ev.message) ? ev.message : {};
-  const blocks = Array.isArray(message.content) ? message.content.filter(isObject) : typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : [];
+  const blocks = Array.isArray(message.content)
+    ? message.content.filter(isObject)
+    : typeof message.content === 'string'
+      ? [{ type: 'text', text: message.content }]
+      : [];
   for (const b of blocks) {
     if (b.type === 'text') push({ kind: ev.type === 'user' ? 'prompt' : 'assistant', text: str(b.text) ?? '' });
     else if (b.type === 'thinking') push({ kind: 'thinking', text: str(b.thinking) ?? '' });
@@ -98,7 +105,15 @@ function claudeMessage(ev: Record<string, unknown>, push: Push, byId: Map<string
       push({ kind: bash ? 'command' : 'tool', text: bash ? (input.command as string) : `${str(b.name) ?? '?'} ${JSON.stringify(input, null, 1)}` }, b.id);
     } else if (b.type === 'tool_result') {
       const c = b.content;
-      const text = typeof c === 'string' ? c : Array.isArray(c) ? c.filter(isObject).map((x) => str(x.text) ?? '').join('\n') : '';
+      const text =
+        typeof c === 'string'
+          ? c
+          : Array.isArray(c)
+            ? c
+                .filter(isObject)
+                .map((x) => str(x.text) ?? '')
+                .join('\n')
+            : '';
       const call = typeof b.tool_use_id === 'string' ? byId.get(b.tool_use_id) : undefined;
       if (call && call.output === undefined) Object.assign(call, { output: text, isError: b.is_error === true });
       else push({ kind: 'output', text, isError: b.is_error === true });

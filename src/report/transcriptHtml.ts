@@ -2,7 +2,15 @@ import type { LaunchTranscript, TranscriptEntry } from './transcript';
 import { esc } from './htmlParts';
 
 const LABEL: Record<TranscriptEntry['kind'], string> = {
-  prompt: 'prompt', assistant: 'agent', thinking: 'thinking', command: '$', tool: 'tool', result: 'result', system: 'system', output: 'output', error: 'error',
+  prompt: 'prompt',
+  assistant: 'agent',
+  thinking: 'thinking',
+  command: '$',
+  tool: 'tool',
+  result: 'result',
+  system: 'system',
+  output: 'output',
+  error: 'error',
 };
 const LONG_LINES = 12;
 const LONG_CHARS = 1200;
@@ -11,13 +19,20 @@ const LONG_CHARS = 1200;
 export function transcriptHtml(launches: LaunchTranscript[]): string {
   if (launches.length === 0) return '<p>No agent trace was found for this session.</p>';
   return launches
-    .map((l) => `<div class="launch" id="launch-${l.launch}"><h3>launch ${l.launch}${l.promptKind ? ` · ${esc(l.promptKind)} prompt` : ''}${l.startedAt ? ` · ${esc(l.startedAt)}` : ''} · ${l.entries.length} entries</h3>
-${l.entries.map(entryHtml).join('\n')}</div>`)
+    .map(
+      (
+        l,
+      ) => `<div class="launch" id="launch-${l.launch}"><h3>launch ${l.launch}${l.promptKind ? ` · ${esc(l.promptKind)} prompt` : ''}${l.startedAt ? ` · ${esc(l.startedAt)}` : ''} · ${l.entries.length} entries</h3>
+${l.entries.map(entryHtml).join('\n')}</div>`,
+    )
     .join('\n');
 }
 
 function entryHtml(e: TranscriptEntry): string {
-  const out = e.output === undefined ? '' : `\n${folded(e.output, e.exitCode !== undefined && e.exitCode !== null ? `exit ${e.exitCode}` : e.isError ? 'error' : 'output', e.isError === true)}`;
+  const out =
+    e.output === undefined
+      ? ''
+      : `\n${folded(e.output, e.exitCode !== undefined && e.exitCode !== null ? `exit ${e.exitCode}` : e.isError ? 'error' : 'output', e.isError === true)}`;
   return `<div class="t ${e.kind}"><span class="who">${esc(LABEL[e.kind])}</span>${e.kind === 'output' ? folded(e.text, 'output', e.isError === true) : foldedText(e.text)}${out}</div>`;
 }
 

@@ -28,14 +28,20 @@ export function watchFrame(w: WatchState, nowMs: number): string[] {
   const b = s.budget;
   const share = b.grantedGpuHours > 0 ? Math.min(1, b.usedGpuHours / b.grantedGpuHours) : 0;
   const filled = Math.round(share * BAR);
-  const cats = Object.entries(b.byCategory).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
+  const cats = Object.entries(b.byCategory)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(', ');
   return [
     `session ${s.sessionId}  ${s.agent} on ${s.anchor}  phase ${s.phase}  up ${duration(nowMs - Date.parse(s.startedAt))}${s.endReason ? `  ended: ${s.endReason}` : ''}`,
     `budget  [${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${b.usedGpuHours.toFixed(4)} of ${b.grantedGpuHours.toFixed(4)} GPU-h  (${cats})`,
     `now     ${validationText(w, nowMs)}`,
     `last    ${lastVerdictText(w.submissions)}`,
     `best    ${bestText(s)}`,
-    `counts  ${Object.entries(s.submissions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no submissions yet'}`,
+    `counts  ${
+      Object.entries(s.submissions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'no submissions yet'
+    }`,
     ...(w.usage ? [`agent   ${formatUsage(w.usage)}`] : []),
   ];
 }
@@ -65,13 +71,18 @@ function lastVerdictText(subs: SubmissionRecord[]): string {
   const last = done[done.length - 1];
   if (!last) return 'no verdict yet';
   const sp = last.verdict?.speedup;
-  const detail = last.state === 'accepted' && sp ? `${sp.seconds.toFixed(3)} s faster (${sp.humanProgressPercent.toFixed(1)}% of human progress)` : (last.verdict?.reasons[0] ?? last.reason ?? '');
+  const detail =
+    last.state === 'accepted' && sp
+      ? `${sp.seconds.toFixed(3)} s faster (${sp.humanProgressPercent.toFixed(1)}% of human progress)`
+      : (last.verdict?.reasons[0] ?? last.reason ?? '');
   return `${last.id} ${last.state}: ${detail}`;
 }
 
 function bestText(s: SessionStatus): string {
   const b = s.best;
-  return b ? `${b.submissionId}: ${b.humanProgressPercent.toFixed(1)}% of human progress, ${b.speedupSeconds.toFixed(3)} s (95% CI ${b.speedupCi95[0].toFixed(3)} … ${b.speedupCi95[1].toFixed(3)})` : 'none accepted yet';
+  return b
+    ? `${b.submissionId}: ${b.humanProgressPercent.toFixed(1)}% of human progress, ${b.speedupSeconds.toFixed(3)} s (95% CI ${b.speedupCi95[0].toFixed(3)} … ${b.speedupCi95[1].toFixed(3)})`
+    : 'none accepted yet';
 }
 
 function duration(ms: number): string {

@@ -14,7 +14,17 @@ export interface EgressRecord {
 }
 
 /** Headers that belong to one hop (RFC 9110 §7.6.1) and to the proxy itself: never forwarded. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /**
  * An HTTP proxy on a unix socket that lets a sandbox reach a fixed list of endpoints (host:port)
@@ -127,7 +137,10 @@ export class EgressProxy {
 }
 
 function normalize(endpoint: string): string {
-  return endpoint.trim().toLowerCase().replace(/^\[([^\]]+)\]/, '$1');
+  return endpoint
+    .trim()
+    .toLowerCase()
+    .replace(/^\[([^\]]+)\]/, '$1');
 }
 
 function splitEndpoint(endpoint: string): [string, number] {

@@ -26,7 +26,19 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   mkdirSync(dirname(opts.dbFile), { recursive: true });
   const port = opts.port ?? (await freePort());
   const uiPort = opts.headless ? null : (opts.uiPort ?? (await freePort()));
-  const args = ['server', 'start-dev', '--db-filename', opts.dbFile, '--port', String(port), '--ip', '127.0.0.1', '--log-level', 'warn', '--ui-disable-news-fetch'];
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    opts.dbFile,
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+    '--ui-disable-news-fetch',
+  ];
   if (uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';

@@ -23,12 +23,20 @@ export interface Embedded {
  * The whole harness in one process: a dev server on the state folder's database (unless an
  * address is given) and a worker. What `up` and `demo` run.
  */
-export async function startEmbedded(opts: { address?: string; port?: number; uiPort?: number; headless?: boolean; logLevel?: LogLevel; sandboxes?: WorkerOptions['sandboxes'] } = {}): Promise<Embedded> {
+export async function startEmbedded(
+  opts: { address?: string; port?: number; uiPort?: number; headless?: boolean; logLevel?: LogLevel; sandboxes?: WorkerOptions['sandboxes'] } = {},
+): Promise<Embedded> {
   installTemporalLogging(opts.logLevel);
   mkdirSync(benchHome(), { recursive: true });
   const server = opts.address
     ? null
-    : await startDevServer({ dbFile: layout.temporalDb(), port: opts.port, uiPort: opts.uiPort, headless: opts.headless, logFile: join(benchHome(), 'temporal-server.log') });
+    : await startDevServer({
+        dbFile: layout.temporalDb(),
+        port: opts.port,
+        uiPort: opts.uiPort,
+        headless: opts.headless,
+        logFile: join(benchHome(), 'temporal-server.log'),
+      });
   const address = opts.address ?? server!.address;
   const client = await connectClient(address);
   const connection = await connectWorker(address);

@@ -14,7 +14,11 @@ import { LocalSandbox } from '../../src/sandbox/local';
 import { grantableUlimits } from './dockerd';
 
 async function main(): Promise<void> {
-  const need = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
+  const need = (name: string) =>
+    process.env[name] ??
+    (() => {
+      throw new Error(`${name} is not set`);
+    })();
   const address = need('TEMPORAL_ADDRESS');
   const docker = new Docker({ socketPath: need('DOCKER_WORKER_SOCKET') });
   const sandbox = new DockerSandbox({

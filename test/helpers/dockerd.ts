@@ -35,7 +35,14 @@ export async function testEngine(): Promise<TestEngine | { unavailable: string }
 /** Removes every container a test left with the given session label (cleanup only). */
 export async function removeSessionContainers(docker: Docker, sessionId: string): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${sessionId}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /**

@@ -80,7 +80,12 @@ export class Harness {
   /** `nanogpt-bench worker` as its own process, as an operator would run it. */
   spawnWorker(): ChildProcess {
     const child = spawn(process.execPath, [CLI, 'worker'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: this.address, NANOGPT_BENCH_HOME: this.home, NANOGPT_BENCH_LOG_LEVEL: process.env.NANOGPT_BENCH_LOG_LEVEL ?? "warn" },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: this.address,
+        NANOGPT_BENCH_HOME: this.home,
+        NANOGPT_BENCH_LOG_LEVEL: process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.resume();
@@ -124,7 +129,11 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
 }
 
 /** Runs a command without blocking this process (its in-process worker must keep serving). */
-export function runCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

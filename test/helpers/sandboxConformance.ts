@@ -147,7 +147,10 @@ export function sandboxConformance(kind: string, target: ConformanceTarget): voi
 
     test('pause freezes the processes and resume lets them go on', async () => {
       const { sb, h } = await fresh();
-      await sb.start(h, { name: 'ticker', argv: ['bash', '-c', 'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo $i > tick.tmp && mv tick.tmp tick; sleep 0.05; done'] });
+      await sb.start(h, {
+        name: 'ticker',
+        argv: ['bash', '-c', 'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo $i > tick.tmp && mv tick.tmp tick; sleep 0.05; done'],
+      });
       const tick = () => Number(readFileSync(join(h.spec.workspaceDir, 'tick'), 'utf8').trim() || 0);
       await eventually('ticks', async () => existsSync(join(h.spec.workspaceDir, 'tick')) && tick() > 0);
       await sb.pause(h);

@@ -34,6 +34,9 @@ export async function runExecStarts(docker: Docker, container: string, sinceS: n
   const stream = await docker.getEvents({ since: sinceS, until: Math.ceil(Date.now() / 1000) + 1, filters: { type: ['container'], container: [container] } });
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
-  const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action?: string });
+  const events = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { Action?: string });
   return events.filter((e) => e.Action?.startsWith('exec_start') && e.Action.includes('run.sh')).length;
 }

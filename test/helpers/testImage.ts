@@ -69,7 +69,9 @@ export async function ensureRootfsTarball(): Promise<string> {
   const build = `${tar.slice(0, -4)}.build`;
   rmSync(build, { recursive: true, force: true });
   const mirror = debianMirror();
-  const boot = await runCommand('debootstrap', [`--variant=${VARIANT}`, `--include=${TEST_IMAGE_PACKAGES.join(',')}`, SUITE, build, mirror], { timeoutMs: 20 * 60_000 });
+  const boot = await runCommand('debootstrap', [`--variant=${VARIANT}`, `--include=${TEST_IMAGE_PACKAGES.join(',')}`, SUITE, build, mirror], {
+    timeoutMs: 20 * 60_000,
+  });
   if (boot.status !== 0) throw new Error(`debootstrap ${SUITE} from ${mirror} failed (status ${boot.status}): ${(boot.stderr || boot.stdout).slice(-2000)}`);
   finishRootfs(build);
   const packed = await runCommand('tar', ['-C', build, '--numeric-owner', '-cf', `${tar}.tmp`, '.'], { timeoutMs: 10 * 60_000 });
@@ -83,7 +85,11 @@ export async function ensureRootfsTarball(): Promise<string> {
 export function finishRootfs(dir: string): void {
   const { name, uid, gid } = SANDBOX_USER;
   const passwd = join(dir, 'etc', 'passwd');
-  if (!readFileSync(passwd, 'utf8').split('\n').some((l) => l.startsWith(`${name}:`))) {
+  if (
+    !readFileSync(passwd, 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${name}:`))
+  ) {
     appendFileSync(passwd, `${name}:x:${uid}:${gid}:sandbox user:/workspace:/bin/bash\n`);
     appendFileSync(join(dir, 'etc', 'group'), `${name}:x:${gid}:\n`);
   }

@@ -52,7 +52,13 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
   });
 
   /** One launch as runAgent makes it, minus Temporal; `whileRunning` may act on the live process. */
-  async function launch(agent: Agent, specInput: SessionSpecInput, dirs: { ws: string; state: string }, n: number, whileRunning?: (sb: LocalSandbox, h: SandboxHandle, name: string) => Promise<void>) {
+  async function launch(
+    agent: Agent,
+    specInput: SessionSpecInput,
+    dirs: { ws: string; state: string },
+    n: number,
+    whileRunning?: (sb: LocalSandbox, h: SandboxHandle, name: string) => Promise<void>,
+  ) {
     const spec = parseSessionSpec(specInput);
     const sb = new LocalSandbox();
     const traceDir = join(dirs.state, 'trace');
@@ -60,13 +66,41 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
     const facts = { workspace: dirs.ws, spec, targetValLoss: 3.28 };
     const taskPrompt = renderKind('task', facts);
     const prompt = n === 1 ? taskPrompt : renderKind('resume', facts);
-    const plan = agent.launch({ sessionId: 'cli-test', spec, launch: n, paths: { workspace: dirs.ws, data: null, relay: null, tools: '' }, historyDir: '', replayRecords: [], prompt, taskPrompt, targetValLoss: facts.targetValLoss, resumeId });
+    const plan = agent.launch({
+      sessionId: 'cli-test',
+      spec,
+      launch: n,
+      paths: { workspace: dirs.ws, data: null, relay: null, tools: '' },
+      historyDir: '',
+      replayRecords: [],
+      prompt,
+      taskPrompt,
+      targetValLoss: facts.targetValLoss,
+      resumeId,
+    });
     for (const [rel, text] of Object.entries(plan.files ?? {})) if (!existsSync(join(dirs.ws, rel))) writeFileSync(join(dirs.ws, rel), text);
-    const sspec: SandboxSpec = { labels: { sessionId: 'cli-test', role: 'agent' }, workspaceDir: dirs.ws, dataDir: null, relayDir: null, stateDir: dirs.state, gpus: 1, egress: [], passEnv: agent.passEnv(spec) };
+    const sspec: SandboxSpec = {
+      labels: { sessionId: 'cli-test', role: 'agent' },
+      workspaceDir: dirs.ws,
+      dataDir: null,
+      relayDir: null,
+      stateDir: dirs.state,
+      gpus: 1,
+      egress: [],
+      passEnv: agent.passEnv(spec),
+    };
     const h = await sb.ensure(sspec);
     const name = `agent-${n}`;
     const trace = new LaunchTrace(traceDir, agent, n, sb.outputPath(h, name), secretsFromEnv(agent.passEnv(spec)));
-    await trace.open({ launch: n, agent: agent.name, startedAtMs: Date.now(), promptKind: n === 1 ? 'task' : 'resume', promptVersion: PROMPT_VERSION, resumeId, argv: plan.argv });
+    await trace.open({
+      launch: n,
+      agent: agent.name,
+      startedAtMs: Date.now(),
+      promptKind: n === 1 ? 'task' : 'resume',
+      promptVersion: PROMPT_VERSION,
+      resumeId,
+      argv: plan.argv,
+    });
     await sb.start(h, { name, argv: plan.argv, env: plan.env });
     const acting = whileRunning?.(sb, h, name);
     for (;;) {
@@ -114,7 +148,11 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
 
       // The model is asked for its fifth turn and holds it back: the CLI is mid-turn when killed.
       const first = await launch(agent, spec, dirs, 1, async (sb, h, name) => {
-        await eventually('the CLI waiting on its fifth model turn', async () => srv.requests.some((r) => r.status === 0) && srv.calls.slice(first0).filter((c) => c.main).length >= 5, 60_000);
+        await eventually(
+          'the CLI waiting on its fifth model turn',
+          async () => srv.requests.some((r) => r.status === 0) && srv.calls.slice(first0).filter((c) => c.main).length >= 5,
+          60_000,
+        );
         await sb.signal(h, name, 'SIGKILL');
       });
       assert.equal(first.exit.state === 'exited' && first.exit.signal, 'SIGKILL', readFileSync(first.raw, 'utf8'));
@@ -123,7 +161,10 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
       assert.equal(calls1[0].body.model, `${which}-test-model`);
       assert.equal(calls1[0].body.stream, true, 'the CLI streams');
       assert.match(calls1[0].turns.map((x) => x.text).join('\n'), /# Task/, 'the model was shown the task prompt');
-      const shown = calls1[1].turns.filter((x) => x.role === 'tool').map((x) => x.text).join('\n');
+      const shown = calls1[1].turns
+        .filter((x) => x.role === 'tool')
+        .map((x) => x.text)
+        .join('\n');
       assert.match(shown, /train_gpt\.py/, 'the model was shown the result of ls');
       assert.match(shown, new RegExp(`key is ${key}`), 'the model saw the command output as it was (the key is redacted only in traces)');
       if (which === 'claude-code') {
@@ -134,14 +175,19 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
         assert.equal(calls1[0].body.reasoning.effort, 'high');
       }
       assert.match(readFileSync(join(sub, 'train_gpt.py'), 'utf8'), /^STEPS = 30$/m, 'the edit landed');
-      const jsonl = readFileSync(traceFiles.jsonl(first.traceDir, 1), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const jsonl = readFileSync(traceFiles.jsonl(first.traceDir, 1), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const types = new Set(jsonl.map((e) => e.type));
-      for (const ty of which === 'codex' ? ['thread.started', 'item.started', 'item.completed'] : ['system', 'assistant', 'user']) assert.ok(types.has(ty), `trace has ${ty} events`);
+      for (const ty of which === 'codex' ? ['thread.started', 'item.started', 'item.completed'] : ['system', 'assistant', 'user'])
+        assert.ok(types.has(ty), `trace has ${ty} events`);
       const transcript = readFileSync(traceFiles.transcript(first.traceDir), 'utf8');
       assert.match(transcript, /=== launch 1: .* fresh start/);
       assert.match(transcript, /\$ .*mkdir -p submissions\/tweak/);
       assert.match(transcript, /key is \[REDACTED:(ANTHROPIC|OPENAI)_API_KEY\]/);
-      for (const f of [...readdirSync(first.traceDir).map((x) => join(first.traceDir, x)), first.raw]) assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds no key`);
+      for (const f of [...readdirSync(first.traceDir).map((x) => join(first.traceDir, x)), first.raw])
+        assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds no key`);
 
       // Launch 2 resumes the killed session by its id; the model sees the earlier turns again.
       const second0 = srv.calls.length;
@@ -155,7 +201,13 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
       assert.match(history, /mkdir -p submissions\/tweak/, 'the resumed request carries the first launch conversation');
       assert.match(history, /# Task/, 'and its task prompt');
       assert.match(lastTurn(resumed[0]).text, /# You are resumed/, 'the resume prompt comes last');
-      assert.match(resumed[1].turns.filter((x) => x.role === 'tool').map((x) => x.text).join('\n'), /STEPS = 30/);
+      assert.match(
+        resumed[1].turns
+          .filter((x) => x.role === 'tool')
+          .map((x) => x.text)
+          .join('\n'),
+        /STEPS = 30/,
+      );
       assert.match(readFileSync(traceFiles.transcript(second.traceDir), 'utf8'), /=== launch 2: .* resuming [\w-]+/);
       const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(second.traceDir), 'utf8')))!;
       assert.equal(usage.launches, 2);
@@ -170,7 +222,10 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
       if (skip) return t.skip(skip);
       const srv = which === 'codex' ? codexServer : server;
       const dirs = dirsFor(`${which}-flaky`);
-      brain = scripted([{ fail: { status: 500 } }, { fail: { status: 429, retryAfterSeconds: 1 } }, { malformed: true }, { bash: 'echo survived > survived.txt' }], 'finished after the outage');
+      brain = scripted(
+        [{ fail: { status: 500 } }, { fail: { status: 429, retryAfterSeconds: 1 } }, { malformed: true }, { bash: 'echo survived > survived.txt' }],
+        'finished after the outage',
+      );
       const c0 = srv.calls.length;
       const spec: SessionSpecInput = { agent: which, budgetGpuHours: 1, gpus: 1, agentModel: `${which}-test-model` };
       const r = await launch(agentFor(parseSessionSpec(spec)), spec, dirs, 1);
@@ -187,16 +242,22 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
       `l=$(grep -E '^step:[0-9]+/[0-9]+ val_loss' run.log | tail -1); t=$(echo "$l" | sed -E 's/.*train_time:([0-9]+)ms.*/\\1/'); v=$(echo "$l" | sed -E 's/.*val_loss:([0-9.]+).*/\\1/'); printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$(git rev-parse --short HEAD)" "\${t:-0}" "\${v:-0}" ${status} '${what}' >> results.tsv`;
     const dirs = dirsFor('autoresearch');
     let first: ModelCall | null = null;
-    const steps = scripted([
-      { read: join(dirs.ws, 'train_gpt.py') },
-      { edit: { path: join(dirs.ws, 'train_gpt.py'), old: 'STEPS = 40', new: 'STEPS = 20' } },
-      { bash: `git commit -qam 'half the steps' && bash run.sh > run.log 2>&1 && ${measure('keep', 'half the steps')}` },
-    ], 'one experiment done');
+    const steps = scripted(
+      [
+        { read: join(dirs.ws, 'train_gpt.py') },
+        { edit: { path: join(dirs.ws, 'train_gpt.py'), old: 'STEPS = 40', new: 'STEPS = 20' } },
+        { bash: `git commit -qam 'half the steps' && bash run.sh > run.log 2>&1 && ${measure('keep', 'half the steps')}` },
+      ],
+      'one experiment done',
+    );
     brain = (c) => ((first ??= c), steps(c));
     const spec: SessionSpecInput = { agent: 'autoresearch', budgetGpuHours: 1, gpus: 1, anchor: FASTRUN };
     const r = await launch(agentFor(parseSessionSpec(spec)), spec, dirs, 1);
     assert.equal(r.exit.state === 'exited' && r.exit.exitCode, 0, readFileSync(r.raw, 'utf8').slice(-3000));
-    assert.ok(first!.turns.some((x) => x.role === 'user' && /Read program.md and TASK.md/.test(x.text)), "the driver was given the kickoff prompt");
+    assert.ok(
+      first!.turns.some((x) => x.role === 'user' && /Read program.md and TASK.md/.test(x.text)),
+      'the driver was given the kickoff prompt',
+    );
     const git = (...args: string[]) => spawnSync('git', args, { cwd: dirs.ws, encoding: 'utf8' }).stdout.trim();
     assert.equal(git('branch', '--show-current'), autoresearchBranch('cli-test'));
     assert.deepEqual(git('log', '--format=%s').split('\n'), ['half the steps', 'baseline: the starting record']);
@@ -207,6 +268,10 @@ describe('the real agent CLIs through their adapters (local sandbox, scripted mo
     assert.equal(commit, git('rev-parse', '--short', 'HEAD'));
     assert.ok(Number(trainMs) > 0 && Number(valLoss) > 3, `a measured row: ${rows[1]}\n${readFileSync(join(dirs.ws, 'run.log'), 'utf8').slice(-1500)}`);
     assert.equal(status, 'keep');
-    assert.equal(git('status', '--porcelain', '--', 'results.tsv', 'run.log', '.claude'), '', 'results.tsv, run.log and the CLI state stay untracked and ignored');
+    assert.equal(
+      git('status', '--porcelain', '--', 'results.tsv', 'run.log', '.claude'),
+      '',
+      'results.tsv, run.log and the CLI state stay untracked and ignored',
+    );
   });
 });

@@ -82,33 +82,43 @@ describe('claude-code and codex sessions on Docker (the real CLIs, model API on 
     return /"state": "(accepted|rejected)"/.test(last) ? { hang: true } : { bash: 'sleep 2; submit --status sub-001' };
   }, OPENAI_KEY);
 
-  before(async () => {
-    skip = realClisOrSkip();
-    if (skip) return;
-    const r = await engineAndImage();
-    if ('unavailable' in r) return void (skip = r.unavailable);
-    let image: string;
-    ({ engine, image } = r);
-    other = await countingServer('other');
-    await server.start();
-    await codexServer.start();
-    // The sandbox's tools folder: the harness's own, and `claude` starting the mounted real binary.
-    cpSync(harnessToolsDir(), tools, { recursive: true });
-    chmodSync(tools, 0o755);
-    writeFileSync(join(tools, 'claude'), `#!/bin/sh\nexec ${CLAUDE_EXE} "$@"\n`);
-    chmodSync(join(tools, 'claude'), 0o755);
-    writeFileSync(join(tools, 'codex'), `#!/bin/sh\nexec ${CODEX_EXE} "$@"\n`);
-    chmodSync(join(tools, 'codex'), 0o755);
-    process.env.ANTHROPIC_API_KEY = KEY;
-    process.env.ANTHROPIC_BASE_URL = server.url;
-    process.env.OPENAI_BASE_URL = `${codexServer.url}/v1`;
-    // The judge would put its questions to this scripted model too: pointed at a provider without a key, it runs its static checks only.
-    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
-    delete process.env.OPENAI_API_KEY;
-    await h.start();
-    const docker = new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), toolsDir: tools, readOnlyMounts: [FASTRUN, AGENT_CLIS_DIR] });
-    await h.inProcessWorker({ sandboxes: { docker } });
-  }, { timeout: 20 * 60_000 });
+  before(
+    async () => {
+      skip = realClisOrSkip();
+      if (skip) return;
+      const r = await engineAndImage();
+      if ('unavailable' in r) return void (skip = r.unavailable);
+      let image: string;
+      ({ engine, image } = r);
+      other = await countingServer('other');
+      await server.start();
+      await codexServer.start();
+      // The sandbox's tools folder: the harness's own, and `claude` starting the mounted real binary.
+      cpSync(harnessToolsDir(), tools, { recursive: true });
+      chmodSync(tools, 0o755);
+      writeFileSync(join(tools, 'claude'), `#!/bin/sh\nexec ${CLAUDE_EXE} "$@"\n`);
+      chmodSync(join(tools, 'claude'), 0o755);
+      writeFileSync(join(tools, 'codex'), `#!/bin/sh\nexec ${CODEX_EXE} "$@"\n`);
+      chmodSync(join(tools, 'codex'), 0o755);
+      process.env.ANTHROPIC_API_KEY = KEY;
+      process.env.ANTHROPIC_BASE_URL = server.url;
+      process.env.OPENAI_BASE_URL = `${codexServer.url}/v1`;
+      // The judge would put its questions to this scripted model too: pointed at a provider without a key, it runs its static checks only.
+      process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'openai';
+      delete process.env.OPENAI_API_KEY;
+      await h.start();
+      const docker = new DockerSandbox({
+        docker: engine.docker,
+        image,
+        gpus: 'none',
+        ulimits: grantableUlimits(),
+        toolsDir: tools,
+        readOnlyMounts: [FASTRUN, AGENT_CLIS_DIR],
+      });
+      await h.inProcessWorker({ sandboxes: { docker } });
+    },
+    { timeout: 20 * 60_000 },
+  );
   after(async () => {
     if (!skip) await h.stop();
     await server.stop();
@@ -118,69 +128,124 @@ describe('claude-code and codex sessions on Docker (the real CLIs, model API on 
     process.env = saved;
   });
 
-  it('claude-code: works through its model API, every other endpoint it tries is refused and logged, and its submission is timed', { timeout: 600_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const id = 'docker-claude-1';
-    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentModel: 'claude-test', agentStopGraceSeconds: 3 }, id);
-    // A session that fails (its anchor did not run, say) ends the wait with its own error.
-    const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
-    await Promise.race([ended, eventually('the resumed launch asking the model', async () => server.calls.find((c) => c.main && /# You are resumed/.test(lastTurn(c).text)), 400_000)]);
-    ended.catch(() => undefined);
-    const subs = await sessionQueries.submissions(handle);
-    assert.equal(subs.length, 1);
-    assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
-    await stopSession(handle, 'test over');
-    const summary = await handle.result();
-    assert.equal(summary.endReason, 'stopped: test over');
+  it(
+    'claude-code: works through its model API, every other endpoint it tries is refused and logged, and its submission is timed',
+    { timeout: 600_000 },
+    async (t) => {
+      if (skip) return t.skip(skip);
+      const id = 'docker-claude-1';
+      const handle = await startSession(
+        h.client,
+        {
+          agent: 'claude-code',
+          anchor: FASTRUN,
+          budgetGpuHours: 0.05,
+          gpus: 1,
+          retimeRuns: 3,
+          sandbox: 'docker',
+          agentModel: 'claude-test',
+          agentStopGraceSeconds: 3,
+        },
+        id,
+      );
+      // A session that fails (its anchor did not run, say) ends the wait with its own error.
+      const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
+      await Promise.race([
+        ended,
+        eventually('the resumed launch asking the model', async () => server.calls.find((c) => c.main && /# You are resumed/.test(lastTurn(c).text)), 400_000),
+      ]);
+      ended.catch(() => undefined);
+      const subs = await sessionQueries.submissions(handle);
+      assert.equal(subs.length, 1);
+      assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
+      await stopSession(handle, 'test over');
+      const summary = await handle.result();
+      assert.equal(summary.endReason, 'stopped: test over');
 
-    assert.equal(other.hits(), 0, 'the other endpoint never heard from the agent');
-    const toolResult = server.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
-    assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
-    const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
-    const modelApi = new URL(server.url).host;
-    assert.ok(log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3, 'the model API calls of the real CLI went through the proxy');
-    const refused = [...new Set(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`))];
-    // What else the real CLI tried (with its non-essential traffic off) is listed here, refused.
-    t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
-    t.diagnostic(`model API requests: ${JSON.stringify([...new Set(server.requests.map((r) => `${r.method} ${r.path}`))])}`);
-    assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
-    assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS['claude-code']);
-    assert.ok(log.every((r) => r.allowed === (r.endpoint === modelApi)), 'the allow list admits the model API only');
-    const transcript = readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8');
-    assert.match(transcript, /\[init\] session [\w-]+, model claude-test/, 'the real init event');
-    assert.match(transcript, /"state": "accepted"/);
-    const left = await engine.docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${id}`] } });
-    assert.equal(left.length, 0, 'every container of the session is removed');
-  });
+      assert.equal(other.hits(), 0, 'the other endpoint never heard from the agent');
+      const toolResult = server.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
+      assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
+      const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as EgressRecord);
+      const modelApi = new URL(server.url).host;
+      assert.ok(
+        log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3,
+        'the model API calls of the real CLI went through the proxy',
+      );
+      const refused = [...new Set(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`))];
+      // What else the real CLI tried (with its non-essential traffic off) is listed here, refused.
+      t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
+      t.diagnostic(`model API requests: ${JSON.stringify([...new Set(server.requests.map((r) => `${r.method} ${r.path}`))])}`);
+      assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
+      assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS['claude-code']);
+      assert.ok(
+        log.every((r) => r.allowed === (r.endpoint === modelApi)),
+        'the allow list admits the model API only',
+      );
+      const transcript = readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8');
+      assert.match(transcript, /\[init\] session [\w-]+, model claude-test/, 'the real init event');
+      assert.match(transcript, /"state": "accepted"/);
+      const left = await engine.docker.listContainers({ all: true, filters: { label: [`nanogpt-bench.session=${id}`] } });
+      assert.equal(left.length, 0, 'every container of the session is removed');
+    },
+  );
 
-  it('codex: works through the base_url of its provider via the proxy, is refused anything else, and its submission is timed', { timeout: 600_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const id = 'docker-codex-1';
-    // Only codex's key now, and the judge pointed at the provider without one: static checks only.
-    delete process.env.ANTHROPIC_API_KEY;
-    process.env.OPENAI_API_KEY = OPENAI_KEY;
-    process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'anthropic';
-    const handle = await startSession(h.client, { agent: 'codex', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, sandbox: 'docker', agentModel: 'codex-test', agentStopGraceSeconds: 3 }, id);
-    const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
-    await Promise.race([ended, eventually('codex waiting after the verdict', async () => codexServer.requests.some((r) => r.status === 0), 400_000)]);
-    ended.catch(() => undefined);
-    const subs = await sessionQueries.submissions(handle);
-    assert.equal(subs.length, 1);
-    assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
-    await stopSession(handle, 'test over');
-    assert.equal((await handle.result()).endReason, 'stopped: test over');
+  it(
+    'codex: works through the base_url of its provider via the proxy, is refused anything else, and its submission is timed',
+    { timeout: 600_000 },
+    async (t) => {
+      if (skip) return t.skip(skip);
+      const id = 'docker-codex-1';
+      // Only codex's key now, and the judge pointed at the provider without one: static checks only.
+      delete process.env.ANTHROPIC_API_KEY;
+      process.env.OPENAI_API_KEY = OPENAI_KEY;
+      process.env.NANOGPT_BENCH_JUDGE_PROVIDER = 'anthropic';
+      const handle = await startSession(
+        h.client,
+        {
+          agent: 'codex',
+          anchor: FASTRUN,
+          budgetGpuHours: 0.05,
+          gpus: 1,
+          retimeRuns: 3,
+          sandbox: 'docker',
+          agentModel: 'codex-test',
+          agentStopGraceSeconds: 3,
+        },
+        id,
+      );
+      const ended = handle.result().then((r) => Promise.reject(new Error(`the session ended early: ${r.endReason}`)));
+      await Promise.race([ended, eventually('codex waiting after the verdict', async () => codexServer.requests.some((r) => r.status === 0), 400_000)]);
+      ended.catch(() => undefined);
+      const subs = await sessionQueries.submissions(handle);
+      assert.equal(subs.length, 1);
+      assert.equal(subs[0].state, 'accepted', `verdict: ${JSON.stringify(subs[0].verdict?.reasons ?? subs[0].reason)}`);
+      await stopSession(handle, 'test over');
+      assert.equal((await handle.result()).endReason, 'stopped: test over');
 
-    const toolResult = codexServer.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
-    assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
-    const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
-    const modelApi = new URL(codexServer.url).host;
-    assert.ok(log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3, 'the model API calls of the real CLI went through the proxy');
-    const refused = [...new Set(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`))];
-    t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
-    t.diagnostic(`model API requests: ${JSON.stringify([...new Set(codexServer.requests.map((r) => `${r.method} ${r.path}`))])}`);
-    assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
-    assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS.codex);
-    assert.ok(log.every((r) => r.allowed === (r.endpoint === modelApi)), 'the allow list admits the model API only');
-    assert.match(readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8'), /\[thread\] [\w-]+[\s\S]*"state": "accepted"/);
-  });
+      const toolResult = codexServer.calls.flatMap((c) => c.turns).find((turn) => turn.role === 'tool' && /HTTP Error|urlopen/.test(turn.text));
+      assert.match(toolResult?.text ?? '', /HTTP Error 403/, 'the agent saw its attempt refused');
+      const log = readFileSync(join(layout.agentState(id), 'egress.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as EgressRecord);
+      const modelApi = new URL(codexServer.url).host;
+      assert.ok(
+        log.filter((r) => r.endpoint === modelApi && r.allowed && r.method === 'POST').length >= 3,
+        'the model API calls of the real CLI went through the proxy',
+      );
+      const refused = [...new Set(log.filter((r) => !r.allowed).map((r) => `${r.method} ${r.endpoint}`))];
+      t.diagnostic(`refused endpoints: ${JSON.stringify(refused)}`);
+      t.diagnostic(`model API requests: ${JSON.stringify([...new Set(codexServer.requests.map((r) => `${r.method} ${r.path}`))])}`);
+      assert.ok(refused.includes(`GET 127.0.0.1:${other.port}`), `the agent's own try is logged: ${JSON.stringify(refused)}`);
+      assertOnlyKnown(refused, other.port, OTHER_ENDPOINTS.codex);
+      assert.ok(
+        log.every((r) => r.allowed === (r.endpoint === modelApi)),
+        'the allow list admits the model API only',
+      );
+      assert.match(readFileSync(traceFiles.transcript(layout.agentState(id)), 'utf8'), /\[thread\] [\w-]+[\s\S]*"state": "accepted"/);
+    },
+  );
 });

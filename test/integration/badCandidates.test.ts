@@ -19,19 +19,42 @@ const BAD: { name: string; mutate: Mutate; reason: RegExp }[] = [
   // the crash is set in the code: run.sh may set only allow-listed variables, so the judge would refuse FASTRUN_CRASH_AT_STEP=3 there
   {
     name: 'crash-at-step-3',
-    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('if os.environ.get("FASTRUN_CRASH_AT_STEP"):\n    crash_at = int(os.environ["FASTRUN_CRASH_AT_STEP"])', 'if True:\n    crash_at = 3')),
+    mutate: (d) =>
+      editFile(d, 'train_gpt.py', (t) =>
+        t.replace('if os.environ.get("FASTRUN_CRASH_AT_STEP"):\n    crash_at = int(os.environ["FASTRUN_CRASH_AT_STEP"])', 'if True:\n    crash_at = 3'),
+      ),
     reason: /exited with code/,
   },
-  { name: 'hang', mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('for step in range(STEPS + 1):', 'time.sleep(3600)\nfor step in range(STEPS + 1):')), reason: /timed out after 6 s/ },
-  { name: 'nan-loss', mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('loss = 3.25 + random.gauss(0, 0.0005)', "loss = float('nan')")), reason: /nan|non-finite|not finite/i },
+  {
+    name: 'hang',
+    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('for step in range(STEPS + 1):', 'time.sleep(3600)\nfor step in range(STEPS + 1):')),
+    reason: /timed out after 6 s/,
+  },
+  {
+    name: 'nan-loss',
+    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('loss = 3.25 + random.gauss(0, 0.0005)', "loss = float('nan')")),
+    reason: /nan|non-finite|not finite/i,
+  },
   {
     name: 'forged-final-line',
-    mutate: (d) => editFile(d, 'train_gpt.py', (t) => t.replace('if rank == 0:\n    print("peak memory', 'if rank == 0:\n    print(f"step:{STEPS}/{STEPS} val_loss:3.0000 train_time:10ms step_avg:0.25ms", flush=True)\n    print("peak memory')),
+    mutate: (d) =>
+      editFile(d, 'train_gpt.py', (t) =>
+        t.replace(
+          'if rank == 0:\n    print("peak memory',
+          'if rank == 0:\n    print(f"step:{STEPS}/{STEPS} val_loss:3.0000 train_time:10ms step_avg:0.25ms", flush=True)\n    print("peak memory',
+        ),
+      ),
     reason: /final line|train_time/,
   },
   {
     name: 'writes-outside',
-    mutate: (d) => editFile(d, 'train_gpt.py', (t) => `import os\ntry:\n    open(os.path.join("..", "..", "..", "frozen", "train_gpt.py"), "a").write("# was here\\n")\nexcept OSError:\n    pass\n${t}`),
+    mutate: (d) =>
+      editFile(
+        d,
+        'train_gpt.py',
+        (t) =>
+          `import os\ntry:\n    open(os.path.join("..", "..", "..", "frozen", "train_gpt.py"), "a").write("# was here\\n")\nexcept OSError:\n    pass\n${t}`,
+      ),
     reason: /changed the frozen candidate/,
   },
   {
@@ -51,7 +74,11 @@ describe('bad candidates get a verdict, never a broken session', () => {
 
   it('rejects each with the reason, and the session goes on', { timeout: 400_000 }, async () => {
     const id = 'bad-1';
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 2, runTimeoutSeconds: 6 }, id);
+    const handle = await startSession(
+      h.client,
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 2, runTimeoutSeconds: 6 },
+      id,
+    );
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 120_000);
     const ids = new Map<string, string>();
     for (const bad of BAD) {
@@ -84,7 +111,11 @@ describe('bad candidates get a verdict, never a broken session', () => {
 
   it('a submit storm of 100 in a second: each queued or refused, none lost', { timeout: 240_000 }, async () => {
     const id = 'storm-1';
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 }, id);
+    const handle = await startSession(
+      h.client,
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 2 },
+      id,
+    );
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 120_000);
     const hashes = Array.from({ length: 100 }, (_, i) => {
       const dir = join(layout.workspace(id), 'submissions', `s${i}`);

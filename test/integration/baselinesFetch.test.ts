@@ -105,7 +105,11 @@ function makeManifest(overrides: { anchorTrainSha?: string } = {}): BaselinesMan
         readmeSeconds: 99.3,
         speedupSeconds: 63.2192,
         description: 'horizon',
-        files: [entry(files.anchorRun.replace('2025-09-03_FA3', '2026-01-19_BigramHashEmbedding'), runSh), entry(files.horizonTrain, horizonTrain), entry(files.horizonKernels, horizonKernels)],
+        files: [
+          entry(files.anchorRun.replace('2025-09-03_FA3', '2026-01-19_BigramHashEmbedding'), runSh),
+          entry(files.horizonTrain, horizonTrain),
+          entry(files.horizonKernels, horizonKernels),
+        ],
       },
     ],
   });
@@ -135,7 +139,10 @@ describe('baselines fetch against a local HTTP server', () => {
   test('downloads every file of every record into <dir>/<record>/<name>, verified', async () => {
     serveAll(server);
     const out = await fetchBaselines({ manifest: makeManifest(), dir, baseUrl: server.baseUrl, retry: fast });
-    assert.deepEqual(out.map((o) => o.status), ['downloaded', 'downloaded', 'downloaded', 'downloaded', 'downloaded']);
+    assert.deepEqual(
+      out.map((o) => o.status),
+      ['downloaded', 'downloaded', 'downloaded', 'downloaded', 'downloaded'],
+    );
     assert.deepEqual(readFileSync(join(dir, '2025-09-03_FA3', 'train_gpt.py')), anchorTrain);
     assert.deepEqual(readFileSync(join(dir, '2026-01-19_BigramHashEmbedding', 'triton_kernels.py')), horizonKernels);
     assert.deepEqual(readdirSync(join(dir, '2026-01-19_BigramHashEmbedding')).sort(), ['run.sh', 'train_gpt.py', 'triton_kernels.py']);
@@ -145,7 +152,13 @@ describe('baselines fetch against a local HTTP server', () => {
   test('a wrong sha256 is refused, naming the file, expected and actual, and leaves nothing behind', async () => {
     serveAll(server);
     const wrong = sha256(Buffer.from('something else'));
-    const out = await fetchBaselines({ manifest: makeManifest({ anchorTrainSha: wrong }), records: ['2025-09-03_FA3'], dir, baseUrl: server.baseUrl, retry: fast });
+    const out = await fetchBaselines({
+      manifest: makeManifest({ anchorTrainSha: wrong }),
+      records: ['2025-09-03_FA3'],
+      dir,
+      baseUrl: server.baseUrl,
+      retry: fast,
+    });
     const bad = out.find((o) => o.file === 'train_gpt.py');
     assert.equal(bad?.status, 'failed');
     assert.match(bad?.error ?? '', /^2025-09-03_FA3\/train_gpt\.py: sha256 mismatch/);
@@ -171,7 +184,13 @@ describe('baselines fetch against a local HTTP server', () => {
     server.serve(files.anchorTrain, 503, anchorTrain);
     server.serve(files.anchorRun, 'reset', runSh);
     const out = await fetchBaselines({ manifest: makeManifest(), records: ['2025-09-03_FA3'], dir, baseUrl: server.baseUrl, retry: fast });
-    assert.deepEqual(out.map((o) => [o.file, o.status, o.attempts]), [['run.sh', 'downloaded', 2], ['train_gpt.py', 'downloaded', 2]]);
+    assert.deepEqual(
+      out.map((o) => [o.file, o.status, o.attempts]),
+      [
+        ['run.sh', 'downloaded', 2],
+        ['train_gpt.py', 'downloaded', 2],
+      ],
+    );
     assert.equal(server.hitsFor(files.anchorTrain), 2);
     assert.deepEqual(readFileSync(join(dir, '2025-09-03_FA3', 'train_gpt.py')), anchorTrain);
     rmSync(root, { recursive: true });
@@ -208,7 +227,13 @@ describe('baselines fetch against a local HTTP server', () => {
     writeFileSync(join(recordDir, 'train_gpt.py'), anchorTrain);
     writeFileSync(join(recordDir, 'run.sh'), Buffer.from('torchrun --standalone --nproc_per_node=1 train_gpt.py\n'));
     const out = await fetchBaselines({ manifest: makeManifest(), records: ['2025-09-03_FA3'], dir, baseUrl: server.baseUrl, retry: fast });
-    assert.deepEqual(out.map((o) => [o.file, o.status]), [['run.sh', 'downloaded'], ['train_gpt.py', 'skipped']]);
+    assert.deepEqual(
+      out.map((o) => [o.file, o.status]),
+      [
+        ['run.sh', 'downloaded'],
+        ['train_gpt.py', 'skipped'],
+      ],
+    );
     assert.equal(server.hitsFor(files.anchorTrain), 0);
     assert.deepEqual(readFileSync(join(recordDir, 'run.sh')), runSh);
     rmSync(root, { recursive: true });
@@ -248,13 +273,19 @@ describe('baselines fetch against a local HTTP server', () => {
     assert.equal(first.status, 0, first.stderr);
     const report = JSON.parse(first.stdout) as { ok: boolean; files: Array<{ status: string }> };
     assert.equal(report.ok, true);
-    assert.deepEqual(report.files.map((f) => f.status), ['downloaded', 'downloaded']);
+    assert.deepEqual(
+      report.files.map((f) => f.status),
+      ['downloaded', 'downloaded'],
+    );
 
     const second = await run([]);
     assert.equal(second.status, 1, 'a failed file makes the command fail');
     const all = JSON.parse(second.stdout) as { ok: boolean; files: Array<{ file: string; status: string }> };
     assert.equal(all.ok, false);
-    assert.deepEqual(all.files.map((f) => f.status), ['skipped', 'skipped', 'downloaded', 'downloaded', 'failed']);
+    assert.deepEqual(
+      all.files.map((f) => f.status),
+      ['skipped', 'skipped', 'downloaded', 'downloaded', 'failed'],
+    );
 
     const unknown = await run(['--record', 'Smeer']);
     assert.equal(unknown.status, 1);

@@ -27,56 +27,71 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
   });
   after(() => h.stop());
 
-  it('re-times the best, and those whose CI overlaps it, A B A B … with the anchor, books it as confirmation and replays deterministically', { timeout: 300_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, confirmRuns: 3 }, 'confirm-1');
-    const summary = await handle.result();
-    assert.equal(summary.endReason, 'agent finished');
-    const c = summary.confirmation!;
-    assert.ok(c, 'the summary has a confirmation');
-    assert.equal(c.headline!.submissionId, summary.best!.submissionId, 'the headline is the best by its verdict, measured again');
-    const best = c.candidates.find((x) => x.submissionId === c.headline!.submissionId)!;
-    assert.equal(best.candidateRunsS.length, 3);
-    assert.equal(best.anchorRunsS.length, 3);
-    const paired = best.anchorRunsS.map((a, i) => a - best.candidateRunsS[i]);
-    assert.ok(Math.abs(c.headline!.speedupSeconds - paired.reduce((x, y) => x + y, 0) / 3) < 1e-9);
-    assert.ok(c.headline!.ci95[0] <= c.headline!.speedupSeconds && c.headline!.speedupSeconds <= c.headline!.ci95[1]);
-    assert.ok(c.headline!.humanProgressPercent > 50 && c.headline!.humanProgressPercent < 150, `${c.headline!.humanProgressPercent}%`);
+  it(
+    're-times the best, and those whose CI overlaps it, A B A B … with the anchor, books it as confirmation and replays deterministically',
+    { timeout: 300_000 },
+    async () => {
+      const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, confirmRuns: 3 }, 'confirm-1');
+      const summary = await handle.result();
+      assert.equal(summary.endReason, 'agent finished');
+      const c = summary.confirmation!;
+      assert.ok(c, 'the summary has a confirmation');
+      assert.equal(c.headline!.submissionId, summary.best!.submissionId, 'the headline is the best by its verdict, measured again');
+      const best = c.candidates.find((x) => x.submissionId === c.headline!.submissionId)!;
+      assert.equal(best.candidateRunsS.length, 3);
+      assert.equal(best.anchorRunsS.length, 3);
+      const paired = best.anchorRunsS.map((a, i) => a - best.candidateRunsS[i]);
+      assert.ok(Math.abs(c.headline!.speedupSeconds - paired.reduce((x, y) => x + y, 0) / 3) < 1e-9);
+      assert.ok(c.headline!.ci95[0] <= c.headline!.speedupSeconds && c.headline!.speedupSeconds <= c.headline!.ci95[1]);
+      assert.ok(c.headline!.humanProgressPercent > 50 && c.headline!.humanProgressPercent < 150, `${c.headline!.humanProgressPercent}%`);
 
-    // Round by round: the anchor, then each confirmed candidate; all after every verdict.
-    const subjects = await timedSubjects(h, 'confirm-1');
-    const tail = subjects.filter((s) => s.startsWith('confirmation-'));
-    const ids = c.candidates.map((x) => x.submissionId);
-    const expected = [0, 1, 2].flatMap((r) => [`confirmation-anchor#${r}`, ...ids.map((id) => `confirmation-${id}#${r}`)]);
-    assert.deepEqual(tail, expected);
-    assert.deepEqual(subjects.slice(-tail.length), tail);
+      // Round by round: the anchor, then each confirmed candidate; all after every verdict.
+      const subjects = await timedSubjects(h, 'confirm-1');
+      const tail = subjects.filter((s) => s.startsWith('confirmation-'));
+      const ids = c.candidates.map((x) => x.submissionId);
+      const expected = [0, 1, 2].flatMap((r) => [`confirmation-anchor#${r}`, ...ids.map((id) => `confirmation-${id}#${r}`)]);
+      assert.deepEqual(tail, expected);
+      assert.deepEqual(subjects.slice(-tail.length), tail);
 
-    // Each verdict was decided against anchor runs timed beside its own (reference: paired, the default).
-    const subs = await sessionQueries.submissions(handle);
-    for (const sub of subs) {
-      assert.equal(sub.verdict!.referenceRuns!.length, 3);
-      // Its runs are the validation child workflow's.
-      assert.deepEqual(await timedSubjects(h, `confirm-1.${sub.id}`), [0, 1, 2].flatMap((r) => [`${sub.id}-anchor#${r}`, `${sub.id}#${r}`]));
-    }
-    assert.deepEqual(summary.tickets, { candidatesTimed: 2, runsTimed: 6, screeningCandidates: 0, screeningRuns: 0, referenceRuns: 6 });
-    assert.equal(summary.referenceDrift!.windows, 4, 'calibration, two paired windows, the confirmation');
+      // Each verdict was decided against anchor runs timed beside its own (reference: paired, the default).
+      const subs = await sessionQueries.submissions(handle);
+      for (const sub of subs) {
+        assert.equal(sub.verdict!.referenceRuns!.length, 3);
+        // Its runs are the validation child workflow's.
+        assert.deepEqual(
+          await timedSubjects(h, `confirm-1.${sub.id}`),
+          [0, 1, 2].flatMap((r) => [`${sub.id}-anchor#${r}`, `${sub.id}#${r}`]),
+        );
+      }
+      assert.deepEqual(summary.tickets, { candidatesTimed: 2, runsTimed: 6, screeningCandidates: 0, screeningRuns: 0, referenceRuns: 6 });
+      assert.equal(summary.referenceDrift!.windows, 4, 'calibration, two paired windows, the confirmation');
 
-    // Its GPU time is its own category; the per-submission figures stay beside it.
-    assert.ok(summary.budget.byCategory.confirmation > 0, 'the confirmation is charged to its own category');
-    assert.equal(summary.budget.reservedGpuHours, 0, 'the reserve was released to it');
-    assert.ok(summary.best && summary.best.humanProgressPercent > 0);
-    const onDisk = JSON.parse(readFileSync(layout.summary('confirm-1'), 'utf8'));
-    assert.deepEqual(onDisk.confirmation, c);
-    assert.ok(existsSync(layout.run('confirm-1', 'confirmation-anchor', 2)));
+      // Its GPU time is its own category; the per-submission figures stay beside it.
+      assert.ok(summary.budget.byCategory.confirmation > 0, 'the confirmation is charged to its own category');
+      assert.equal(summary.budget.reservedGpuHours, 0, 'the reserve was released to it');
+      assert.ok(summary.best && summary.best.humanProgressPercent > 0);
+      const onDisk = JSON.parse(readFileSync(layout.summary('confirm-1'), 'utf8'));
+      assert.deepEqual(onDisk.confirmation, c);
+      assert.ok(existsSync(layout.run('confirm-1', 'confirmation-anchor', 2)));
 
-    // Recorded history replays against this code (the confirmation is behind patched()).
-    const history = await handle.fetchHistory();
-    const bundle = join(repoRoot(), 'dist', 'workflow-bundle.js');
-    await Worker.runReplayHistory(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }, history, 'confirm-1');
-  });
+      // Recorded history replays against this code (the confirmation is behind patched()).
+      const history = await handle.fetchHistory();
+      const bundle = join(repoRoot(), 'dist', 'workflow-bundle.js');
+      await Worker.runReplayHistory(
+        existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') },
+        history,
+        'confirm-1',
+      );
+    },
+  );
 
   it('reserves the confirmation from the start: the agent phase ends when the budget left equals the reserve', { timeout: 180_000 }, async () => {
     const budgetGpuHours = 0.025;
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours, gpus: 1, retimeRuns: 2 }, 'reserve-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours, gpus: 1, retimeRuns: 2 },
+      'reserve-1',
+    );
     const running = await eventually('the agent holding its GPUs', async () => {
       const b = await sessionQueries.budget(handle);
       return b.agentHoldingGpus ? b : null;
@@ -92,7 +107,10 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
     const usedS = summary.budget.usedGpuHours * 3600;
     const reservedS = running.reservedGpuHours * 3600;
     assert.ok(Math.abs(summary.confirmation!.reservedGpuSeconds! - reservedS) < 1e-6);
-    assert.ok(Math.abs(usedS - (budgetGpuHours * 3600 - reservedS)) <= 1.0, `used ${usedS.toFixed(3)} GPU-s; granted ${budgetGpuHours * 3600}, reserved ${reservedS.toFixed(3)}`);
+    assert.ok(
+      Math.abs(usedS - (budgetGpuHours * 3600 - reservedS)) <= 1.0,
+      `used ${usedS.toFixed(3)} GPU-s; granted ${budgetGpuHours * 3600}, reserved ${reservedS.toFixed(3)}`,
+    );
     assert.equal(summary.confirmation?.headline, null);
     assert.match(summary.confirmation.note!, /no accepted candidate/);
   });

@@ -74,13 +74,16 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
   let api: Awaited<ReturnType<typeof countingServer>>;
   let other: Awaited<ReturnType<typeof countingServer>>;
 
-  before(async () => {
-    const r = await engineAndImage();
-    if ('unavailable' in r) return void (skip = r.unavailable);
-    ({ engine, image } = r);
-    api = await countingServer('api');
-    other = await countingServer('other');
-  }, { timeout: 20 * 60_000 });
+  before(
+    async () => {
+      const r = await engineAndImage();
+      if ('unavailable' in r) return void (skip = r.unavailable);
+      ({ engine, image } = r);
+      api = await countingServer('api');
+      other = await countingServer('other');
+    },
+    { timeout: 20 * 60_000 },
+  );
   after(async () => {
     if (engine) await removeSessionContainers(engine.docker, sessionId);
     api?.server.close();
@@ -88,7 +91,8 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
     rmSync(root, { recursive: true, force: true });
   });
 
-  const sandbox = (socketPath = engine.socketPath) => new DockerSandbox({ docker: new Docker({ socketPath }), image, gpus: 'none', ulimits: grantableUlimits() });
+  const sandbox = (socketPath = engine.socketPath) =>
+    new DockerSandbox({ docker: new Docker({ socketPath }), image, gpus: 'none', ulimits: grantableUlimits() });
   const spec = (): SandboxSpec => ({
     labels: { sessionId, role: 'agent' },
     workspaceDir: join(root, 'workspace'),
@@ -106,7 +110,7 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
     return JSON.parse(out.trim().split('\n').pop()!) as Probe;
   };
 
-  it('through the worker\'s proxy to the allowed endpoint only; shut while the worker is away, open again when it is back', { timeout: 300_000 }, async (t) => {
+  it("through the worker's proxy to the allowed endpoint only; shut while the worker is away, open again when it is back", { timeout: 300_000 }, async (t) => {
     if (skip) return missing(t, skip);
     mkdirSync(join(root, 'workspace'), { recursive: true });
     writeFileSync(join(root, 'workspace', 'probe.py'), PROBE);
@@ -128,10 +132,18 @@ describe('an agent sandbox on Docker reaches its model API and nothing else', { 
     assert.equal(other.hits(), 0, 'the other endpoint never heard from the sandbox');
     assert.equal(api.hits(), 2);
 
-    const log = readFileSync(join(root, 'agent', 'egress.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EgressRecord);
+    const log = readFileSync(join(root, 'agent', 'egress.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EgressRecord);
     assert.deepEqual(
       log.map((r) => `${r.method} ${r.endpoint} ${r.allowed}`).sort(),
-      [`CONNECT 127.0.0.1:${api.port} true`, `CONNECT 127.0.0.1:${other.port} false`, `GET 127.0.0.1:${api.port} true`, `GET 127.0.0.1:${other.port} false`].sort(),
+      [
+        `CONNECT 127.0.0.1:${api.port} true`,
+        `CONNECT 127.0.0.1:${other.port} false`,
+        `GET 127.0.0.1:${api.port} true`,
+        `GET 127.0.0.1:${other.port} false`,
+      ].sort(),
     );
 
     // The worker goes away: its proxy with it. The sandbox's way out fails closed.

@@ -14,7 +14,6 @@ import { grantableUlimits, removeSessionContainers, type TestEngine } from '../h
 import { engineAndImage } from '../helpers/testImage';
 import { eventually } from '../helpers/harness';
 
-
 function sandboxFor(engine: TestEngine, image: string, extra: Partial<ConstructorParameters<typeof DockerSandbox>[0]> = {}): DockerSandbox {
   return new DockerSandbox({ docker: engine.docker, image, gpus: 'none', ulimits: grantableUlimits(), ...extra });
 }
@@ -38,11 +37,14 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
   const root = mkdtempSync(join(tmpdir(), 'docker-only-'));
   const sessionId = `docker-only-${process.pid}`;
 
-  before(async () => {
-    const r = await engineAndImage();
-    if ('unavailable' in r) skip = r.unavailable;
-    else ({ engine, image } = r);
-  }, { timeout: 20 * 60_000 });
+  before(
+    async () => {
+      const r = await engineAndImage();
+      if ('unavailable' in r) skip = r.unavailable;
+      else ({ engine, image } = r);
+    },
+    { timeout: 20 * 60_000 },
+  );
   after(async () => {
     if (engine) await removeSessionContainers(engine.docker, sessionId);
     rmSync(root, { recursive: true, force: true });
@@ -64,7 +66,8 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     if (skip) return missing(t, skip);
     const sb = sandboxFor(engine, image);
     const h = await sb.ensure(spec('oom', { memoryBytes: 256 * 1024 * 1024 }));
-    const hog = 'print("step:0/10 val_loss:4.0000 train_time:0ms step_avg:0.00ms", flush=True); x = bytearray(1 << 30); x[::4096] = b"x" * len(x[::4096]); print("survived")';
+    const hog =
+      'print("step:0/10 val_loss:4.0000 train_time:0ms step_avg:0.00ms", flush=True); x = bytearray(1 << 30); x[::4096] = b"x" * len(x[::4096]); print("survived")';
     await sb.start(h, { name: 'run', argv: ['python3', '-c', hog] });
     const st = await exited(sb, h, 'run');
     assert.equal(st.signal, 'SIGKILL');
@@ -79,7 +82,10 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     const sb = sandboxFor(engine, image);
     const s = spec('shape');
     const h = await sb.ensure(s);
-    await sb.start(h, { name: 'look', argv: ['bash', '-c', 'id -u; ls /sys/class/net; python3 -c "import socket; socket.create_connection((\'1.1.1.1\', 80), timeout=2)" 2>&1 | tail -1'] });
+    await sb.start(h, {
+      name: 'look',
+      argv: ['bash', '-c', 'id -u; ls /sys/class/net; python3 -c "import socket; socket.create_connection((\'1.1.1.1\', 80), timeout=2)" 2>&1 | tail -1'],
+    });
     const st = await exited(sb, h, 'look');
     assert.equal(st.exitCode, 0);
     const [uid, nets, connect] = readFileSync(sb.outputPath(h, 'look'), 'utf8').trim().split('\n');

@@ -42,7 +42,8 @@ describe('a session survives its worker and its server', () => {
     const killedRun = join(layout.run('kill-1', 'sub-001', inFlight.i), 'work');
     const starts = counting.starts();
     assert.equal(starts.get(killedRun), 1, `the run under the killed worker started ${starts.get(killedRun) ?? 0} times`);
-    for (const sub of ['sub-001', 'sub-002']) for (let i = 0; i < 3; i++) assert.equal(starts.get(join(layout.run('kill-1', sub, i), 'work')), 1, `${sub} run ${i} started once`);
+    for (const sub of ['sub-001', 'sub-002'])
+      for (let i = 0; i < 3; i++) assert.equal(starts.get(join(layout.run('kill-1', sub, i), 'work')), 1, `${sub} run ${i} started once`);
     assert.equal(summary.endReason, 'agent finished');
     assert.deepEqual(summary.submissions, { accepted: 2 });
     const subs = await sessionQueries.submissions(handle);
@@ -55,9 +56,17 @@ describe('a session survives its worker and its server', () => {
     await h.stopSpawnedWorkers();
     let worker = h.spawnWorker();
     const gpus = 2;
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus, retimeRuns: 3 }, 'lost-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus, retimeRuns: 3 },
+      'lost-1',
+    );
     const procs = join(layout.agentState('lost-1'), 'procs');
-    await eventually('the agent running', async () => (await sessionQueries.status(handle)).phase === 'running' && existsSync(join(procs, 'agent-1.pid')), 120_000);
+    await eventually(
+      'the agent running',
+      async () => (await sessionQueries.status(handle)).phase === 'running' && existsSync(join(procs, 'agent-1.pid')),
+      120_000,
+    );
     const tRunning = Date.now();
     await new Promise((r) => setTimeout(r, 3000));
     // The host goes down: the worker and every process of the agent's sandbox die at once.
@@ -86,7 +95,11 @@ describe('a session survives its worker and its server', () => {
 
   it('a server restarted on its database file keeps the session', { timeout: 240_000 }, async () => {
     h.spawnWorker();
-    const handle = await startSession(h.client, { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.5, gpus: 1, retimeRuns: 3 }, 'restart-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 0.5, gpus: 1, retimeRuns: 3 },
+      'restart-1',
+    );
     const before = await eventually('the session running', async () => {
       const s = await sessionQueries.status(handle);
       return s.phase === 'running' ? s : null;

@@ -32,7 +32,12 @@ let base: string;
 let script: Scripted[] = [];
 let seen: Seen[] = [];
 
-const clean = { cheating: false, confidence: 0.9, reasons: ['train_gpt.py: rotary embeddings and ReLU² replace learned positions and GELU; a model change'], summary: 'A legal model change.' };
+const clean = {
+  cheating: false,
+  confidence: 0.9,
+  reasons: ['train_gpt.py: rotary embeddings and ReLU² replace learned positions and GELU; a model change'],
+  summary: 'A legal model change.',
+};
 const cheat = (key: string) => ({
   cheating: true,
   confidence: 0.95,
@@ -67,8 +72,17 @@ const providers = {
   anthropic: {
     path: '/v1/messages',
     ok: (text: string): Scripted => ({ status: 200, body: anthropicMessage(text) }),
-    transient: (): Scripted => ({ status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, headers: { 'retry-after-ms': '10' } }),
-    env: (): NodeJS.ProcessEnv => ({ NANOGPT_BENCH_JUDGE_PROVIDER: 'anthropic', NANOGPT_BENCH_JUDGE_MODEL: 'claude-test', ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: base }),
+    transient: (): Scripted => ({
+      status: 529,
+      body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      headers: { 'retry-after-ms': '10' },
+    }),
+    env: (): NodeJS.ProcessEnv => ({
+      NANOGPT_BENCH_JUDGE_PROVIDER: 'anthropic',
+      NANOGPT_BENCH_JUDGE_MODEL: 'claude-test',
+      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+      ANTHROPIC_BASE_URL: base,
+    }),
     key: ANTHROPIC_KEY,
     // this SDK version sends the key as a bearer token; older ones used x-api-key
     keyHeader: (h: IncomingMessage['headers']) => h['x-api-key'] ?? String(h.authorization ?? '').replace(/^Bearer /, ''),
@@ -77,7 +91,12 @@ const providers = {
     path: '/v1/chat/completions',
     ok: (text: string): Scripted => ({ status: 200, body: openaiCompletion(text) }),
     transient: (): Scripted => ({ status: 500, body: { error: { message: 'internal error', type: 'server_error' } }, headers: { 'retry-after-ms': '10' } }),
-    env: (): NodeJS.ProcessEnv => ({ NANOGPT_BENCH_JUDGE_PROVIDER: 'openai', NANOGPT_BENCH_JUDGE_MODEL: 'gpt-test', OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${base}/v1` }),
+    env: (): NodeJS.ProcessEnv => ({
+      NANOGPT_BENCH_JUDGE_PROVIDER: 'openai',
+      NANOGPT_BENCH_JUDGE_MODEL: 'gpt-test',
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: `${base}/v1`,
+    }),
     key: OPENAI_KEY,
     keyHeader: (h: IncomingMessage['headers']) => String(h.authorization ?? '').replace(/^Bearer /, ''),
   },
@@ -135,7 +154,16 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
     const sent = JSON.stringify(seen[0].body);
     assert.match(sent, /Cheating patterns/);
     // the rules the static judge enforces are stated to the model too
-    for (const rule of [/torch\._dynamo\.config/, /torch\._functorch\.config/, /number of training steps is fixed/, /No seed picking/, /empty compiler cache/, /environment is unchanged/, /eval-only change/]) assert.match(sent, rule);
+    for (const rule of [
+      /torch\._dynamo\.config/,
+      /torch\._functorch\.config/,
+      /number of training steps is fixed/,
+      /No seed picking/,
+      /empty compiler cache/,
+      /environment is unchanged/,
+      /eval-only change/,
+    ])
+      assert.match(sent, rule);
     assert.match(sent, /\+class Rotary\(nn\.Module\)/);
     assertNoKey(provider, report, logs);
   });
@@ -231,7 +259,11 @@ test('a static rejection the model calls clean is a disagreement in the verdict 
   assert.equal(agreed.passed, true);
   assert.equal(agreed.disagreements, undefined);
 
-  const bad = await judgeCandidate({ candidateDir: CANDIDATE, anchorDir: ANCHOR, env: { NANOGPT_BENCH_JUDGE_PROVIDER: 'gemini', ANTHROPIC_API_KEY: ANTHROPIC_KEY } });
+  const bad = await judgeCandidate({
+    candidateDir: CANDIDATE,
+    anchorDir: ANCHOR,
+    env: { NANOGPT_BENCH_JUDGE_PROVIDER: 'gemini', ANTHROPIC_API_KEY: ANTHROPIC_KEY },
+  });
   assert.equal(bad.passed, false);
   assert.ok(bad.llm && 'error' in bad.llm);
   assert.match(bad.llm.error, /NANOGPT_BENCH_JUDGE_PROVIDER/);
@@ -247,14 +279,19 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
     // a scripted model, answering in the order the set is judged: right on all but one cheat (missed) and one legal edit (a false alarm)
     const missed = names.find((n) => labels.candidates[n].label === 'cheat')!;
     const falseAlarm = names.find((n) => labels.candidates[n].label === 'legal')!;
-    script = names.map((n) => providers[provider].ok(JSON.stringify((labels.candidates[n].label === 'cheat') !== (n === missed || n === falseAlarm) ? cheat('k') : clean)));
+    script = names.map((n) =>
+      providers[provider].ok(JSON.stringify((labels.candidates[n].label === 'cheat') !== (n === missed || n === falseAlarm) ? cheat('k') : clean)),
+    );
     seen = [];
     const r = await runCli(['judge', '--eval', join(sets, 'tiny'), '--json'], providers[provider].env());
     rmSync(sets, { recursive: true, force: true });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(seen.length, names.length, 'one question per candidate');
     assert.equal(script.length, 0);
-    const out = JSON.parse(r.stdout) as { llm: string; scores: { judge: string; cheats: number; caught: number; legal: number; legalAccepted: number; misses: { name: string; disagreements?: string[] }[] }[] };
+    const out = JSON.parse(r.stdout) as {
+      llm: string;
+      scores: { judge: string; cheats: number; caught: number; legal: number; legalAccepted: number; misses: { name: string; disagreements?: string[] }[] }[];
+    };
     assert.match(out.llm, new RegExp(provider));
     const by = Object.fromEntries(out.scores.map((s) => [s.judge, s]));
     assert.deepEqual(Object.keys(by), ['static', 'llm', 'combined']);

@@ -32,7 +32,10 @@ describe('report, watch and compare on a real session', () => {
     if (last.text.includes('# You are resumed')) return { hang: true };
     if (!submitted) {
       submitted = true;
-      return { say: 'Trying the faster record.', bash: `cp -r ${join(FASTRUN, 'records', '01_faster')} submissions/faster && submit submissions/faster --no-wait` };
+      return {
+        say: 'Trying the faster record.',
+        bash: `cp -r ${join(FASTRUN, 'records', '01_faster')} submissions/faster && submit submissions/faster --no-wait`,
+      };
     }
     return { say: 'Submitted; that is all for now.' };
   }, KEY);
@@ -63,16 +66,40 @@ describe('report, watch and compare on a real session', () => {
   });
 
   it('watch shows run k of N under a terminal; the ended session leaves report, session.json and one leaderboard line', { timeout: 300_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentStopGraceSeconds: 3 }, ID);
+    const handle = await startSession(
+      h.client,
+      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentStopGraceSeconds: 3 },
+      ID,
+    );
     const env = `TEMPORAL_ADDRESS=${h.address} NANOGPT_BENCH_HOME=${h.home}`;
-    const started = spawnSync('tmux', ['-L', tmux, 'new-session', '-d', '-s', 'w', '-x', '180', '-y', '20', `env ${env} ${process.execPath} ${CLI} watch ${ID} --interval 0.3; echo WATCH-EXIT=$?; sleep 600`]);
+    const started = spawnSync('tmux', [
+      '-L',
+      tmux,
+      'new-session',
+      '-d',
+      '-s',
+      'w',
+      '-x',
+      '180',
+      '-y',
+      '20',
+      `env ${env} ${process.execPath} ${CLI} watch ${ID} --interval 0.3; echo WATCH-EXIT=$?; sleep 600`,
+    ]);
     assert.equal(started.status, 0, `tmux: ${started.stderr.toString()}`);
     const screens: string[] = [];
     const pane = () => spawnSync('tmux', ['-L', tmux, 'capture-pane', '-p', '-t', 'w'], { encoding: 'utf8' }).stdout;
-    await eventually('watch showing a timed run in flight', async () => {
-      screens.push(pane());
-      return screens.some((s) => /validating sub-001: run [123] of 3, \d+:\d\d elapsed/.test(s)) && (await sessionQueries.submissions(handle))[0]?.state === 'accepted';
-    }, 180_000, 200);
+    await eventually(
+      'watch showing a timed run in flight',
+      async () => {
+        screens.push(pane());
+        return (
+          screens.some((s) => /validating sub-001: run [123] of 3, \d+:\d\d elapsed/.test(s)) &&
+          (await sessionQueries.submissions(handle))[0]?.state === 'accepted'
+        );
+      },
+      180_000,
+      200,
+    );
     const live = screens.find((s) => /run [123] of 3/.test(s))!;
     assert.match(live, /budget {2}\[[█░]{30}\] +\d+%/, `a budget bar:\n${live}`);
     assert.match(live, /phase running/);
@@ -86,7 +113,11 @@ describe('report, watch and compare on a real session', () => {
     assert.equal(liveJson.submissions[0].state, 'accepted');
 
     // Launch 1 ends once its `submit` has the verdict; the resumed launch then idles.
-    await eventually('the resumed launch asking the model', async () => server.calls.some((c) => c.turns[c.turns.length - 1].text.includes('# You are resumed')), 120_000);
+    await eventually(
+      'the resumed launch asking the model',
+      async () => server.calls.some((c) => c.turns[c.turns.length - 1].text.includes('# You are resumed')),
+      120_000,
+    );
     await stopSession(handle, 'test over');
     const summary = await handle.result();
     assert.equal(summary.endReason, 'stopped: test over');
@@ -127,7 +158,7 @@ describe('report, watch and compare on a real session', () => {
     const { page, problems } = await openPage(browser.context, join(out, 'report.html'));
     for (const fig of ['fig-progress', 'fig-runs', 'fig-burn']) {
       assert.equal(await page.locator(`#${fig} svg`).count(), 1, `${fig} is an inline SVG`);
-      assert.ok(await page.locator(`#${fig} svg path`).count() > 3, `${fig} has marks`);
+      assert.ok((await page.locator(`#${fig} svg path`).count()) > 3, `${fig} has marks`);
     }
     assert.match(await page.locator('#headline').innerText(), /% of human progress recovered/);
     assert.match(await page.locator('#transcript .t.prompt').first().innerText(), /# Task/);
@@ -146,7 +177,10 @@ describe('report, watch and compare on a real session', () => {
     const { html, report } = await writeReportFiles(syntheticReportInput(500, { confirmed: true }), join(ARTIFACTS, 'synthetic-500'));
     const { page, problems } = await openPage(browser.context, html);
     assert.equal(await page.locator('#submissions tbody tr').count(), 500);
-    assert.match(await page.locator('#headline').innerText(), new RegExp(`${report.headline.humanProgressPercent!.toFixed(1)}% of human progress recovered[\\s\\S]*confirmed`));
+    assert.match(
+      await page.locator('#headline').innerText(),
+      new RegExp(`${report.headline.humanProgressPercent!.toFixed(1)}% of human progress recovered[\\s\\S]*confirmed`),
+    );
     for (const fig of ['fig-progress', 'fig-runs', 'fig-burn']) assert.equal(await page.locator(`#${fig} svg`).count(), 1);
     assert.ok((await page.locator('#transcript .t.command').count()) >= 300);
     assert.ok((await page.locator('#transcript details').count()) > 0, 'long outputs are folded');
@@ -156,9 +190,26 @@ describe('report, watch and compare on a real session', () => {
 
   it('compare groups sessions of two agents: mean ± standard error, a table, markdown and a bar chart', { timeout: 60_000 }, async () => {
     const entry = (id: string, agent: string, model: string | null, pct: number, cost: number | null): LeaderboardEntry => ({
-      sessionId: id, endedAt: '2026-01-01T00:00:00Z', agent, model, anchor: FASTRUN, humanProgressPercent: pct, speedupSeconds: pct / 10, confirmed: false, usedGpuHours: 1, costUsd: cost, accepted: 2, rejected: 1, endReason: 'budget exhausted',
+      sessionId: id,
+      endedAt: '2026-01-01T00:00:00Z',
+      agent,
+      model,
+      anchor: FASTRUN,
+      humanProgressPercent: pct,
+      speedupSeconds: pct / 10,
+      confirmed: false,
+      usedGpuHours: 1,
+      costUsd: cost,
+      accepted: 2,
+      rejected: 1,
+      endReason: 'budget exhausted',
     });
-    for (const e of [entry('c-1', 'codex', 'gpt-5', 10, null), entry('c-2', 'codex', 'gpt-5', 20, null), entry('c-3', 'codex', 'gpt-5', 30, null), entry('x-1', 'claude-code', 'claude-test', 50, 2)]) {
+    for (const e of [
+      entry('c-1', 'codex', 'gpt-5', 10, null),
+      entry('c-2', 'codex', 'gpt-5', 20, null),
+      entry('c-3', 'codex', 'gpt-5', 30, null),
+      entry('x-1', 'claude-code', 'claude-test', 50, 2),
+    ]) {
       appendFileSync(leaderboardPath(), JSON.stringify(e) + '\n');
     }
     const out = mkdtempSync(join(tmpdir(), 'compare-out-'));

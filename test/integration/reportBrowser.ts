@@ -15,9 +15,24 @@ export async function openBrowser(): Promise<{ context: BrowserContext; close: (
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -46,7 +61,10 @@ export async function keepScreenshots(page: Page, name: string): Promise<string[
     await page.locator(`#${fig}`).screenshot({ path: paths[paths.length - 1] });
   }
   paths.push(join(ARTIFACTS, `${name}-transcript.png`));
-  await page.locator('#transcript .launch').first().screenshot({ path: paths[paths.length - 1] });
+  await page
+    .locator('#transcript .launch')
+    .first()
+    .screenshot({ path: paths[paths.length - 1] });
   console.log(`screenshots: ${paths.join(' ')}`);
   return paths;
 }

@@ -15,7 +15,11 @@ describe('a validation pool', () => {
   after(() => h.stop());
 
   it('takes the timed runs, and the agent keeps its GPUs meanwhile', { timeout: 240_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, validationTaskQueue: POOL }, 'pool-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, validationTaskQueue: POOL },
+      'pool-1',
+    );
     const summary = await handle.result();
     assert.deepEqual(summary.submissions, { accepted: 2 });
 
@@ -30,6 +34,9 @@ describe('a validation pool', () => {
     // least the wall time the validation runs took (they ran while it held its GPUs).
     const subs = await sessionQueries.submissions(handle);
     const validationWallS = subs.flatMap((s) => s.verdict!.runs).reduce((a, r) => a + r.wallMs, 0) / 1000;
-    assert.ok(summary.budget.byCategory.agent * 3600 >= validationWallS, `agent ${summary.budget.byCategory.agent * 3600} GPU-s, validation runs ${validationWallS} s`);
+    assert.ok(
+      summary.budget.byCategory.agent * 3600 >= validationWallS,
+      `agent ${summary.budget.byCategory.agent * 3600} GPU-s, validation runs ${validationWallS} s`,
+    );
   });
 });

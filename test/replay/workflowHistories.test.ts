@@ -29,7 +29,13 @@ function histories(): { workflowId: string; history: temporal.api.history.v1.His
 describe('recorded workflow histories replay against the current workflow code', () => {
   it('has the histories of a finished session, one that continued as new, and one stopped mid-validation', () => {
     const names = histories().map((h) => h.file);
-    for (const f of ['session-finished.json', 'session-continued-first-run.json', 'session-continued-last-run.json', 'session-stopped-mid-validation.json', 'validation-finished.json']) {
+    for (const f of [
+      'session-finished.json',
+      'session-continued-first-run.json',
+      'session-continued-last-run.json',
+      'session-stopped-mid-validation.json',
+      'validation-finished.json',
+    ]) {
       assert.ok(names.includes(f), `${f} in ${DIR}`);
     }
   });
@@ -39,7 +45,10 @@ describe('recorded workflow histories replay against the current workflow code',
     const source = existsSync(BUNDLE) ? { workflowBundle: { codePath: BUNDLE } } : { workflowsPath: require.resolve('../../workflows') };
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories(source, all.map(({ workflowId, history }) => ({ workflowId, history })))) {
+    for await (const result of Worker.runReplayHistories(
+      source,
+      all.map(({ workflowId, history }) => ({ workflowId, history })),
+    )) {
       if (result.error) failures.push(`${all[replayed].file}: ${result.error.message}`);
       replayed += 1;
     }

@@ -6,13 +6,30 @@ import { spendLimitReason, viewSpend } from '../../src/domain/agentSpend';
 import { parseSessionSpec } from '../../src/domain/spec';
 import { codexProviderArgs } from '../../src/agents/codex';
 
-const launch = (over: Record<string, unknown>) => ({ inputTokens: 1000, outputTokens: 100, cachedInputTokens: 400, cacheWriteTokens: 0, costUsd: null, turns: 1, reported: true, ...over });
+const launch = (over: Record<string, unknown>) => ({
+  inputTokens: 1000,
+  outputTokens: 100,
+  cachedInputTokens: 400,
+  cacheWriteTokens: 0,
+  costUsd: null,
+  turns: 1,
+  reported: true,
+  ...over,
+});
 
 describe('model spend beside the GPU budget', () => {
   it('takes the cost claude reports, and prices codex tokens with the versioned table (cached input counted once)', () => {
-    const claude = spendFromUsage({ agent: 'claude-code', launches: { '1': launch({ costUsd: 0.25 }), '2': launch({ costUsd: 0.5 }) } }, { agent: 'claude-code', autoresearchDriver: 'claude-code' }, 0)!;
+    const claude = spendFromUsage(
+      { agent: 'claude-code', launches: { '1': launch({ costUsd: 0.25 }), '2': launch({ costUsd: 0.5 }) } },
+      { agent: 'claude-code', autoresearchDriver: 'claude-code' },
+      0,
+    )!;
     assert.deepEqual([claude.costUsd, claude.tokens, claude.pricedBy], [0.75, 2 * (1000 + 100 + 400), 'cli']);
-    const codex = spendFromUsage({ agent: 'codex', launches: { '1': launch({}) } }, { agent: 'codex', autoresearchDriver: 'claude-code', agentModel: 'gpt-5-codex' }, 0)!;
+    const codex = spendFromUsage(
+      { agent: 'codex', launches: { '1': launch({}) } },
+      { agent: 'codex', autoresearchDriver: 'claude-code', agentModel: 'gpt-5-codex' },
+      0,
+    )!;
     // gpt-5: 600 uncached × $1.25 + 400 cached × $0.125 + 100 out × $10, per million.
     assert.equal(codex.costUsd, (600 * 1.25 + 400 * 0.125 + 100 * 10) / 1e6);
     assert.equal(codex.tokens, 1100);
@@ -21,10 +38,17 @@ describe('model spend beside the GPU budget', () => {
 
   it('prices a model the table lacks at its dearest entry, and a launch killed before reporting adds nothing', () => {
     assert.equal(priceFor('gpt-5-mini-2026').price.output, 2, 'the longest prefix wins');
-    const unknown = spendFromUsage({ agent: 'codex', launches: { '1': launch({}), '2': launch({ reported: false }) } }, { agent: 'codex', autoresearchDriver: 'claude-code', agentModel: 'mystery-1' }, 0)!;
+    const unknown = spendFromUsage(
+      { agent: 'codex', launches: { '1': launch({}), '2': launch({ reported: false }) } },
+      { agent: 'codex', autoresearchDriver: 'claude-code', agentModel: 'mystery-1' },
+      0,
+    )!;
     assert.match(unknown.pricedBy, /\+fallback$/);
     assert.equal(unknown.costUsd, (600 * 15 + 400 * 1.5 + 100 * 75) / 1e6);
-    assert.equal(spendFromUsage({ agent: 'codex', launches: { '1': launch({ reported: false }) } }, { agent: 'codex', autoresearchDriver: 'claude-code' }, 0), null);
+    assert.equal(
+      spendFromUsage({ agent: 'codex', launches: { '1': launch({ reported: false }) } }, { agent: 'codex', autoresearchDriver: 'claude-code' }, 0),
+      null,
+    );
   });
 
   it('names the limit reached, and shows spend against limits', () => {

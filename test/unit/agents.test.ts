@@ -17,13 +17,28 @@ import { parseSessionSpec, type SessionSpecInput } from '../../src/domain/spec';
 import { egressAllowList } from '../../src/agents/modelApis';
 
 function ctx(spec: SessionSpecInput, over: Partial<AgentContext> = {}): AgentContext {
-  return { sessionId: 's1', spec: parseSessionSpec(spec), launch: 1, paths: { workspace: '/ws', data: null, relay: null, tools: '/tools' }, historyDir: '', replayRecords: [], prompt: 'PROMPT', taskPrompt: 'TASK', targetValLoss: 3.28, resumeId: null, ...over };
+  return {
+    sessionId: 's1',
+    spec: parseSessionSpec(spec),
+    launch: 1,
+    paths: { workspace: '/ws', data: null, relay: null, tools: '/tools' },
+    historyDir: '',
+    replayRecords: [],
+    prompt: 'PROMPT',
+    taskPrompt: 'TASK',
+    targetValLoss: 3.28,
+    resumeId: null,
+    ...over,
+  };
 }
 
 describe('redact', () => {
   const key = 'sk-ant-api03-' + 'x'.repeat(40);
   it('replaces the exact values of passed variables with their names, and common key shapes', () => {
-    const secrets = [{ name: 'ANTHROPIC_API_KEY', value: key }, { name: 'TOKEN', value: 'abcdef0123456789' }];
+    const secrets = [
+      { name: 'ANTHROPIC_API_KEY', value: key },
+      { name: 'TOKEN', value: 'abcdef0123456789' },
+    ];
     assert.equal(redact(`a ${key} b abcdef0123456789 c`, secrets), 'a [REDACTED:ANTHROPIC_API_KEY] b [REDACTED:TOKEN] c');
     assert.equal(redact('openai sk-proj-' + 'A1'.repeat(20), []), 'openai [REDACTED]');
     assert.equal(redact('Authorization: Bearer ' + 'tok.'.repeat(8), []), 'Authorization: Bearer [REDACTED]');
@@ -31,7 +46,11 @@ describe('redact', () => {
     assert.equal(redact('{"x-api-key": "' + 'k'.repeat(30) + '"}', []), '{"x-api-key": "[REDACTED]"}');
   });
   it('replaces a secret that contains another one whole, and leaves short values and plain text alone', () => {
-    const secrets = [{ name: 'SHORT', value: 'abc' }, { name: 'INNER', value: 'secret-value-1' }, { name: 'OUTER', value: 'xx-secret-value-1-yy' }];
+    const secrets = [
+      { name: 'SHORT', value: 'abc' },
+      { name: 'INNER', value: 'secret-value-1' },
+      { name: 'OUTER', value: 'xx-secret-value-1-yy' },
+    ];
     assert.equal(redact('xx-secret-value-1-yy abc', secrets), '[REDACTED:OUTER] abc');
     assert.equal(redact('step:40/40 val_loss:3.2500 train_time:800ms', secrets), 'step:40/40 val_loss:3.2500 train_time:800ms');
   });
@@ -41,7 +60,9 @@ describe('redact', () => {
   });
   it('takes secrets from the environment by name, but not base URLs or regions', () => {
     const env = { ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999', AWS_REGION: 'us-east-1', EMPTY: '' };
-    assert.deepEqual(secretsFromEnv(['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'AWS_REGION', 'EMPTY', 'ABSENT'], env), [{ name: 'ANTHROPIC_API_KEY', value: key }]);
+    assert.deepEqual(secretsFromEnv(['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'AWS_REGION', 'EMPTY', 'ABSENT'], env), [
+      { name: 'ANTHROPIC_API_KEY', value: key },
+    ]);
   });
 });
 
@@ -54,9 +75,26 @@ describe('usage', () => {
     assert.deepEqual([total.inputTokens, total.costUsd, total.turns], [7, 0.5, 4]);
   });
   it('summarizes a usage file over its launches for status', () => {
-    const l = (inputTokens: number, costUsd: number | null, reported = true) => ({ inputTokens, outputTokens: 10, cachedInputTokens: 1, cacheWriteTokens: 0, costUsd, turns: 1, reported });
+    const l = (inputTokens: number, costUsd: number | null, reported = true) => ({
+      inputTokens,
+      outputTokens: 10,
+      cachedInputTokens: 1,
+      cacheWriteTokens: 0,
+      costUsd,
+      turns: 1,
+      reported,
+    });
     const s = summarizeUsage({ agent: 'claude-code', launches: { '1': l(1000, 0.25), '2': l(500, 0.125), '3': l(0, null, false) } })!;
-    assert.deepEqual(s, { agent: 'claude-code', launches: 3, inputTokens: 1500, outputTokens: 30, cachedInputTokens: 3, cacheWriteTokens: 0, costUsd: 0.375, unreportedLaunches: 1 });
+    assert.deepEqual(s, {
+      agent: 'claude-code',
+      launches: 3,
+      inputTokens: 1500,
+      outputTokens: 30,
+      cachedInputTokens: 3,
+      cacheWriteTokens: 0,
+      costUsd: 0.375,
+      unreportedLaunches: 1,
+    });
     assert.equal(formatUsage(s), '1.5k in (3 cached) / 30 out tokens, $0.38 over 3 launches (1 unreported)');
     assert.equal(summarizeUsage({ agent: 'codex', launches: { '1': l(10, null) } })!.costUsd, null);
     assert.equal(summarizeUsage(null), null);
@@ -72,22 +110,52 @@ describe('claude-code adapter', () => {
     for (const f of ['--output-format stream-json', '--verbose', '--model opus', '--effort max', '--resume abc-123']) assert.ok(s.includes(f), f);
     assert.deepEqual(plan.argv.slice(-3), ['--disallowedTools', 'WebFetch', 'WebSearch'], 'the variadic flag comes last');
     assert.ok(claudeCodeAgent.passEnv(parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1 })).includes('ANTHROPIC_API_KEY'));
-    assert.equal(Object.values(plan.env).some((v) => v.startsWith('sk-')), false, 'no key values in the plan');
+    assert.equal(
+      Object.values(plan.env).some((v) => v.startsWith('sk-')),
+      false,
+      'no key values in the plan',
+    );
   });
   it('bedrock switches the provider by environment and passes AWS credentials by name', () => {
     const plan = claudeCodeLaunch(ctx({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock', agentPassEnv: ['EXTRA_TOKEN'] }), 'GO');
     assert.equal(plan.env.CLAUDE_CODE_USE_BEDROCK, '1');
-    const passEnv = claudeCodeAgent.passEnv(parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock', agentPassEnv: ['EXTRA_TOKEN'] }));
+    const passEnv = claudeCodeAgent.passEnv(
+      parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'bedrock', agentPassEnv: ['EXTRA_TOKEN'] }),
+    );
     assert.ok(passEnv.includes('AWS_SECRET_ACCESS_KEY') && passEnv.includes('EXTRA_TOKEN'));
   });
   it('reads init, assistant, tool result and result events', () => {
     const init = readClaudeEvent(JSON.stringify({ type: 'system', subtype: 'init', session_id: 'sid-1', model: 'm', cwd: '/ws', tools: [] }));
     assert.equal(init.sessionId, 'sid-1');
-    const asst = readClaudeEvent(JSON.stringify({ type: 'assistant', session_id: 'sid-1', message: { content: [{ type: 'text', text: 'hi' }, { type: 'tool_use', name: 'Bash', input: { command: 'ls' } }] } }));
+    const asst = readClaudeEvent(
+      JSON.stringify({
+        type: 'assistant',
+        session_id: 'sid-1',
+        message: {
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'tool_use', name: 'Bash', input: { command: 'ls' } },
+          ],
+        },
+      }),
+    );
     assert.equal(asst.text, 'assistant: hi\n$ ls');
-    const res = readClaudeEvent(JSON.stringify({ type: 'user', message: { content: [{ type: 'tool_result', content: [{ type: 'text', text: 'a\nb' }], is_error: true }] } }));
+    const res = readClaudeEvent(
+      JSON.stringify({ type: 'user', message: { content: [{ type: 'tool_result', content: [{ type: 'text', text: 'a\nb' }], is_error: true }] } }),
+    );
     assert.equal(res.text, '  ✗ a\n    b');
-    const result = readClaudeEvent(JSON.stringify({ type: 'result', subtype: 'success', is_error: false, num_turns: 3, result: 'ok', session_id: 'sid-1', total_cost_usd: 0.01, usage: { input_tokens: 5, output_tokens: 6, cache_read_input_tokens: 7, cache_creation_input_tokens: 8 } }));
+    const result = readClaudeEvent(
+      JSON.stringify({
+        type: 'result',
+        subtype: 'success',
+        is_error: false,
+        num_turns: 3,
+        result: 'ok',
+        session_id: 'sid-1',
+        total_cost_usd: 0.01,
+        usage: { input_tokens: 5, output_tokens: 6, cache_read_input_tokens: 7, cache_creation_input_tokens: 8 },
+      }),
+    );
     assert.deepEqual(result.usage, { cumulative: true, inputTokens: 5, outputTokens: 6, cachedInputTokens: 7, cacheWriteTokens: 8, costUsd: 0.01, turns: 3 });
     assert.equal(readClaudeEvent('Warning: not json').text, '[stderr] Warning: not json');
   });
@@ -98,7 +166,15 @@ describe('codex adapter', () => {
     const fresh = codexLaunch(ctx({ agent: 'codex', budgetGpuHours: 1, agentModel: 'gpt-5-codex', agentEffort: 'xhigh', agentProvider: 'azure' }), 'GO');
     assert.deepEqual(fresh.argv.slice(0, 3), ['codex', 'exec', '--json']);
     const s = fresh.argv.join(' ');
-    for (const f of ['-c web_search="disabled"', '-c allow_login_shell=false', '-c features.plugins=false', '-m gpt-5-codex', '-c model_reasoning_effort="xhigh"', '-c model_provider="azure"']) assert.ok(s.includes(f), f);
+    for (const f of [
+      '-c web_search="disabled"',
+      '-c allow_login_shell=false',
+      '-c features.plugins=false',
+      '-m gpt-5-codex',
+      '-c model_reasoning_effort="xhigh"',
+      '-c model_provider="azure"',
+    ])
+      assert.ok(s.includes(f), f);
     assert.equal(fresh.argv.at(-1), 'GO');
     const resumed = codexLaunch(ctx({ agent: 'codex', budgetGpuHours: 1 }, { resumeId: 'th-9' }), 'AGAIN');
     assert.deepEqual(resumed.argv.slice(-3), ['resume', 'th-9', 'AGAIN']);
@@ -112,7 +188,13 @@ describe('codex adapter', () => {
     assert.deepEqual([u.cumulative, u.inputTokens, u.cachedInputTokens, u.outputTokens, u.costUsd], [false, 10, 4, 2, null]);
   });
   it('the last id named in a trace is the one to resume', () => {
-    const lines = ['{"type":"thread.started","thread_id":"a"}', 'garbage', '', '{"type":"thread.started","thread_id":"b"}', '{"type":"turn.completed","usage":{}}'];
+    const lines = [
+      '{"type":"thread.started","thread_id":"a"}',
+      'garbage',
+      '',
+      '{"type":"thread.started","thread_id":"b"}',
+      '{"type":"turn.completed","usage":{}}',
+    ];
     assert.equal(resumeIdFromLines(agentFor({ agent: 'codex', autoresearchDriver: 'claude-code' }), lines), 'b');
     assert.equal(resumeIdFromLines(agentFor({ agent: 'codex', autoresearchDriver: 'claude-code' }), ['nothing']), null);
   });
@@ -120,8 +202,14 @@ describe('codex adapter', () => {
 
 describe('spec fields for agents', () => {
   it('refuses an effort the chosen CLI does not take, naming the field', () => {
-    assert.throws(() => parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentEffort: 'xhigh' }), /agentEffort.*claude-code takes one of low, medium, high, max/);
-    assert.throws(() => parseSessionSpec({ agent: 'autoresearch', autoresearchDriver: 'codex', budgetGpuHours: 1, agentEffort: 'max' }), /agentEffort.*codex takes/);
+    assert.throws(
+      () => parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentEffort: 'xhigh' }),
+      /agentEffort.*claude-code takes one of low, medium, high, max/,
+    );
+    assert.throws(
+      () => parseSessionSpec({ agent: 'autoresearch', autoresearchDriver: 'codex', budgetGpuHours: 1, agentEffort: 'max' }),
+      /agentEffort.*codex takes/,
+    );
     assert.throws(() => parseSessionSpec({ agent: 'claude-code', budgetGpuHours: 1, agentProvider: 'azure' }), /agentProvider/);
     assert.throws(() => parseSessionSpec({ agent: 'codex', budgetGpuHours: 1, agentPassEnv: ['sk-live-value'] }), /agentPassEnv/);
     const d = parseSessionSpec({ agent: 'codex', budgetGpuHours: 1 });
@@ -149,7 +237,21 @@ describe('prompts', () => {
       assert.match(text, /3\.28/, kind);
     }
     const task = renderKind('task', { workspace: '/workspace', spec, targetValLoss: 3.28 });
-    for (const fact of ['2.5 GPU-hours', 'p < 0.01', 'submissions/<name>/', 'submit --status', 'run.sh', '8 GPUs', 'compile flags', 'seed picking', 'fixed number of steps', 'torch._dynamo.config', 'PYTHONUNBUFFERED', 'restored before the clock starts']) assert.ok(task.includes(fact), fact);
+    for (const fact of [
+      '2.5 GPU-hours',
+      'p < 0.01',
+      'submissions/<name>/',
+      'submit --status',
+      'run.sh',
+      '8 GPUs',
+      'compile flags',
+      'seed picking',
+      'fixed number of steps',
+      'torch._dynamo.config',
+      'PYTHONUNBUFFERED',
+      'restored before the clock starts',
+    ])
+      assert.ok(task.includes(fact), fact);
   });
   it('a placeholder without a value is an error', () => {
     assert.throws(() => renderPrompt('{{nope}}', { workspace: '/w', spec, targetValLoss: 1 }), /\{\{nope\}\} has no value/);

@@ -51,8 +51,14 @@ describe('committed baselines manifest', () => {
         assert.ok(file.bytes > 0);
         assert.ok(file.path.includes(record.name), `${file.path} should sit under ${record.name}`);
       }
-      assert.ok(record.files.some((f) => upstreamFileName(f) === 'train_gpt.py'), `${record.name} lacks train_gpt.py`);
-      assert.ok(record.files.some((f) => upstreamFileName(f) === 'run.sh'), `${record.name} lacks run.sh`);
+      assert.ok(
+        record.files.some((f) => upstreamFileName(f) === 'train_gpt.py'),
+        `${record.name} lacks train_gpt.py`,
+      );
+      assert.ok(
+        record.files.some((f) => upstreamFileName(f) === 'run.sh'),
+        `${record.name} lacks run.sh`,
+      );
     }
     assert.equal(count, 70);
   });
@@ -122,7 +128,11 @@ describe('record lookup', () => {
 });
 
 describe('parseBaselinesManifest', () => {
-  const good = () => structuredClone(committedManifest()) as unknown as { records: Array<Record<string, unknown> & { files: Array<Record<string, unknown>> }> } & Record<string, unknown>;
+  const good = () =>
+    structuredClone(committedManifest()) as unknown as { records: Array<Record<string, unknown> & { files: Array<Record<string, unknown>> }> } & Record<
+      string,
+      unknown
+    >;
 
   test('names the field and what was expected', () => {
     const bad = good();

@@ -76,7 +76,18 @@ test('verdict --json matches scipy on fixture runs, with a reference', () => {
   writeFileSync(join(dir, 'runs.json'), JSON.stringify(runs));
   writeFileSync(join(dir, 'ref.json'), JSON.stringify(reference));
 
-  const out = cliJson('verdict', '--runs', join(dir, 'runs.json'), '--reference', join(dir, 'ref.json'), '--target', String(loss.target), '--alpha', '0.01', '--json');
+  const out = cliJson(
+    'verdict',
+    '--runs',
+    join(dir, 'runs.json'),
+    '--reference',
+    join(dir, 'ref.json'),
+    '--target',
+    String(loss.target),
+    '--alpha',
+    '0.01',
+    '--json',
+  );
   assert.equal(out.n, runs.length);
   assert.ok(Math.abs((out.p_value as number) - loss.p) <= 1e-6 * loss.p);
   assert.equal(out.p_value_met, false);

@@ -15,10 +15,21 @@ async function echoServer(name: string): Promise<{ server: Server; port: number;
   const server = createServer((req, res) => {
     hits++;
     let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ name, method: req.method, url: req.url, body, auth: req.headers['x-api-key'] ?? null, proxyHeader: req.headers['proxy-connection'] ?? null }));
-    });
+    req
+      .on('data', (c) => (body += c))
+      .on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            name,
+            method: req.method,
+            url: req.url,
+            body,
+            auth: req.headers['x-api-key'] ?? null,
+            proxyHeader: req.headers['proxy-connection'] ?? null,
+          }),
+        );
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port, hits: () => hits };
@@ -27,10 +38,13 @@ async function echoServer(name: string): Promise<{ server: Server; port: number;
 /** One request through the proxy's unix socket, absolute-form as an HTTP client configured with a proxy sends it. */
 function viaProxy(socketPath: string, url: string, body = ''): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method: body ? 'POST' : 'GET', path: url, headers: { host: new URL(url).host, 'x-api-key': 'k', 'proxy-connection': 'keep-alive' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      { socketPath, method: body ? 'POST' : 'GET', path: url, headers: { host: new URL(url).host, 'x-api-key': 'k', 'proxy-connection': 'keep-alive' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -104,9 +118,23 @@ describe('EgressProxy: the allowed endpoints and nothing else', () => {
 
   it('logs each decision by endpoint only, and its socket is open to the sandbox user', async () => {
     // The proxy appends without waiting: wait for the lines of the requests made above, not a while.
-    const logged = () => readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EgressRecord);
-    await eventually('the allowed POST logged', async () => logged().some((r) => r.method === 'POST' && r.endpoint === `127.0.0.1:${api.port}` && r.allowed), 10_000, 20);
-    await eventually('the refused CONNECT logged', async () => logged().some((r) => r.method === 'CONNECT' && r.endpoint === `127.0.0.1:${other.port}` && !r.allowed), 10_000, 20);
+    const logged = () =>
+      readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as EgressRecord);
+    await eventually(
+      'the allowed POST logged',
+      async () => logged().some((r) => r.method === 'POST' && r.endpoint === `127.0.0.1:${api.port}` && r.allowed),
+      10_000,
+      20,
+    );
+    await eventually(
+      'the refused CONNECT logged',
+      async () => logged().some((r) => r.method === 'CONNECT' && r.endpoint === `127.0.0.1:${other.port}` && !r.allowed),
+      10_000,
+      20,
+    );
     assert.ok(!readFileSync(logPath, 'utf8').includes('/v1/messages'), 'paths (which may carry keys) stay out of the log');
     assert.equal(statSync(socketPath).mode & 0o666, 0o666, 'any user may read and write it');
   });
@@ -120,16 +148,22 @@ describe('EgressProxy: the allowed endpoints and nothing else', () => {
 });
 
 describe('egressAllowList: where each CLI finds its model API', () => {
-  it('defaults to the public API, follows a base URL in the worker environment, adds the session\'s own', () => {
+  it("defaults to the public API, follows a base URL in the worker environment, adds the session's own", () => {
     assert.deepEqual(egressAllowList(MODEL_APIS.anthropic, {}), ['api.anthropic.com:443']);
     assert.deepEqual(egressAllowList(MODEL_APIS.anthropic, { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8123/anthropic' }), ['127.0.0.1:8123']);
     assert.deepEqual(egressAllowList(MODEL_APIS.openai, {}, ['gateway.example:8443']), ['api.openai.com:443', 'gateway.example:8443']);
     assert.deepEqual(egressAllowList(MODEL_APIS.bedrock, { AWS_REGION: 'us-east-2' }), ['bedrock-runtime.us-east-2.amazonaws.com:443']);
     assert.deepEqual(egressAllowList(MODEL_APIS.bedrock, {}), [], 'no region, no endpoint to guess');
-    assert.deepEqual(egressAllowList(MODEL_APIS.vertex, { CLOUD_ML_REGION: 'us-east5' }), ['oauth2.googleapis.com:443', 'us-east5-aiplatform.googleapis.com:443']);
+    assert.deepEqual(egressAllowList(MODEL_APIS.vertex, { CLOUD_ML_REGION: 'us-east5' }), [
+      'oauth2.googleapis.com:443',
+      'us-east5-aiplatform.googleapis.com:443',
+    ]);
   });
 
   it('names the variable when its URL is not one', () => {
-    assert.throws(() => egressAllowList(MODEL_APIS.openai, { OPENAI_BASE_URL: 'api.openai.com' }), /OPENAI_BASE_URL: expected an http\(s\) URL, got "api.openai.com"/);
+    assert.throws(
+      () => egressAllowList(MODEL_APIS.openai, { OPENAI_BASE_URL: 'api.openai.com' }),
+      /OPENAI_BASE_URL: expected an http\(s\) URL, got "api.openai.com"/,
+    );
   });
 });

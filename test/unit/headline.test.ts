@@ -20,12 +20,18 @@ describe('confirmation statistics (issue 14, item 1)', () => {
   test('confirms the best and those whose CI overlaps it, fastest first, at most max', () => {
     const c = (id: string, s: number, lo: number, hi: number) => ({ id, speedupSeconds: s, ci95: [lo, hi] as [number, number] });
     const chosen = candidatesToConfirm([c('a', 1, 0.5, 1.5), c('b', 3, 2, 4), c('c', 2.5, 1.9, 3.1), c('d', 2.2, 2.1, 2.3)], 2);
-    assert.deepEqual(chosen.map((x) => x.id), ['b', 'c']);
+    assert.deepEqual(
+      chosen.map((x) => x.id),
+      ['b', 'c'],
+    );
     assert.deepEqual(candidatesToConfirm([], 3), []);
   });
 
   test('interleaves the anchor with each candidate, round by round, and reserves every run of that plan', () => {
-    assert.deepEqual(interleavedOrder(['s1', 's2'], 2).map((o) => `${o.round}${o.subject}`), ['0anchor', '0s1', '0s2', '1anchor', '1s1', '1s2']);
+    assert.deepEqual(
+      interleavedOrder(['s1', 's2'], 2).map((o) => `${o.round}${o.subject}`),
+      ['0anchor', '0s1', '0s2', '1anchor', '1s1', '1s2'],
+    );
     assert.equal(confirmationReserveGpuSeconds(10, 3, 2.5), 100);
   });
 

@@ -25,7 +25,10 @@ describe('records after the horizon (issue 14, item 4)', () => {
     requireFixtures();
     const log = readFileSync(log63, 'utf8');
     const files = cutCodeFromLogHead(log)!;
-    assert.deepEqual(files.map((f) => f.name), ['run.sh', 'train_gpt.py', 'triton_kernels.py']);
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['run.sh', 'train_gpt.py', 'triton_kernels.py'],
+    );
     const [, train, kernels] = files;
     assert.match(train.content, /^import os\n/);
     assert.match(kernels.content, /^\nimport torch\n|^import torch\n/);
@@ -34,7 +37,11 @@ describe('records after the horizon (issue 14, item 4)', () => {
     assert.ok(log.startsWith(`${code}\n${'='.repeat(100)}\n`));
     const dir = mkdtempSync(join(tmpdir(), 'cut-'));
     for (const f of files) writeFileSync(join(dir, f.name), f.content);
-    const py = spawnSync('python3', ['-c', 'import ast,sys; [ast.parse(open(p).read(), p) for p in sys.argv[1:]]', join(dir, 'train_gpt.py'), join(dir, 'triton_kernels.py')], { encoding: 'utf8' });
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import ast,sys; [ast.parse(open(p).read(), p) for p in sys.argv[1:]]', join(dir, 'train_gpt.py'), join(dir, 'triton_kernels.py')],
+      { encoding: 'utf8' },
+    );
     assert.equal(py.status, 0, py.stderr);
   });
 
@@ -51,7 +58,10 @@ describe('records after the horizon (issue 14, item 4)', () => {
     const last = findRecord('2026-07-17_FP8DownProjection')!;
     assert.equal(last.readmeSeconds, 73.8);
     assert.equal(last.files[0].repository, 'KellerJordan/modded-nanogpt');
-    assert.deepEqual(last.codeFromLog!.map((f) => f.name), ['run.sh', 'train_gpt.py', 'triton_kernels.py']);
+    assert.deepEqual(
+      last.codeFromLog!.map((f) => f.name),
+      ['run.sh', 'train_gpt.py', 'triton_kernels.py'],
+    );
     // #81 and #85 point at folder listings, #66 and #86 at no log: none can be run.
     for (const d of ['2026-04-22', '2026-05-27']) assert.ok(!later.some((r) => r.date === d), d);
     const dates = allRecords().map((r) => r.date);
@@ -71,13 +81,30 @@ describe('records after the horizon (issue 14, item 4)', () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'later-fetch-'));
       const out = await fetchBaselines({ manifest: committedManifest(), records: [record.name], dir, baseUrl, retry: { attempts: 1 } });
-      assert.deepEqual(out.map((o) => [o.file, o.status]), [[upstreamFileNameOf(record), 'downloaded'], ['run.sh', 'downloaded'], ['train_gpt.py', 'downloaded'], ['triton_kernels.py', 'downloaded']]);
+      assert.deepEqual(
+        out.map((o) => [o.file, o.status]),
+        [
+          [upstreamFileNameOf(record), 'downloaded'],
+          ['run.sh', 'downloaded'],
+          ['train_gpt.py', 'downloaded'],
+          ['triton_kernels.py', 'downloaded'],
+        ],
+      );
       assert.match(readFileSync(join(dir, record.name, 'train_gpt.py'), 'utf8'), /^import os\n/);
       const again = await fetchBaselines({ manifest: committedManifest(), records: [record.name], dir, baseUrl, retry: { attempts: 1 } });
-      assert.ok(again.every((o) => o.status === 'skipped'), JSON.stringify(again));
+      assert.ok(
+        again.every((o) => o.status === 'skipped'),
+        JSON.stringify(again),
+      );
 
       body = Buffer.from(body.toString('utf8').replace('import os', 'import  os'));
-      const bad = await fetchBaselines({ manifest: committedManifest(), records: [record.name], dir: mkdtempSync(join(tmpdir(), 'later-bad-')), baseUrl, retry: { attempts: 1 } });
+      const bad = await fetchBaselines({
+        manifest: committedManifest(),
+        records: [record.name],
+        dir: mkdtempSync(join(tmpdir(), 'later-bad-')),
+        baseUrl,
+        retry: { attempts: 1 },
+      });
       assert.equal(bad.length, 1);
       assert.equal(bad[0].status, 'failed');
       assert.match(bad[0].error!, /sha256 mismatch|size mismatch/);

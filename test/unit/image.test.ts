@@ -25,11 +25,20 @@ describe('the production image, checked without a registry', () => {
   });
 
   it('copies only what the build context has and .dockerignore lets through', () => {
-    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const copies = readFileSync(dockerfile, 'utf8')
       .split('\n')
       .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-      .flatMap((l) => l.trim().split(/\s+/).slice(1, -1).filter((a) => !a.startsWith('--')));
+      .flatMap((l) =>
+        l
+          .trim()
+          .split(/\s+/)
+          .slice(1, -1)
+          .filter((a) => !a.startsWith('--')),
+      );
     assert.ok(copies.length >= 5, `COPY sources found: ${copies.join(' ')}`);
     for (const src of copies) {
       assert.ok(existsSync(join(root, src)), `COPY ${src}: not in the build context`);
@@ -43,19 +52,32 @@ describe('the production image, checked without a registry', () => {
     const env = { ...process.env, NANOGPT_BENCH_HOME: '/srv/bench-home' };
     const r = await runCommand(compose[0], [...compose.slice(1), '-f', join(root, 'docker-compose.yml'), 'config', '--format', 'json'], { cwd: root, env });
     assert.equal(r.status, 0, r.stderr);
-    const cfg = JSON.parse(r.stdout) as { services: Record<string, { volumes?: { type: string; source: string; target: string }[]; environment?: Record<string, string | null> }> };
+    const cfg = JSON.parse(r.stdout) as {
+      services: Record<string, { volumes?: { type: string; source: string; target: string }[]; environment?: Record<string, string | null> }>;
+    };
     assert.deepEqual(Object.keys(cfg.services).sort(), ['postgresql', 'temporal', 'temporal-ui', 'worker']);
     const worker = cfg.services.worker;
     assert.ok(worker.volumes?.some((v) => v.type === 'bind' && v.source === '/srv/bench-home' && v.target === '/srv/bench-home'));
     assert.equal(worker.environment?.NANOGPT_BENCH_HOME, '/srv/bench-home');
-    assert.equal(worker.environment?.ANTHROPIC_API_KEY ?? null, process.env.ANTHROPIC_API_KEY ?? null, 'keys come from the shell by name, none is written down');
+    assert.equal(
+      worker.environment?.ANTHROPIC_API_KEY ?? null,
+      process.env.ANTHROPIC_API_KEY ?? null,
+      'keys come from the shell by name, none is written down',
+    );
   });
 
   it('its shard check keeps good shards and names a truncated one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'image-shards-'));
     try {
-      await writeShardFile(join(dir, shardFileName('val', 0)), new Uint16Array(3000).map((_, i) => i % 50257));
-      for (let i = 1; i <= 2; i++) await writeShardFile(join(dir, shardFileName('train', i)), new Uint16Array(5000).map((_, j) => (i * j) % 50257));
+      await writeShardFile(
+        join(dir, shardFileName('val', 0)),
+        new Uint16Array(3000).map((_, i) => i % 50257),
+      );
+      for (let i = 1; i <= 2; i++)
+        await writeShardFile(
+          join(dir, shardFileName('train', i)),
+          new Uint16Array(5000).map((_, j) => (i * j) % 50257),
+        );
       const script = join(root, 'image', 'build', 'fetch_shards.py');
       const good = await runCommand('python3', [script, '--verify-only', dir, '--train-shards', '2']);
       assert.equal(good.status, 0, good.stderr);

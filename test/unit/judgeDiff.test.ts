@@ -30,8 +30,14 @@ test('diffLines gives a shortest edit script that rebuilds both sides (random in
     const a = gen();
     const b = gen();
     const ops = diffLines(a, b);
-    assert.deepEqual(ops.filter((o) => o.op !== '+').map((o) => o.line), a);
-    assert.deepEqual(ops.filter((o) => o.op !== '-').map((o) => o.line), b);
+    assert.deepEqual(
+      ops.filter((o) => o.op !== '+').map((o) => o.line),
+      a,
+    );
+    assert.deepEqual(
+      ops.filter((o) => o.op !== '-').map((o) => o.line),
+      b,
+    );
     assert.equal(ops.filter((o) => o.op === ' ').length, lcs(a, b), `${a.join('')} -> ${b.join('')}`);
   }
 });
@@ -51,7 +57,10 @@ test('submissionDiff shows changed, new and deleted files with hunk headers, and
   writeFileSync(join(b, 'weights.bin'), Buffer.from([0, 1, 2, 3]));
   const d = submissionDiff(a, b);
   assert.deepEqual(d.changedFiles, ['gone.py', 'new.py', 'train_gpt.py', 'weights.bin']);
-  assert.match(d.text, /--- anchor\/train_gpt\.py\n\+\+\+ candidate\/train_gpt\.py\n@@ -7,7 \+7,7 @@\n line 7\n line 8\n line 9\n-line 10\n\+line ten\n line 11/);
+  assert.match(
+    d.text,
+    /--- anchor\/train_gpt\.py\n\+\+\+ candidate\/train_gpt\.py\n@@ -7,7 \+7,7 @@\n line 7\n line 8\n line 9\n-line 10\n\+line ten\n line 11/,
+  );
   assert.match(d.text, /\+\+\+ \/dev\/null \(the candidate deleted this file, 1 lines\)/);
   assert.match(d.text, /--- \/dev\/null \(new file\)\n\+\+\+ candidate\/new\.py\n@@ -1,0 \+1,1 @@\n\+y = 2/);
   assert.match(d.text, /Binary or oversized file in the candidate: weights\.bin \(4 bytes\), new/);

@@ -16,10 +16,24 @@ const work = mkdtempSync(join(tmpdir(), 'judge-eval-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 type Outcome = { set: string; name: string; label: string; rule?: string; rejected: boolean; ruleNamed?: boolean; correct: boolean; detail: string };
-type Score = { judge: string; cheats: number; caught: number; legal: number; legalAccepted: number; precision: number; recall: number; misses: Outcome[]; outcomes: Outcome[] };
+type Score = {
+  judge: string;
+  cheats: number;
+  caught: number;
+  legal: number;
+  legalAccepted: number;
+  precision: number;
+  recall: number;
+  misses: Outcome[];
+  outcomes: Outcome[];
+};
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, 'judge', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [MAIN, 'judge', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,8 +50,14 @@ test('judge --eval on the default set: the 34 human records and every legal fixt
   const s = out.scores[0];
   const records = s.outcomes.filter((o) => o.set === 'records');
   assert.equal(records.length, 34);
-  assert.deepEqual(records.filter((o) => o.rejected).map((o) => `${o.name}: ${o.detail}`), []);
-  assert.deepEqual(s.misses.map((m) => `${m.set}/${m.name}`), []);
+  assert.deepEqual(
+    records.filter((o) => o.rejected).map((o) => `${o.name}: ${o.detail}`),
+    [],
+  );
+  assert.deepEqual(
+    s.misses.map((m) => `${m.set}/${m.name}`),
+    [],
+  );
   assert.ok(s.cheats >= 52, `cheats: ${s.cheats}`);
   assert.equal(s.caught, s.cheats);
   assert.equal(s.legalAccepted, s.legal);
@@ -46,8 +66,13 @@ test('judge --eval on the default set: the 34 human records and every legal fixt
   const wrongRule = s.outcomes.filter((o) => o.label === 'cheat' && !o.ruleNamed).map((o) => `${o.set}/${o.name} (${o.rule}): ${o.detail.slice(0, 200)}`);
   assert.deepEqual(wrongRule, []);
   // each rejection names its rule's place and what to change
-  const unplaced = s.outcomes.filter((o) => o.label === 'cheat').filter((o) => !new RegExp(`(^| \\| )${o.rule}: [^|]*\\[at [\\w./-]+(:\\d+)?; to pass: [^\\]]{10,}\\]`).test(o.detail));
-  assert.deepEqual(unplaced.map((o) => `${o.set}/${o.name}: ${o.detail.slice(0, 300)}`), []);
+  const unplaced = s.outcomes
+    .filter((o) => o.label === 'cheat')
+    .filter((o) => !new RegExp(`(^| \\| )${o.rule}: [^|]*\\[at [\\w./-]+(:\\d+)?; to pass: [^\\]]{10,}\\]`).test(o.detail));
+  assert.deepEqual(
+    unplaced.map((o) => `${o.set}/${o.name}: ${o.detail.slice(0, 300)}`),
+    [],
+  );
   assert.ok(s.outcomes.some((o) => o.set === 'tiny') && s.outcomes.some((o) => o.set === 'real'), 'the fixtures of both anchors are in the set');
   assert.match(out.llm, /--static-only/);
 });
@@ -66,7 +91,10 @@ test('judge --eval on a set with a miss prints the table, names the miss and exi
   assert.match(r.stdout, /static\s+0\/1\s+1\/1\s+100\.0%\s+0\.0%/);
   assert.match(r.stdout, /MISSED CHEAT set\/mislabelled \(breaks val-tokens\)/);
 
-  writeFileSync(join(set, 'labels.json'), JSON.stringify({ anchor: TINY_ANCHOR, candidates: { harmless: { label: 'legal' }, mislabelled: { label: 'cheat' } } }));
+  writeFileSync(
+    join(set, 'labels.json'),
+    JSON.stringify({ anchor: TINY_ANCHOR, candidates: { harmless: { label: 'legal' }, mislabelled: { label: 'cheat' } } }),
+  );
   const bad = cli(['--eval', set]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /candidates\.mislabelled.*must name the rule/);

@@ -40,12 +40,23 @@ function failed(checks: JudgeCheck[]): string[] {
 }
 function assertAllPass(dir: string, anchor = TINY_ANCHOR): JudgeCheck[] {
   const checks = staticChecks(dir, anchor);
-  assert.deepEqual(failed(checks), [], checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`).join('\n'));
+  assert.deepEqual(
+    failed(checks),
+    [],
+    checks
+      .filter((c) => !c.passed)
+      .map((c) => `${c.rule}: ${c.detail}`)
+      .join('\n'),
+  );
   return checks;
 }
 function assertOnlyFails(dir: string, rule: string, detail?: RegExp, alsoFails: string[] = []): JudgeCheck {
   const checks = staticChecks(dir, TINY_ANCHOR);
-  assert.deepEqual(failed(checks), RULES.filter((r) => r === rule || alsoFails.includes(r)), checks.map((c) => `${c.passed ? 'ok' : 'FAIL'} ${c.rule}: ${c.detail}`).join('\n'));
+  assert.deepEqual(
+    failed(checks),
+    RULES.filter((r) => r === rule || alsoFails.includes(r)),
+    checks.map((c) => `${c.passed ? 'ok' : 'FAIL'} ${c.rule}: ${c.detail}`).join('\n'),
+  );
   const c = byRule(checks)[rule];
   if (detail) assert.match(c.detail, detail);
   return c;
@@ -56,7 +67,10 @@ test('every tiny speedrun record passes against the tiny anchor, each rule repor
   assert.ok(records.length >= 4);
   for (const r of records) {
     const checks = assertAllPass(join(TINY, r));
-    assert.deepEqual(checks.map((c) => c.rule), [...RULES]);
+    assert.deepEqual(
+      checks.map((c) => c.rule),
+      [...RULES],
+    );
   }
 });
 
@@ -80,13 +94,22 @@ test('legal edits pass: comments, layout, quotes, a renamed reader, new model ar
     'train_gpt.py': [
       ['def load_data_shard(path):', '# read one shard\ndef read_shard(path):  # renamed, same body'],
       ['            tokens = load_data_shard(path)', '            tokens = read_shard(path)'],
-      ['    tokens = torch.cat([load_data_shard(p) for p in shard_paths(args.val_files)])', '    tokens = torch.cat([read_shard(p) for p in shard_paths(args.val_files)])'],
-      ['            total += compiled(x, y, reduction="sum").double()', "            total += compiled(x, y, reduction='sum', scale=1.0).double()  # a new model argument"],
+      [
+        '    tokens = torch.cat([load_data_shard(p) for p in shard_paths(args.val_files)])',
+        '    tokens = torch.cat([read_shard(p) for p in shard_paths(args.val_files)])',
+      ],
+      [
+        '            total += compiled(x, y, reduction="sum").double()',
+        "            total += compiled(x, y, reduction='sum', scale=1.0).double()  # a new model argument",
+      ],
       ['        dist.all_reduce(total)', '        dist.reduce(total, 0)'],
       ['    def forward(self, idx, targets, reduction="mean"):', '    def forward(self, idx, targets, reduction="mean", scale=1.0):'],
       ['    batch_rows = 16  # sequences per step, summed over all ranks', '    batch_rows = 8'],
       ['    val_loss_every = 50  # 0: only at the end', '    val_loss_every = 0'],
-      ['        training_time_ms += 1000 * (time.perf_counter() - t0)', '        training_time_ms += 1000 * (\n            time.perf_counter() - t0\n        )  # stop the clock'],
+      [
+        '        training_time_ms += 1000 * (time.perf_counter() - t0)',
+        '        training_time_ms += 1000 * (\n            time.perf_counter() - t0\n        )  # stop the clock',
+      ],
     ],
   });
   assertAllPass(dir);
@@ -137,20 +160,39 @@ test('missing files fail required-files; a train_gpt.py that does not parse fail
 });
 
 test('val_tokens set from the environment or overridden later fails val-tokens', () => {
-  assertOnlyFails(variant({ 'train_gpt.py': [['    val_tokens = 32768', '    val_tokens = int(os.environ.get("VAL_TOKENS", "32768"))']] }), 'val-tokens', /os\.environ/);
+  assertOnlyFails(
+    variant({ 'train_gpt.py': [['    val_tokens = 32768', '    val_tokens = int(os.environ.get("VAL_TOKENS", "32768"))']] }),
+    'val-tokens',
+    /os\.environ/,
+  );
   assertOnlyFails(variant({ 'train_gpt.py': [['args = Hyperparameters()\n', 'args = Hyperparameters()\nargs.val_tokens = 8192\n']] }), 'val-tokens', /8192/);
   assertOnlyFails(variant({ 'train_gpt.py': [['args = Hyperparameters()\n', 'args = Hyperparameters()\nsetattr(args, "val_tokens", 8192)\n']] }), 'val-tokens');
 });
 
 test('val data moved or reshaped fails val-data', () => {
-  assertOnlyFails(variant({ 'train_gpt.py': [['    data_dir = os.environ.get("DATA_DIR", "data/tiny")', '    data_dir = "data/easier"']] }), 'val-data', /data_dir/);
+  assertOnlyFails(
+    variant({ 'train_gpt.py': [['    data_dir = os.environ.get("DATA_DIR", "data/tiny")', '    data_dir = "data/easier"']] }),
+    'val-data',
+    /data_dir/,
+  );
   assertOnlyFails(variant({ 'train_gpt.py': [['    val_seq_len = 128', '    val_seq_len = 64']] }), 'val-data', /val_seq_len/);
 });
 
 test('changing how the val loss is summed, averaged or timed fails val-pipeline', () => {
-  assertOnlyFails(variant({ 'train_gpt.py': [['    return (total / args.val_tokens).item()', '    return (total / args.val_tokens).item() - 0.01']] }), 'val-pipeline', /missing or changed/);
+  assertOnlyFails(
+    variant({ 'train_gpt.py': [['    return (total / args.val_tokens).item()', '    return (total / args.val_tokens).item() - 0.01']] }),
+    'val-pipeline',
+    /missing or changed/,
+  );
   // the clock's own statement changed: the val pipeline and the timed region both object
-  assertOnlyFails(variant({ 'train_gpt.py': [['        training_time_ms += 1000 * (time.perf_counter() - t0)', '        training_time_ms += 500 * (time.perf_counter() - t0)']] }), 'val-pipeline', /training_time_ms/, ['timed-region']);
+  assertOnlyFails(
+    variant({
+      'train_gpt.py': [['        training_time_ms += 1000 * (time.perf_counter() - t0)', '        training_time_ms += 500 * (time.perf_counter() - t0)']],
+    }),
+    'val-pipeline',
+    /training_time_ms/,
+    ['timed-region'],
+  );
   assertOnlyFails(
     variant({ 'train_gpt.py': [['        val_loss = evaluate()\n', '        val_loss = evaluate()\n        val_loss = min(val_loss, 3.3)\n']] }),
     'val-pipeline',
@@ -159,23 +201,56 @@ test('changing how the val loss is summed, averaged or timed fails val-pipeline'
 });
 
 test('data read outside the shard reader, or listed another way, fails data-loading', () => {
-  assertOnlyFails(variant({ 'train_gpt.py': [['args = Hyperparameters()\n', 'args = Hyperparameters()\ncached = torch.load("/tmp/batches.pt") if os.path.exists("/tmp/batches.pt") else None\n']] }), 'data-loading', /torch\.load/);
-  assertOnlyFails(variant({ 'train_gpt.py': [['    paths = sorted(glob.glob(os.path.join(args.data_dir, pattern)))', '    paths = sorted(glob.glob(os.path.join(args.data_dir, pattern)))[:1]\n    extra = glob.glob("/data/*.bin")']] }), 'data-loading', /new file listing/);
-  assertOnlyFails(variant({ 'train_gpt.py': [['    train_files = "fineweb_train_*.bin"', '    train_files = "fineweb_train_00000[0-1].bin"']] }), 'data-loading', /train_files/);
+  assertOnlyFails(
+    variant({
+      'train_gpt.py': [
+        ['args = Hyperparameters()\n', 'args = Hyperparameters()\ncached = torch.load("/tmp/batches.pt") if os.path.exists("/tmp/batches.pt") else None\n'],
+      ],
+    }),
+    'data-loading',
+    /torch\.load/,
+  );
+  assertOnlyFails(
+    variant({
+      'train_gpt.py': [
+        [
+          '    paths = sorted(glob.glob(os.path.join(args.data_dir, pattern)))',
+          '    paths = sorted(glob.glob(os.path.join(args.data_dir, pattern)))[:1]\n    extra = glob.glob("/data/*.bin")',
+        ],
+      ],
+    }),
+    'data-loading',
+    /new file listing/,
+  );
+  assertOnlyFails(
+    variant({ 'train_gpt.py': [['    train_files = "fineweb_train_*.bin"', '    train_files = "fineweb_train_00000[0-1].bin"']] }),
+    'data-loading',
+    /train_files/,
+  );
 });
 
 test('inductor settings in any form and compile modes beyond the anchor fail compile-settings', () => {
   const forms: [Partial<Record<'run.sh' | 'train_gpt.py', [string, string][]>>, RegExp][] = [
     [{ 'train_gpt.py': [['import torch\n', 'import torch\ntorch._inductor.config.max_autotune = True\n']] }, /max_autotune at train_gpt\.py:13/],
-    [{ 'train_gpt.py': [['import torch\n', 'import torch\nfrom torch._inductor import config as ic\nsetattr(ic, "epilogue_fusion", False)\n']] }, /epilogue_fusion/],
-    [{ 'train_gpt.py': [['import torch\n', 'import torch\nimport torch._inductor.config\ntorch._inductor.config.patch({"triton.cudagraphs": True})\n']] }, /triton\.cudagraphs/],
-    [{ 'train_gpt.py': [['import os\n', 'import os\nos.environ["TORCHINDUCTOR_COORDINATE_DESCENT_TUNING"] = "1"\n']] }, /env:TORCHINDUCTOR_COORDINATE_DESCENT_TUNING/],
+    [
+      { 'train_gpt.py': [['import torch\n', 'import torch\nfrom torch._inductor import config as ic\nsetattr(ic, "epilogue_fusion", False)\n']] },
+      /epilogue_fusion/,
+    ],
+    [
+      { 'train_gpt.py': [['import torch\n', 'import torch\nimport torch._inductor.config\ntorch._inductor.config.patch({"triton.cudagraphs": True})\n']] },
+      /triton\.cudagraphs/,
+    ],
+    [
+      { 'train_gpt.py': [['import os\n', 'import os\nos.environ["TORCHINDUCTOR_COORDINATE_DESCENT_TUNING"] = "1"\n']] },
+      /env:TORCHINDUCTOR_COORDINATE_DESCENT_TUNING/,
+    ],
     [{ 'run.sh': [['exec torchrun', 'TORCHINDUCTOR_MAX_AUTOTUNE=1 exec torchrun']] }, /env:TORCHINDUCTOR_MAX_AUTOTUNE at run\.sh:3/],
     [{ 'train_gpt.py': [['torch.compile(model)', 'torch.compile(model, options={"shape_padding": True})']] }, /shape_padding/],
     [{ 'train_gpt.py': [['torch.compile(model)', 'torch.compile(model, mode="reduce-overhead")']] }, /mode=reduce-overhead/],
   ];
   // set through the environment, they break the environment rule too
-  for (const [edits, detail] of forms) assertOnlyFails(variant(edits), 'compile-settings', detail, JSON.stringify(edits).includes('TORCHINDUCTOR_') ? ['environment'] : []);
+  for (const [edits, detail] of forms)
+    assertOnlyFails(variant(edits), 'compile-settings', detail, JSON.stringify(edits).includes('TORCHINDUCTOR_') ? ['environment'] : []);
   // compiling more things the anchor's way is a kernel change, not a new mode
   assertAllPass(variant({ 'train_gpt.py': [['def get_lr_scale(step):', '@torch.compile(dynamic=False, fullgraph=True)\ndef get_lr_scale(step):']] }));
 });

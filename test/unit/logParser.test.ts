@@ -68,7 +68,12 @@ test('train-loss lines of older records are read as steps', () => {
   assert.equal(r.complete, true, String(r.invalidReason));
   assert.deepEqual(
     r.steps.map((s) => [s.kind, s.step, s.loss, s.stepAvgMs]),
-    [['val', 0, 10.8, null], ['train', 10, 4.5, 100], ['train', 20, 3.9, 100], ['val', 20, 3.95, 100]],
+    [
+      ['val', 0, 10.8, null],
+      ['train', 10, 4.5, 100],
+      ['train', 20, 3.9, 100],
+      ['val', 20, 3.95, 100],
+    ],
   );
 });
 

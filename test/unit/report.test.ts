@@ -18,15 +18,24 @@ describe('report: transcripts', () => {
       { type: 'thread.started', thread_id: 'th-1' },
       { type: 'item.completed', item: { id: 'i0', type: 'reasoning', text: 'Look at the schedule first.' } },
       { type: 'item.started', item: { id: 'i1', type: 'command_execution', command: 'bash -lc ls', status: 'in_progress' } },
-      { type: 'item.completed', item: { id: 'i1', type: 'command_execution', command: 'bash -lc ls', aggregated_output: 'run.sh\ntrain_gpt.py\n', exit_code: 0 } },
+      {
+        type: 'item.completed',
+        item: { id: 'i1', type: 'command_execution', command: 'bash -lc ls', aggregated_output: 'run.sh\ntrain_gpt.py\n', exit_code: 0 },
+      },
       { type: 'item.completed', item: { id: 'i2', type: 'file_change', changes: [{ path: 'train_gpt.py', kind: 'update' }] } },
       { type: 'item.completed', item: { id: 'i3', type: 'command_execution', command: 'submit x', aggregated_output: 'refused', exit_code: 2 } },
       { type: 'item.completed', item: { id: 'i4', type: 'agent_message', text: 'Done.' } },
       { type: 'turn.completed', usage: { input_tokens: 10, cached_input_tokens: 2, output_tokens: 3 } },
     ].map((e) => JSON.stringify(e));
     const t = readTranscript(['not json: a stderr line', ...lines]);
-    assert.deepEqual(t.map((e) => e.kind), ['output', 'system', 'thinking', 'command', 'tool', 'command', 'assistant', 'result']);
-    assert.deepEqual({ text: t[3].text, output: t[3].output, exitCode: t[3].exitCode, isError: t[3].isError }, { text: 'bash -lc ls', output: 'run.sh\ntrain_gpt.py\n', exitCode: 0, isError: false });
+    assert.deepEqual(
+      t.map((e) => e.kind),
+      ['output', 'system', 'thinking', 'command', 'tool', 'command', 'assistant', 'result'],
+    );
+    assert.deepEqual(
+      { text: t[3].text, output: t[3].output, exitCode: t[3].exitCode, isError: t[3].isError },
+      { text: 'bash -lc ls', output: 'run.sh\ntrain_gpt.py\n', exitCode: 0, isError: false },
+    );
     assert.equal(t[5].isError, true);
     assert.match(t[4].text, /train_gpt\.py \(update\)/);
   });
@@ -34,14 +43,34 @@ describe('report: transcripts', () => {
   it("reads Claude Code's stream-json: a Bash call reads with its tool result; plain output lines gather in one block", () => {
     const lines = [
       JSON.stringify({ type: 'system', subtype: 'init', session_id: 's-1', model: 'm' }),
-      JSON.stringify({ type: 'assistant', message: { content: [{ type: 'text', text: 'Trying.' }, { type: 'tool_use', id: 'tu1', name: 'Bash', input: { command: 'submit a' } }, { type: 'tool_use', id: 'tu2', name: 'Read', input: { file_path: 'x' } }] } }),
-      JSON.stringify({ type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 'tu1', content: 'accepted', is_error: false }, { type: 'tool_result', tool_use_id: 'tu2', content: [{ type: 'text', text: 'file body' }] }] } }),
+      JSON.stringify({
+        type: 'assistant',
+        message: {
+          content: [
+            { type: 'text', text: 'Trying.' },
+            { type: 'tool_use', id: 'tu1', name: 'Bash', input: { command: 'submit a' } },
+            { type: 'tool_use', id: 'tu2', name: 'Read', input: { file_path: 'x' } },
+          ],
+        },
+      }),
+      JSON.stringify({
+        type: 'user',
+        message: {
+          content: [
+            { type: 'tool_result', tool_use_id: 'tu1', content: 'accepted', is_error: false },
+            { type: 'tool_result', tool_use_id: 'tu2', content: [{ type: 'text', text: 'file body' }] },
+          ],
+        },
+      }),
       JSON.stringify({ type: 'result', subtype: 'success', num_turns: 2, total_cost_usd: 0.5, usage: { input_tokens: 1, output_tokens: 2 } }),
       JSON.stringify({ type: 'harness.output', text: 'line 1' }),
       JSON.stringify({ type: 'harness.output', text: 'line 2' }),
     ];
     const t = readTranscript(lines);
-    assert.deepEqual(t.map((e) => e.kind), ['system', 'assistant', 'command', 'tool', 'result', 'output']);
+    assert.deepEqual(
+      t.map((e) => e.kind),
+      ['system', 'assistant', 'command', 'tool', 'result', 'output'],
+    );
     assert.equal(t[2].output, 'accepted');
     assert.equal(t[3].output, 'file body');
     assert.match(t[4].text, /\$0\.5000/);
@@ -67,10 +96,17 @@ describe('report: data', () => {
       assert.ok(Math.abs(last.gpuHours - total) < 1e-9, `${cat}: ${last.gpuHours} vs ${total}`);
     }
     const spent = r.submissions.map((s) => s.gpuHoursAtVerdict);
-    assert.deepEqual(spent, [...spent].sort((a, b) => a - b));
+    assert.deepEqual(
+      spent,
+      [...spent].sort((a, b) => a - b),
+    );
     assert.ok(spent[0] > 0 && spent.at(-1)! <= input.summary.budget.usedGpuHours + 1e-9);
     const best = r.progress.map((p) => p.percent);
-    assert.deepEqual(best, [...best].sort((a, b) => a - b), 'the best-so-far staircase only climbs');
+    assert.deepEqual(
+      best,
+      [...best].sort((a, b) => a - b),
+      'the best-so-far staircase only climbs',
+    );
     assert.equal(best.at(-1), input.summary.best!.humanProgressPercent);
   });
 
@@ -102,9 +138,31 @@ describe('report: leaderboard and compare', () => {
   });
 
   it('summarises repeats as mean ± standard error per agent and model', () => {
-    const e = (id: string, agent: string, model: string | null, pct: number, cost: number | null) => ({ ...entryFromReport(buildReport(syntheticReportInput(3))), sessionId: id, agent, model, humanProgressPercent: pct, costUsd: cost, usedGpuHours: 2, accepted: 1, rejected: 2 });
-    const groups = groupSessions([e('a', 'codex', 'gpt-5', 10, null), e('b', 'codex', 'gpt-5', 14, null), e('c', 'claude-code', 'opus', 40, 3), e('d', 'claude-code', 'opus', 50, 5), e('f', 'claude-code', 'opus', 60, null)]);
-    assert.deepEqual(groups.map((g) => [g.label, g.n, g.meanPercent]), [['claude-code / opus', 3, 50], ['codex / gpt-5', 2, 12]]);
+    const e = (id: string, agent: string, model: string | null, pct: number, cost: number | null) => ({
+      ...entryFromReport(buildReport(syntheticReportInput(3))),
+      sessionId: id,
+      agent,
+      model,
+      humanProgressPercent: pct,
+      costUsd: cost,
+      usedGpuHours: 2,
+      accepted: 1,
+      rejected: 2,
+    });
+    const groups = groupSessions([
+      e('a', 'codex', 'gpt-5', 10, null),
+      e('b', 'codex', 'gpt-5', 14, null),
+      e('c', 'claude-code', 'opus', 40, 3),
+      e('d', 'claude-code', 'opus', 50, 5),
+      e('f', 'claude-code', 'opus', 60, null),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.label, g.n, g.meanPercent]),
+      [
+        ['claude-code / opus', 3, 50],
+        ['codex / gpt-5', 2, 12],
+      ],
+    );
     assert.ok(Math.abs(groups[0].sePercent! - 10 / Math.sqrt(3)) < 1e-12);
     assert.equal(groups[1].sePercent, 2);
     assert.equal(groups[0].meanCostUsd, 4, 'the mean over the sessions that priced it');

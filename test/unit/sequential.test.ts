@@ -18,7 +18,12 @@ describe('sequential retiming', () => {
   });
 
   it('keeps the false-accept rate at most alpha when the mean loss sits exactly at the target', () => {
-    const r = simulatePolicy({ ...common, candidate: { lossMean: 3.28, lossStd: 0.0011, timeMeanMs: anchor.timeMeanMs - 5000, timeStdMs: 72 }, policy: 'sequential', seed: 7 });
+    const r = simulatePolicy({
+      ...common,
+      candidate: { lossMean: 3.28, lossStd: 0.0011, timeMeanMs: anchor.timeMeanMs - 5000, timeStdMs: 72 },
+      policy: 'sequential',
+      seed: 7,
+    });
     assert.ok(r.acceptRate <= ceiling, `false-accept rate ${r.acceptRate}`);
   });
 

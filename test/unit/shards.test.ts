@@ -36,7 +36,10 @@ function withInt32(bytes: Uint8Array, index: number, value: number): Uint8Array 
 
 test('a bad header fails with what was expected', () => {
   const good = encodeShard(Uint16Array.from([1, 2, 3, 4]));
-  assert.throws(() => decodeShard(withInt32(good, 0, 12345), 'x.bin'), (e: unknown) => e instanceof ShardFormatError && /x\.bin: header\[0\] \(magic\) is 12345, expected 20240520/.test(e.message));
+  assert.throws(
+    () => decodeShard(withInt32(good, 0, 12345), 'x.bin'),
+    (e: unknown) => e instanceof ShardFormatError && /x\.bin: header\[0\] \(magic\) is 12345, expected 20240520/.test(e.message),
+  );
   assert.throws(() => decodeShard(withInt32(good, 1, 2)), /header\[1\] \(version\) is 2, expected 1/);
   assert.throws(() => decodeShard(withInt32(good, 2, 5)), /header\[2\] says 5 tokens, so expected 1034 bytes .* but it has 1032/);
   assert.throws(() => decodeShard(withInt32(good, 2, -1)), /token count\) is -1/);
@@ -54,9 +57,15 @@ test('shard files carry the speedrun names and list in index order', async () =>
     await writeShardFile(join(dir, shardFileName('val', 0)), Uint16Array.from([0]));
     await writeFile(join(dir, 'fineweb_train_3.bin'), 'not a shard name');
     const train = await listShardFiles(dir, 'train');
-    assert.deepEqual(train.map((p) => p.slice(dir.length + 1)), ['fineweb_train_000002.bin', 'fineweb_train_000010.bin']);
+    assert.deepEqual(
+      train.map((p) => p.slice(dir.length + 1)),
+      ['fineweb_train_000002.bin', 'fineweb_train_000010.bin'],
+    );
     assert.deepEqual(await readShardFile(train[0]), Uint16Array.from([2, 2]));
-    assert.deepEqual((await readdir(dir)).filter((n) => n.includes('partial')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.includes('partial')),
+      [],
+    );
     await writeFile(join(dir, 'broken.bin'), new Uint8Array(10));
     await assert.rejects(readShardFile(join(dir, 'broken.bin')), /broken\.bin: expected a 1024-byte header/);
   } finally {
@@ -65,7 +74,14 @@ test('shard files carry the speedrun names and list in index order', async () =>
 });
 
 test('the generator repeats itself from a seed and differs across seeds', () => {
-  const draw = (seed: number, stream: number) => Array.from({ length: 64 }, ((r) => () => r.nextUint32())(new Prng(seed, stream)));
+  const draw = (seed: number, stream: number) =>
+    Array.from(
+      { length: 64 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Prng(seed, stream)),
+    );
   assert.deepEqual(draw(7, 0), draw(7, 0));
   assert.notDeepEqual(draw(7, 0), draw(8, 0));
   assert.notDeepEqual(draw(7, 0), draw(7, 1));
@@ -90,7 +106,10 @@ test('same seed gives byte-identical shards; the data is learnable far below its
     await synth(b, 42);
     await synth(c, 43);
     const names = ['fineweb_val_000000.bin', 'fineweb_train_000001.bin', 'fineweb_train_000002.bin'];
-    assert.deepEqual(sa.files.map((f) => f.slice(a.length + 1)), names);
+    assert.deepEqual(
+      sa.files.map((f) => f.slice(a.length + 1)),
+      names,
+    );
     for (const n of names) {
       const [x, y, z] = await Promise.all([a, b, c].map((d) => readFile(join(d, n))));
       assert.ok(x.equals(y), `${n} differs between two runs with seed 42`);
@@ -113,4 +132,3 @@ test('same seed gives byte-identical shards; the data is learnable far below its
     await Promise.all([a, b, c].map((d) => rm(d, { recursive: true, force: true })));
   }
 });
-

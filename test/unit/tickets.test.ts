@@ -11,7 +11,16 @@ const verdict = (accepted: boolean, runs: number): Verdict => ({
   accepted,
   reasons: [],
   judge: null,
-  runs: Array.from({ length: runs }, (_, index) => ({ index, exitCode: 0, wallMs: 1, valLoss: 3, trainTimeMs: 1000, complete: true, invalidReason: null, gpuSeconds: 1 })),
+  runs: Array.from({ length: runs }, (_, index) => ({
+    index,
+    exitCode: 0,
+    wallMs: 1,
+    valLoss: 3,
+    trainTimeMs: 1000,
+    complete: true,
+    invalidReason: null,
+    gpuSeconds: 1,
+  })),
   valLoss: null,
   time: null,
   speedup: { seconds: 1, ci95: [0.5, 1.5], fasterPValue: 0.001, humanProgressPercent: 50 },
@@ -34,8 +43,27 @@ describe('screening verdicts (issue 14, item 3)', () => {
   test('the same content may come again at full count after a screening, and only then', () => {
     const spec = parseSessionSpec({ agent: 'replay', budgetGpuHours: 1, gpus: 1, retimeRuns: 10 });
     const state = newSessionState('s', spec, newLedger(1, 1), 0);
-    state.workspace = { dir: '/w', sandboxRoot: '/w', anchorDir: '/a', dataDir: '/d', historyDir: '/h', replayRecords: [], targetValLoss: 3.28, horizonSpeedupSeconds: 1, horizonDir: null };
-    const sub: SubmissionRecord = { id: 'sub-001', path: 'submissions/a', contentHash: HASH, requestedRuns: 2, submittedAtMs: 0, state: 'accepted', verdict: markScreening(verdict(true, 2), 2, 10), reason: null };
+    state.workspace = {
+      dir: '/w',
+      sandboxRoot: '/w',
+      anchorDir: '/a',
+      dataDir: '/d',
+      historyDir: '/h',
+      replayRecords: [],
+      targetValLoss: 3.28,
+      horizonSpeedupSeconds: 1,
+      horizonDir: null,
+    };
+    const sub: SubmissionRecord = {
+      id: 'sub-001',
+      path: 'submissions/a',
+      contentHash: HASH,
+      requestedRuns: 2,
+      submittedAtMs: 0,
+      state: 'accepted',
+      verdict: markScreening(verdict(true, 2), 2, 10),
+      reason: null,
+    };
     state.submissions.push(sub);
     assert.match(refuseSubmit(state, { path: 'submissions/a', contentHash: HASH, runs: 3 }, 0)!, /identical content to sub-001/);
     assert.equal(refuseSubmit(state, { path: 'submissions/a', contentHash: HASH }, 0), null);
@@ -46,7 +74,16 @@ describe('screening verdicts (issue 14, item 3)', () => {
   test('the summary counts the candidates timed and their runs, screening ones apart', () => {
     const subs: SubmissionRecord[] = [
       { id: '1', path: 'submissions/a', contentHash: HASH, requestedRuns: 2, submittedAtMs: 0, state: 'rejected', verdict: verdict(false, 2), reason: null },
-      { id: '2', path: 'submissions/b', contentHash: HASH, requestedRuns: 10, submittedAtMs: 0, state: 'accepted', verdict: { ...verdict(true, 10), referenceRuns: verdict(true, 10).runs }, reason: null },
+      {
+        id: '2',
+        path: 'submissions/b',
+        contentHash: HASH,
+        requestedRuns: 10,
+        submittedAtMs: 0,
+        state: 'accepted',
+        verdict: { ...verdict(true, 10), referenceRuns: verdict(true, 10).runs },
+        reason: null,
+      },
       { id: '3', path: 'submissions/c', contentHash: HASH, requestedRuns: 10, submittedAtMs: 0, state: 'cancelled', verdict: null, reason: 'ended' },
     ];
     assert.deepEqual(countTickets(subs, 10), { candidatesTimed: 2, runsTimed: 12, screeningCandidates: 1, screeningRuns: 2, referenceRuns: 10 });
@@ -75,7 +112,9 @@ describe('the confirmation reserve (issue 14, item 1)', () => {
   });
 
   test('a ledger carried from before the confirmation existed still adds up', () => {
-    const old = { grantedGpuSeconds: 3600, used: { agent: 10, validation: 20, calibration: 30 }, agentHoldingSinceMs: null, gpus: 1 } as unknown as ReturnType<typeof newLedger>;
+    const old = { grantedGpuSeconds: 3600, used: { agent: 10, validation: 20, calibration: 30 }, agentHoldingSinceMs: null, gpus: 1 } as unknown as ReturnType<
+      typeof newLedger
+    >;
     assert.equal(remainingAt(old, 0), 3540);
     charge(old, 'confirmation', 5);
     assert.equal(remainingAt(old, 0), 3535);

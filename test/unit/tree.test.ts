@@ -16,7 +16,7 @@ describe('what a submission folder may hold', () => {
     return d;
   };
   const refused = async (dir: string, limits?: { maxFiles: number; maxBytes: number }) => {
-    await assert.rejects(scanTree(dir, limits), (err: unknown) => err instanceof TreeRefused && (err).message.length > 0);
+    await assert.rejects(scanTree(dir, limits), (err: unknown) => err instanceof TreeRefused && err.message.length > 0);
     return (await scanTree(dir, limits).catch((e: Error) => e)) as Error;
   };
 
@@ -33,7 +33,10 @@ describe('what a submission folder may hold', () => {
   it('follows a symlink that stays inside, refuses one that leaves', async () => {
     const inside = folder('inside');
     symlinkSync('train_gpt.py', join(inside, 'alias.py'));
-    assert.deepEqual((await scanTree(inside)).map((e) => e.path), ['alias.py', 'run.sh', 'train_gpt.py']);
+    assert.deepEqual(
+      (await scanTree(inside)).map((e) => e.path),
+      ['alias.py', 'run.sh', 'train_gpt.py'],
+    );
     const leaves = folder('leaves');
     symlinkSync('/etc/passwd', join(leaves, 'data.txt'));
     assert.match((await refused(leaves)).message, /data\.txt is a symlink that leaves the submission folder/);

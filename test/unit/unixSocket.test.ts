@@ -19,11 +19,16 @@ describe('unix sockets deeper than a socket address holds', () => {
       const st = statSync(path);
       assert.ok(st.isSocket(), 'the socket is where it was asked for');
       assert.equal(st.mode & 0o666, 0o666);
-      const reply = await withShortPath(path, (short) =>
-        new Promise<string>((resolve, reject) => {
-          let got = '';
-          connect(short).on('data', (c) => (got += c.toString())).on('end', () => resolve(got)).on('error', reject);
-        }),
+      const reply = await withShortPath(
+        path,
+        (short) =>
+          new Promise<string>((resolve, reject) => {
+            let got = '';
+            connect(short)
+              .on('data', (c) => (got += c.toString()))
+              .on('end', () => resolve(got))
+              .on('error', reject);
+          }),
       );
       assert.equal(reply, 'pong\n');
     } finally {

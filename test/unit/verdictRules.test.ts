@@ -124,7 +124,10 @@ for (const row of rows) {
   test(`decideVerdict: ${row.name}`, () => {
     const v = decideVerdict(input(row.over));
     assert.equal(v.accepted, row.accepted, v.reasons.join(' | '));
-    assert.ok(v.reasons.some((r) => row.reason.test(r)), `no reason matches ${row.reason}: ${v.reasons.join(' | ')}`);
+    assert.ok(
+      v.reasons.some((r) => row.reason.test(r)),
+      `no reason matches ${row.reason}: ${v.reasons.join(' | ')}`,
+    );
     for (const n of row.not ?? []) assert.ok(!v.reasons.some((r) => n.test(r)), `unexpected reason ${n}: ${v.reasons.join(' | ')}`);
     if (!v.accepted) assert.ok(!v.reasons.some((r) => r.startsWith('accepted')), 'a rejected verdict says accepted');
   });

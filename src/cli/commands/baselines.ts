@@ -15,9 +15,7 @@ function describe(o: FileOutcome): string {
 }
 
 export function registerBaselinesCommands(program: Command): void {
-  const baselines = program
-    .command('baselines')
-    .description('The human speedrun records from the anchor to the horizon: manifest and upstream files');
+  const baselines = program.command('baselines').description('The human speedrun records from the anchor to the horizon: manifest and upstream files');
 
   baselines
     .command('list')
@@ -51,7 +49,10 @@ export function registerBaselinesCommands(program: Command): void {
     .description("Download and verify the records' upstream files (run.sh, train_gpt.py, …)")
     .option('--record <name>', 'a record to fetch (repeatable); all records when absent', collect, [])
     .option('--dir <dir>', 'destination; files land in <dir>/<record>/<file>', defaultRecordsDir())
-    .option('--base-url <url>', `where files are served from as <url>/<repository>/<commit>/<path> (env ${BASELINES_URL_ENV}, default ${DEFAULT_BASELINES_BASE_URL})`)
+    .option(
+      '--base-url <url>',
+      `where files are served from as <url>/<repository>/<commit>/<path> (env ${BASELINES_URL_ENV}, default ${DEFAULT_BASELINES_BASE_URL})`,
+    )
     .option('--manifest <path>', 'manifest file', defaultManifestPath())
     .option('--json', 'print one JSON report instead of progress lines')
     .action(async (opts: { record: string[]; dir: string; baseUrl?: string; manifest: string; json?: boolean }) => {

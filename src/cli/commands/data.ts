@@ -14,7 +14,11 @@ const SynthArgs = z.object({
   out: z.string({ error: '--out DIR is required' }).min(1, { error: '--out must name a directory' }),
   trainShards: count('--train-shards', 999999),
   tokensPerShard: count('--tokens-per-shard', SHARD_MAX_TOKENS),
-  seed: z.coerce.number().int({ error: '--seed must be a whole number' }).min(0, { error: '--seed must be ≥ 0' }).max(0xffffffff, { error: '--seed must be < 2^32' }),
+  seed: z.coerce
+    .number()
+    .int({ error: '--seed must be a whole number' })
+    .min(0, { error: '--seed must be ≥ 0' })
+    .max(0xffffffff, { error: '--seed must be < 2^32' }),
   valTokens: count('--val-tokens', SHARD_MAX_TOKENS),
 });
 
@@ -33,7 +37,9 @@ export function registerDataCommands(program: Command): void {
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
       const o = parsed.data;
       const s = await writeSynthDataset({ outDir: o.out, trainShards: o.trainShards, tokensPerShard: o.tokensPerShard, seed: o.seed, valTokens: o.valTokens });
-      console.log(`wrote ${s.files.length} shards to ${o.out} (1 val × ${o.valTokens} tokens, ${o.trainShards} train × ${o.tokensPerShard} tokens, seed ${o.seed})`);
+      console.log(
+        `wrote ${s.files.length} shards to ${o.out} (1 val × ${o.valTokens} tokens, ${o.trainShards} train × ${o.tokensPerShard} tokens, seed ${o.seed})`,
+      );
       console.log(`vocabulary: ${SYNTH_PROCESS.vocabSize} ids, BOS ${SYNTH_PROCESS.bosId}`);
       console.log(`unigram entropy:   ${s.unigramEntropyNats.toFixed(4)} nats/token`);
       console.log(`true entropy rate: ${s.entropyRateNats.toFixed(4)} nats/token (no model can average below this)`);

@@ -18,7 +18,11 @@ export function registerDemoCommand(program: Command): void {
     .description('run a session end to end on embedded defaults (tiny speedrun, replay agent, local sandbox)')
     .option('--retime-runs <n>', 'timed runs per submission (4: enough for the t-tests on the later records, on a CPU whose timings wander)', Number, 4)
     .option('--confirm-runs <n>', 'runs of the best, interleaved with as many of the anchor, at the end', Number, 3)
-    .option('--reference <mode>', 'each verdict against: calibration (the anchor timed once), paired (one anchor run beside each run: a session\'s default, twice the runs)', 'calibration')
+    .option(
+      '--reference <mode>',
+      "each verdict against: calibration (the anchor timed once), paired (one anchor run beside each run: a session's default, twice the runs)",
+      'calibration',
+    )
     .option('--anchor <family>', 'the speedrun family to replay: "tiny", or the folder of another (test/fixtures/fastrun: seconds)', 'tiny')
     .option('--json', 'print the final summary as JSON')
     .action(async (o: { retimeRuns: number; anchor: string; confirmRuns: number; reference: 'calibration' | 'paired'; json?: boolean }) => {
@@ -27,14 +31,32 @@ export function registerDemoCommand(program: Command): void {
         console.log(`demo: Temporal dev server ${embedded.address}, state in ${benchHome()}`);
         // Fewer runs than a real session (10 a submission, paired anchor runs, the best and its CI
         // neighbours confirmed on 10 pairs), so the demo ends in about 7 minutes on 2 CPU cores.
-        console.log(`demo: fewer runs than a session's defaults, to end in minutes on a CPU: ${o.retimeRuns} runs a submission, each verdict against the anchor's ${o.reference === 'paired' ? 'runs timed beside it' : 'calibration runs'}, and the headline from the best re-timed ${o.confirmRuns} times interleaved with ${o.confirmRuns} anchor runs`);
-        const handle = await startSession(embedded.client, { agent: 'replay', anchor: o.anchor === 'tiny' ? 'tiny' : resolve(o.anchor), budgetGpuHours: 2, gpus: 1, sessionHours: 2, retimeRuns: o.retimeRuns, confirmRuns: o.confirmRuns, confirmCandidates: 1, reference: o.reference });
-        console.log(`demo: session ${handle.workflowId} started; query it with:\n  ${relative(process.cwd(), temporalBinary())} workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`);
+        console.log(
+          `demo: fewer runs than a session's defaults, to end in minutes on a CPU: ${o.retimeRuns} runs a submission, each verdict against the anchor's ${o.reference === 'paired' ? 'runs timed beside it' : 'calibration runs'}, and the headline from the best re-timed ${o.confirmRuns} times interleaved with ${o.confirmRuns} anchor runs`,
+        );
+        const handle = await startSession(embedded.client, {
+          agent: 'replay',
+          anchor: o.anchor === 'tiny' ? 'tiny' : resolve(o.anchor),
+          budgetGpuHours: 2,
+          gpus: 1,
+          sessionHours: 2,
+          retimeRuns: o.retimeRuns,
+          confirmRuns: o.confirmRuns,
+          confirmCandidates: 1,
+          reference: o.reference,
+        });
+        console.log(
+          `demo: session ${handle.workflowId} started; query it with:\n  ${relative(process.cwd(), temporalBinary())} workflow query --address ${embedded.address} --workflow-id ${handle.workflowId} --type budget`,
+        );
         let last = '';
         const timer = setInterval(() => {
           sessionQueries.status(handle).then(
             (s) => {
-              const line = `demo: [${s.phase}] ${Object.entries(s.submissions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no submissions yet'}; ${s.budget.usedGpuHours.toFixed(4)} GPU-h used`;
+              const line = `demo: [${s.phase}] ${
+                Object.entries(s.submissions)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ') || 'no submissions yet'
+              }; ${s.budget.usedGpuHours.toFixed(4)} GPU-h used`;
               if (line !== last) console.log((last = line));
             },
             // the workflow may be between tasks; the next tick will tell

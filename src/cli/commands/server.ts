@@ -9,12 +9,14 @@ import { availableSandboxes } from '../../sandbox/backends';
 export function registerServerCommands(program: Command): void {
   program
     .command('up')
-    .description('run the Temporal dev server (on the state folder\'s database, with its web UI) and a worker; TEMPORAL_ADDRESS skips the server')
+    .description("run the Temporal dev server (on the state folder's database, with its web UI) and a worker; TEMPORAL_ADDRESS skips the server")
     .option('--port <n>', 'gRPC port of the embedded server', Number, 7233)
     .option('--ui-port <n>', 'web UI port', Number, 8233)
     .action(async (o: { port: number; uiPort: number }) => {
       const sandboxes = await availableSandboxes((m) => console.log(m));
-      const embedded = await startEmbedded(process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, sandboxes } : { port: o.port, uiPort: o.uiPort, sandboxes });
+      const embedded = await startEmbedded(
+        process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, sandboxes } : { port: o.port, uiPort: o.uiPort, sandboxes },
+      );
       console.log(`nanogpt-bench is up: server ${embedded.address}${embedded.uiAddress ? `, web UI ${embedded.uiAddress}` : ''}, state in ${benchHome()}`);
       console.log(`task queue ${CONTROL_TASK_QUEUE}; Ctrl-C stops (sessions resume on the next \`up\`)`);
       const stop = () => void embedded.stop();

@@ -110,13 +110,29 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
     }
   }
   const map: Record<string, string> = {
-    agent: 'agent', anchor: 'anchor', budgetGpuHours: 'budgetGpuHours', gpus: 'gpus', sessionHours: 'sessionHours',
-    retimeRuns: 'retimeRuns', retimePolicy: 'retimePolicy', targetValLoss: 'targetValLoss', alpha: 'alpha',
-    sandbox: 'sandbox', image: 'image', requireBeatBest: 'requireBeatBest', runTimeoutSeconds: 'runTimeoutSeconds',
-    nodeTaskQueue: 'nodeTaskQueue', validationTaskQueue: 'validationTaskQueue',
-    confirmRuns: 'confirmRuns', confirmCandidates: 'confirmCandidates', reference: 'reference',
-    referenceEverySubmissions: 'referenceEverySubmissions', referenceEveryHours: 'referenceEveryHours',
-    calibrationMaxAgeHours: 'calibrationMaxAgeHours', recalibrate: 'recalibrate', horizonRecord: 'horizonRecord',
+    agent: 'agent',
+    anchor: 'anchor',
+    budgetGpuHours: 'budgetGpuHours',
+    gpus: 'gpus',
+    sessionHours: 'sessionHours',
+    retimeRuns: 'retimeRuns',
+    retimePolicy: 'retimePolicy',
+    targetValLoss: 'targetValLoss',
+    alpha: 'alpha',
+    sandbox: 'sandbox',
+    image: 'image',
+    requireBeatBest: 'requireBeatBest',
+    runTimeoutSeconds: 'runTimeoutSeconds',
+    nodeTaskQueue: 'nodeTaskQueue',
+    validationTaskQueue: 'validationTaskQueue',
+    confirmRuns: 'confirmRuns',
+    confirmCandidates: 'confirmCandidates',
+    reference: 'reference',
+    referenceEverySubmissions: 'referenceEverySubmissions',
+    referenceEveryHours: 'referenceEveryHours',
+    calibrationMaxAgeHours: 'calibrationMaxAgeHours',
+    recalibrate: 'recalibrate',
+    horizonRecord: 'horizonRecord',
   };
   for (const [flag, field] of Object.entries(map)) if (o[flag] !== undefined) spec[field] = o[flag];
   if (typeof o.agentCommand === 'string') {
@@ -126,6 +142,10 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
       throw new Error('--agent-command: expected a JSON array of strings, e.g. \'["python3","loop.py"]\'');
     }
   }
-  if (typeof o.replayRecords === 'string') spec.replayRecords = o.replayRecords.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof o.replayRecords === 'string')
+    spec.replayRecords = o.replayRecords
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return spec as SessionSpecInput;
 }

@@ -6,7 +6,9 @@ import { repoRoot } from '../../files/repoRoot';
 
 /** Where the real record logs' statistics are: the shared fixtures beside the checkout. */
 function statsPath(flag?: string): string {
-  const candidates = flag ? [resolve(flag)] : [join(repoRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv'), join(repoRoot(), 'human_baselines', 'record-run-stats.tsv')];
+  const candidates = flag
+    ? [resolve(flag)]
+    : [join(repoRoot(), '..', 'shared', 'fixtures', 'record-run-stats.tsv'), join(repoRoot(), 'human_baselines', 'record-run-stats.tsv')];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`record-run-stats.tsv not found (looked in ${candidates.join(', ')}); pass --stats <file>`);
   return found;
@@ -14,7 +16,10 @@ function statsPath(flag?: string): string {
 
 /** Record, mean and std of train time (ms), in the table's order (by date). */
 export function readRecordRunStats(path: string): { record: string; meanMs: number; stdMs: number }[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const [header, ...rows] = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   const col = (n: string) => {
     const i = header.indexOf(n);
     if (i < 0) throw new Error(`${path}: no column ${n}`);
@@ -35,10 +40,16 @@ export interface SimulateOptions {
   stats?: string;
 }
 
-export function runHeadlineSimulation(o: SimulateOptions): HeadlineSimulationResult & { anchor: string; anchor_std_s: number; small_gains_s: number[]; drift_step_s: number } {
+export function runHeadlineSimulation(
+  o: SimulateOptions,
+): HeadlineSimulationResult & { anchor: string; anchor_std_s: number; small_gains_s: number[]; drift_step_s: number } {
   const stats = readRecordRunStats(statsPath(o.stats));
   const anchor = stats[0];
-  const smallGainsMs = smallHumanGainsMs(stats.map((s) => s.meanMs), 50, o.maxGainMs);
+  const smallGainsMs = smallHumanGainsMs(
+    stats.map((s) => s.meanMs),
+    50,
+    o.maxGainMs,
+  );
   if (smallGainsMs.length === 0) throw new Error(`no step between records gained 50..${o.maxGainMs} ms`);
   const result = simulateHeadline({
     anchorMeanMs: anchor.meanMs,
@@ -55,14 +66,22 @@ export function runHeadlineSimulation(o: SimulateOptions): HeadlineSimulationRes
     sessions: o.sessions,
     seed: o.seed,
   });
-  return { ...result, anchor: anchor.record, anchor_std_s: anchor.stdMs / 1000, small_gains_s: smallGainsMs.map((g) => g / 1000), drift_step_s: o.driftMs / 1000 };
+  return {
+    ...result,
+    anchor: anchor.record,
+    anchor_std_s: anchor.stdMs / 1000,
+    small_gains_s: smallGainsMs.map((g) => g / 1000),
+    drift_step_s: o.driftMs / 1000,
+  };
 }
 
 export function registerSimulateCommands(program: Command): void {
   const simulate = program.command('simulate').description('simulations of the harness from the real record logs');
   simulate
     .command('headline')
-    .description('bias of the headline and rate a no-gain candidate ends as best: 50 no-gain and 50 small-gain submissions, before and with confirmation, same-window references and screening')
+    .description(
+      'bias of the headline and rate a no-gain candidate ends as best: 50 no-gain and 50 small-gain submissions, before and with confirmation, same-window references and screening',
+    )
     .option('--runs <n>', 'runs per submission the agent asks for (below --retime-runs: a screening verdict)', Number, 10)
     .option('--retime-runs <n>', "the harness's full count", Number, 10)
     .option('--confirm-runs <n>', 'interleaved runs per side in the confirmation [retime-runs]', Number)
@@ -80,7 +99,9 @@ export function registerSimulateCommands(program: Command): void {
         return;
       }
       const s = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)} s`;
-      console.log(`${r.sessions} sessions of 50 no-gain and 50 small-gain submissions at --runs ${r.runs} (anchor ${r.anchor}, run std ${r.anchor_std_s} s, drift ${r.drift_step_s} s per submission)`);
+      console.log(
+        `${r.sessions} sessions of 50 no-gain and 50 small-gain submissions at --runs ${r.runs} (anchor ${r.anchor}, run std ${r.anchor_std_s} s, drift ${r.drift_step_s} s per submission)`,
+      );
       console.log(`  headline bias, max over accepted (before):   ${s(r.bias_max_s)} ± ${r.bias_max_se_s.toFixed(4)}`);
       console.log(`  headline bias, confirmed (items 1–3):        ${s(r.bias_confirmed_s)} ± ${r.bias_confirmed_se_s.toFixed(4)}`);
       console.log(`  no-gain candidate ends as best (before):     ${(100 * r.false_best_rate_max).toFixed(1)}%`);

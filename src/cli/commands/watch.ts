@@ -60,15 +60,27 @@ export async function validationProgress(client: Client, workflowId: string, sub
   for (const e of history.events ?? []) {
     const s = e.activityTaskScheduledEventAttributes;
     if (s) scheduled.push({ id: Number(e.eventId), name: s.activityType?.name ?? '', atMs: eventMs(e) });
-    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    const closed =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
     if (closed?.scheduledEventId != null) done.add(Number(closed.scheduledEventId));
   }
   const pending = [...scheduled].reverse().find((a) => !done.has(a.id));
   const timed = scheduled.filter((a) => a.name === 'timeRun');
   const last = pending ?? scheduled[scheduled.length - 1];
   const step: ValidationProgress['step'] = !pending
-    ? timed.length ? 'deciding' : 'freezing'
-    : pending.name === 'timeRun' ? 'timing' : pending.name === 'judgeSubmission' ? 'judging' : pending.name === 'freezeSubmission' ? 'freezing' : 'deciding';
+    ? timed.length
+      ? 'deciding'
+      : 'freezing'
+    : pending.name === 'timeRun'
+      ? 'timing'
+      : pending.name === 'judgeSubmission'
+        ? 'judging'
+        : pending.name === 'freezeSubmission'
+          ? 'freezing'
+          : 'deciding';
   return { submissionId, step, run: timed.length, runs, sinceMs: last?.atMs ?? Date.now() };
 }
 

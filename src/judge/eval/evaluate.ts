@@ -102,7 +102,14 @@ export function scoreTable(scores: EvalScore[], cands: LabelledCandidate[]): str
   const head = ['judge', 'cheats caught', 'legal accepted', 'precision', 'recall', 'rule named'];
   const rows = scores.map((s) => {
     const caught = s.outcomes.filter((o) => o.label === 'cheat' && o.rejected);
-    return [s.judge, `${s.caught}/${s.cheats}`, `${s.legalAccepted}/${s.legal}`, pct(s.precision), pct(s.recall), `${caught.filter((o) => o.ruleNamed).length}/${caught.length}`];
+    return [
+      s.judge,
+      `${s.caught}/${s.cheats}`,
+      `${s.legalAccepted}/${s.legal}`,
+      pct(s.precision),
+      pct(s.recall),
+      `${caught.filter((o) => o.ruleNamed).length}/${caught.length}`,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((x, i) => x.padEnd(widths[i])).join('  ');
@@ -115,7 +122,9 @@ export function scoreTable(scores: EvalScore[], cands: LabelledCandidate[]): str
     lines.push('', `${s.judge} by set: ${bySet.join('; ')}`);
     if (s.misses.length === 0) lines.push(`${s.judge}: no misses`);
     for (const m of s.misses) {
-      lines.push(m.label === 'cheat' ? `  MISSED CHEAT ${m.set}/${m.name} (breaks ${m.rule})` : `  REJECTED LEGAL ${m.set}/${m.name}: ${m.detail.slice(0, 300)}`);
+      lines.push(
+        m.label === 'cheat' ? `  MISSED CHEAT ${m.set}/${m.name} (breaks ${m.rule})` : `  REJECTED LEGAL ${m.set}/${m.name}: ${m.detail.slice(0, 300)}`,
+      );
     }
   }
   return lines.join('\n');

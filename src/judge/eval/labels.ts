@@ -62,7 +62,9 @@ export function readLabelledSet(dir: string, setName: string): LabelledCandidate
  */
 export function readLabelledSets(dir: string): LabelledCandidate[] {
   if (existsSync(join(dir, 'labels.json'))) return readLabelledSet(dir, dir.split('/').filter(Boolean).pop() ?? dir);
-  const subs = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'labels.json'))).sort();
+  const subs = readdirSync(dir)
+    .filter((n) => existsSync(join(dir, n, 'labels.json')))
+    .sort();
   if (subs.length === 0) throw new Error(`${dir} holds no labels.json, nor subfolders with one`);
   return subs.flatMap((s) => readLabelledSet(join(dir, s), s));
 }

@@ -32,9 +32,17 @@ export interface EvalResult {
 function defaultSet(recordsDir: string, scratch: string): LabelledCandidate[] {
   const m = loadBaselinesManifest();
   const anchor = join(recordsDir, m.anchor);
-  if (!existsSync(join(anchor, 'train_gpt.py'))) throw new Error(`the anchor ${m.anchor} is not in ${recordsDir} (give --records, or run \`nanogpt-bench baselines fetch\`)`);
+  if (!existsSync(join(anchor, 'train_gpt.py')))
+    throw new Error(`the anchor ${m.anchor} is not in ${recordsDir} (give --records, or run \`nanogpt-bench baselines fetch\`)`);
   execFileSync('python3', [join(repoRoot(), 'test', 'fixtures', 'judge', 'make_cheats.py'), scratch, '--real-anchor', anchor]);
-  return [...readLabelledSets(scratch), ...recordsAsSet(recordsDir, m.anchor, m.records.map((r) => r.name))];
+  return [
+    ...readLabelledSets(scratch),
+    ...recordsAsSet(
+      recordsDir,
+      m.anchor,
+      m.records.map((r) => r.name),
+    ),
+  ];
 }
 
 export async function runEval(opts: EvalOptions): Promise<EvalResult> {

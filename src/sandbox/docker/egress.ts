@@ -80,9 +80,10 @@ export class Egress {
   /** A container just started: its forwarder listens before anything is launched that would use it. */
   async waitForForwarder(containerId: string, run: (id: string, argv: string[]) => Promise<number | null>): Promise<void> {
     const { hostname, port } = new URL(EGRESS_PROXY_URL);
-    const wait = 'import socket, sys, time\nfor _ in range(200):\n    try:\n        socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close(); sys.exit(0)\n    except OSError:\n        time.sleep(0.05)\nsys.exit(1)';
+    const wait =
+      'import socket, sys, time\nfor _ in range(200):\n    try:\n        socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close(); sys.exit(0)\n    except OSError:\n        time.sleep(0.05)\nsys.exit(1)';
     const code = await run(containerId, [this.opts.python, '-c', wait, hostname, port]);
-    if (code !== 0) throw new Error(`the egress forwarder of ${containerId} did not listen on ${EGRESS_PROXY_URL} within 10 s (see: docker logs ${containerId})`);
+    if (code !== 0)
+      throw new Error(`the egress forwarder of ${containerId} did not listen on ${EGRESS_PROXY_URL} within 10 s (see: docker logs ${containerId})`);
   }
 }
-

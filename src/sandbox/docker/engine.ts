@@ -29,7 +29,10 @@ export async function execRun(docker: Docker, containerId: string, argv: string[
   const exec = await docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false });
   const stream = await exec.start({ hijack: true, stdin: false });
   await new Promise<void>((resolve) => {
-    stream.on('end', resolve).on('close', resolve).on('error', () => resolve());
+    stream
+      .on('end', resolve)
+      .on('close', resolve)
+      .on('error', () => resolve());
     stream.resume();
   });
   // A hijacked connection stays open past the end of output unless closed here.

@@ -50,7 +50,8 @@ export const DEFAULT_ULIMITS: Docker.Ulimit[] = [
 ];
 
 /** The options with every default filled in (image and memory may stay unset). */
-export type ResolvedDockerOptions = Required<Omit<DockerSandboxOptions, 'docker' | 'image' | 'memoryBytes'>> & Pick<DockerSandboxOptions, 'image' | 'memoryBytes'>;
+export type ResolvedDockerOptions = Required<Omit<DockerSandboxOptions, 'docker' | 'image' | 'memoryBytes'>> &
+  Pick<DockerSandboxOptions, 'image' | 'memoryBytes'>;
 
 export function resolveDockerOptions(opts: DockerSandboxOptions): ResolvedDockerOptions {
   const resolved = {
@@ -74,7 +75,11 @@ export function resolveDockerOptions(opts: DockerSandboxOptions): ResolvedDocker
 
 const EnvSchema = z.object({
   NANOGPT_BENCH_DOCKER_IMAGE: z.string().min(1).optional(),
-  NANOGPT_BENCH_DOCKER_USER: z.string().regex(/^\d+:\d+$/, 'uid:gid in numbers, not root').refine((u) => !u.startsWith('0:'), 'must not be root').optional(),
+  NANOGPT_BENCH_DOCKER_USER: z
+    .string()
+    .regex(/^\d+:\d+$/, 'uid:gid in numbers, not root')
+    .refine((u) => !u.startsWith('0:'), 'must not be root')
+    .optional(),
   NANOGPT_BENCH_DOCKER_GPUS: z
     .string()
     .regex(/^(auto|none|count|[\w-]+(,[\w-]+)*)$/, '"auto", "none", "count" or comma-separated device ids')
@@ -83,7 +88,10 @@ const EnvSchema = z.object({
   NANOGPT_BENCH_DOCKER_SHM_BYTES: z.coerce.number().int().positive().optional(),
   NANOGPT_BENCH_DOCKER_PIDS_LIMIT: z.coerce.number().int().positive().optional(),
   /** `proxy` (default): only the model API, through the worker; `none`: nothing; else a Docker network by name. */
-  NANOGPT_BENCH_DOCKER_AGENT_NETWORK: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '"proxy", "none" or the name of a Docker network').optional(),
+  NANOGPT_BENCH_DOCKER_AGENT_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, '"proxy", "none" or the name of a Docker network')
+    .optional(),
   /** `image`: the image's own /opt/nanogpt-bench/bin; otherwise a host folder to mount there. */
   NANOGPT_BENCH_DOCKER_TOOLS: z.string().min(1).optional(),
   /** `image`: sessions whose data folder is /data use the image's own shards there; `mount` (default): always bind-mount it. */

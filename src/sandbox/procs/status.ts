@@ -8,7 +8,11 @@ import { parseWrapperExit } from './wrapper';
  * is asked only of a process killed by SIGKILL that the wrapper saw no OOM kill for (a container
  * can tell from its engine; a local process cannot).
  */
-export async function exitedStatus(stateDir: string, rec: ProcessRecord, oomKilled: () => Promise<boolean> = () => Promise.resolve(false)): Promise<ProcessStatus | null> {
+export async function exitedStatus(
+  stateDir: string,
+  rec: ProcessRecord,
+  oomKilled: () => Promise<boolean> = () => Promise.resolve(false),
+): Promise<ProcessStatus | null> {
   const file = procFiles(stateDir, rec.name).exit;
   let text: string;
   try {
@@ -21,7 +25,12 @@ export async function exitedStatus(stateDir: string, rec: ProcessRecord, oomKill
   return {
     state: 'exited',
     startedAtMs: rec.startedAtMs,
-    endedAtMs: e.endedAtMs ?? (await stat(file).then((s) => s.mtimeMs, () => Date.now())),
+    endedAtMs:
+      e.endedAtMs ??
+      (await stat(file).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      )),
     exitCode: e.exitCode,
     signal: e.signal,
     outputTruncated: e.outputBytes >= rec.outputCapBytes,
@@ -31,5 +40,14 @@ export async function exitedStatus(stateDir: string, rec: ProcessRecord, oomKill
 
 /** A process gone without an exit line: killed together with its wrapper, or with its sandbox. */
 export function lostStatus(rec: ProcessRecord, oomKilled = false): ProcessStatus {
-  return { state: 'exited', startedAtMs: rec.startedAtMs, endedAtMs: Date.now(), exitCode: null, signal: 'SIGKILL', outputTruncated: false, oomKilled, lost: true };
+  return {
+    state: 'exited',
+    startedAtMs: rec.startedAtMs,
+    endedAtMs: Date.now(),
+    exitCode: null,
+    signal: 'SIGKILL',
+    outputTruncated: false,
+    oomKilled,
+    lost: true,
+  };
 }
