@@ -1,7 +1,7 @@
 import type { Agent, AgentContext, AgentEvent, AgentLaunch } from './agent';
 import type { SessionSpec } from '../domain/spec';
 import { MODEL_APIS, type ModelApi } from './modelApis';
-import { clip, isObject, parseEventLine, str, num } from './eventText';
+import { clip, isObject, parseEventLine, str, num, toolResultText } from './eventText';
 import type { UsageReport } from './usage';
 
 /** Host variables passed by name per provider: keys, and the settings that point the CLI at its API. */
@@ -127,16 +127,7 @@ function renderBlock(role: string, b: Record<string, unknown>): string | null {
       return `tool ${str(b.name) ?? '?'} ${clip(JSON.stringify(input), 400)}`;
     }
     case 'tool_result': {
-      const c = b.content;
-      const text =
-        typeof c === 'string'
-          ? c
-          : Array.isArray(c)
-            ? c
-                .filter(isObject)
-                .map((x) => str(x.text) ?? '')
-                .join('\n')
-            : '';
+      const text = toolResultText(b.content);
       return `${b.is_error ? '  ✗ ' : '  → '}${clip(text, 2000).replace(/\n/g, '\n    ')}`;
     }
     default:

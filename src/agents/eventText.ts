@@ -30,3 +30,13 @@ export function num(v: unknown): number {
 export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max)} … [${s.length - max} more characters in the jsonl trace]`;
 }
+
+/** A Messages API tool_result's content as text: a string, or the text of its content blocks. */
+export function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter(isObject)
+    .map((x) => str(x.text) ?? '')
+    .join('\n');
+}

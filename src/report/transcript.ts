@@ -1,4 +1,4 @@
-import { isObject, num, str } from '../agents/eventText';
+import { isObject, num, str, toolResultText } from '../agents/eventText';
 
 /** One step of the agent's conversation as the report shows it. */
 export interface TranscriptEntry {
@@ -104,16 +104,7 @@ function claudeMessage(ev: Record<string, unknown>, push: Push, byId: Map<string
       const bash = b.name === 'Bash' && typeof input.command === 'string';
       push({ kind: bash ? 'command' : 'tool', text: bash ? (input.command as string) : `${str(b.name) ?? '?'} ${JSON.stringify(input, null, 1)}` }, b.id);
     } else if (b.type === 'tool_result') {
-      const c = b.content;
-      const text =
-        typeof c === 'string'
-          ? c
-          : Array.isArray(c)
-            ? c
-                .filter(isObject)
-                .map((x) => str(x.text) ?? '')
-                .join('\n')
-            : '';
+      const text = toolResultText(b.content);
       const call = typeof b.tool_use_id === 'string' ? byId.get(b.tool_use_id) : undefined;
       if (call && call.output === undefined) Object.assign(call, { output: text, isError: b.is_error === true });
       else push({ kind: 'output', text, isError: b.is_error === true });
