@@ -226,10 +226,11 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
     const c0 = server.calls.length;
     useOnly('claude-code');
     brain = () => ({ fail: { status: 500 } });
-    // The anchor's timing is cached from the sessions above: the whole budget goes to the agent.
+    // The anchor's timing is cached from the sessions above: the budget goes to the agent, less the
+    // end-of-session confirmation's reserve (kept small here: one candidate, 2 pairs).
     const handle = await startSession(
       h.client,
-      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.006, gpus: 1, retimeRuns: 3, agentStopGraceSeconds: 2 },
+      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.01, gpus: 1, retimeRuns: 3, confirmRuns: 2, confirmCandidates: 1, agentStopGraceSeconds: 2 },
       'real-claude-failing',
     );
     const summary = await handle.result();
