@@ -14,6 +14,9 @@ import { AGENT_CLIS_BIN, realClisOrSkip } from '../fixtures/agents/realClis';
 import { syntheticReportInput } from '../unit/reportSynthetic';
 import { ARTIFACTS, CHROMIUM, keepScreenshots, openBrowser, openPage } from './reportBrowser';
 
+// A whole frame of a timed run: a capture can land while tmux is still drawing a redraw, its top
+// lines from the frame before; the phase line belongs to the same frame as the run line.
+const LIVE = /phase running[\s\S]*validating sub-001: run [123] of 3, \d+:\d\d elapsed/;
 const KEY = 'sk-ant-report-' + 'r8'.repeat(16);
 const ID = 'report-claude-1';
 
@@ -92,15 +95,12 @@ describe('report, watch and compare on a real session', () => {
       'watch showing a timed run in flight',
       async () => {
         screens.push(pane());
-        return (
-          screens.some((s) => /validating sub-001: run [123] of 3, \d+:\d\d elapsed/.test(s)) &&
-          (await sessionQueries.submissions(handle))[0]?.state === 'accepted'
-        );
+        return screens.some((s) => LIVE.test(s)) && (await sessionQueries.submissions(handle))[0]?.state === 'accepted';
       },
       180_000,
       200,
     );
-    const live = screens.find((s) => /run [123] of 3/.test(s))!;
+    const live = screens.find((s) => LIVE.test(s))!;
     assert.match(live, /budget {2}\[[█░]{30}\] +\d+%/, `a budget bar:\n${live}`);
     assert.match(live, /phase running/);
 
@@ -151,7 +151,9 @@ describe('report, watch and compare on a real session', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`report: ${join(out, 'report.html')}`));
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    assert.equal(json.headline.source, 'validation');
+    // The session ended with its best re-timed beside the anchor: the headline is the confirmation's.
+    assert.equal(json.headline.source, 'confirmation');
+    assert.equal(json.confirmation.headline.submissionId, 'sub-001');
     assert.equal(json.submissions[0].runs.length, 3);
     assert.ok(json.burn.some((b: { category: string; gpuHours: number }) => b.category === 'agent' && b.gpuHours > 0));
 
