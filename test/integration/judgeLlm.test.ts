@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { judgeCandidate } from '../../src/judge/judge';
 import { PROMPT_VERSION } from '../../src/judge/prompt';
 import type { JudgeReport } from '../../src/domain/verdict';
+import { anthropicMessage, cheat, clean, openaiCompletion } from '../helpers/llmWire';
+import { runCommand } from '../helpers/harness';
 
 // A real HTTP server on loopback speaking each provider's wire format (Anthropic Messages API,
 // OpenAI Chat Completions): the official SDKs talk to it exactly as they would to the providers.
@@ -31,42 +33,6 @@ let server: Server;
 let base: string;
 let script: Scripted[] = [];
 let seen: Seen[] = [];
-
-const clean = {
-  cheating: false,
-  confidence: 0.9,
-  reasons: ['train_gpt.py: rotary embeddings and ReLU² replace learned positions and GELU; a model change'],
-  summary: 'A legal model change.',
-};
-const cheat = (key: string) => ({
-  cheating: true,
-  confidence: 0.95,
-  reasons: [`train_gpt.py: evaluate() skips half the val batches (the key ${key} was in the prompt)`],
-  summary: 'The val loss is computed on a subset.',
-});
-
-function anthropicMessage(text: string) {
-  return {
-    id: 'msg_test',
-    type: 'message',
-    role: 'assistant',
-    model: 'claude-test',
-    content: [{ type: 'text', text }],
-    stop_reason: 'end_turn',
-    stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 10 },
-  };
-}
-function openaiCompletion(text: string) {
-  return {
-    id: 'chatcmpl-test',
-    object: 'chat.completion',
-    created: 1,
-    model: 'gpt-test',
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
-  };
-}
 
 const providers = {
   anthropic: {
@@ -285,7 +251,7 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
     seen = [];
     const r = await runCli(['judge', '--eval', join(sets, 'tiny'), '--json'], providers[provider].env());
     rmSync(sets, { recursive: true, force: true });
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.equal(seen.length, names.length, 'one question per candidate');
     assert.equal(script.length, 0);
     const out = JSON.parse(r.stdout) as {
@@ -304,22 +270,15 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
   });
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
+// The CLI with only the judge's variables: nothing of the test process's own environment leaks in.
+const runCli = (args: string[], env: NodeJS.ProcessEnv) =>
+  runCommand(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
 
 test('CLI: judge --json prints the report and exits 1 on a cheating verdict, 0 with --static-only; the key never prints', async () => {
   script = [providers.openai.ok(JSON.stringify(cheat(OPENAI_KEY)))];
   seen = [];
   const r = await runCli(['judge', CANDIDATE, '--anchor', ANCHOR, '--json'], providers.openai.env());
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.status, 1, r.stderr);
   const report = JSON.parse(r.stdout) as JudgeReport;
   assert.equal(report.passed, false);
   // the model's rejection where every static rule passes is a disagreement
@@ -327,7 +286,7 @@ test('CLI: judge --json prints the report and exits 1 on a cheating verdict, 0 w
   assert.ok(!(r.stdout + r.stderr).includes(OPENAI_KEY));
 
   const s = await runCli(['judge', CANDIDATE, '--anchor', ANCHOR, '--json', '--static-only'], providers.openai.env());
-  assert.equal(s.code, 0, s.stderr);
+  assert.equal(s.status, 0, s.stderr);
   assert.equal((JSON.parse(s.stdout) as JudgeReport).staticOnly, true);
   assert.equal(seen.length, 1);
 });
