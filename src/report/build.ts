@@ -68,24 +68,11 @@ export function buildReport(input: ReportInput): ReportJson {
 /** Confirmed where a confirmation exists, else the best validated submission. */
 function headline(input: ReportInput): Headline {
   const c = input.summary.confirmation?.headline;
-  if (c)
-    return {
-      source: 'confirmation',
-      submissionId: c.submissionId,
-      speedupSeconds: c.speedupSeconds,
-      ci95: c.ci95,
-      humanProgressPercent: c.humanProgressPercent,
-    };
   const b = input.summary.best;
-  if (b)
-    return {
-      source: 'validation',
-      submissionId: b.submissionId,
-      speedupSeconds: b.speedupSeconds,
-      ci95: b.speedupCi95,
-      humanProgressPercent: b.humanProgressPercent,
-    };
-  return { source: 'none', submissionId: null, speedupSeconds: null, ci95: null, humanProgressPercent: null };
+  const from = c ? { source: 'confirmation' as const, ...c } : b ? { source: 'validation' as const, ci95: b.speedupCi95, ...b } : null;
+  if (!from) return { source: 'none', submissionId: null, speedupSeconds: null, ci95: null, humanProgressPercent: null };
+  const { source, submissionId, speedupSeconds, ci95, humanProgressPercent } = from;
+  return { source, submissionId, speedupSeconds, ci95, humanProgressPercent };
 }
 
 function reportSubmission(s: SubmissionRecord, gpuHoursAtVerdict: number): ReportSubmission {
