@@ -1,3 +1,4 @@
+import type { EvalScore } from '../../src/judge/eval/evaluate';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,19 +15,6 @@ const RECORDS = join(ROOT, '..', 'shared', 'upstream-records');
 const TINY_ANCHOR = join(ROOT, 'human_baselines', 'tiny', 'records', '01_anchor');
 const work = mkdtempSync(join(tmpdir(), 'judge-eval-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-type Outcome = { set: string; name: string; label: string; rule?: string; rejected: boolean; ruleNamed?: boolean; correct: boolean; detail: string };
-type Score = {
-  judge: string;
-  cheats: number;
-  caught: number;
-  legal: number;
-  legalAccepted: number;
-  precision: number;
-  recall: number;
-  misses: Outcome[];
-  outcomes: Outcome[];
-};
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [MAIN, 'judge', ...args], {
@@ -45,7 +33,7 @@ test('judge --eval on the default set: the 34 human records and every legal fixt
   }
   const r = cli(['--eval', '--records', RECORDS, '--json', '--static-only']);
   assert.equal(r.code, 0, r.stderr + r.stdout.slice(0, 4000));
-  const out = JSON.parse(r.stdout) as { scores: Score[]; llm: string };
+  const out = JSON.parse(r.stdout) as { scores: EvalScore[]; llm: string };
   assert.equal(out.scores.length, 1);
   const s = out.scores[0];
   const records = s.outcomes.filter((o) => o.set === 'records');
