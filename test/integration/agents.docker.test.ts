@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { countingServer } from '../helpers/countingServer';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerSandbox } from '../../src/sandbox/docker';
@@ -34,16 +33,6 @@ const OTHER_ENDPOINTS: Record<'claude-code' | 'codex', string[]> = { 'claude-cod
 function assertOnlyKnown(refused: string[], leakPort: number, known: string[]): void {
   const unknown = refused.filter((e) => e !== `GET 127.0.0.1:${leakPort}` && !known.includes(e));
   assert.deepEqual(unknown, [], `endpoints the CLI tried that the README does not list: ${JSON.stringify(unknown)}`);
-}
-
-async function countingServer(name: string): Promise<{ server: Server; port: number; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((req, res) => {
-    hits++;
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(`${name} ${req.url}`);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, hits: () => hits };
 }
 
 /**

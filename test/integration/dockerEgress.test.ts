@@ -1,9 +1,8 @@
 import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { countingServer } from '../helpers/countingServer';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -54,16 +53,6 @@ out = {"nets": sorted(n for _, n in socket.if_nameindex()), "api": get(api), "ot
 out["direct"] = get(api, urllib.request.build_opener(urllib.request.ProxyHandler({})))[1]
 print(json.dumps(out))
 `;
-
-async function countingServer(name: string): Promise<{ server: Server; port: number; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((req, res) => {
-    hits++;
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(`${name} ${req.url}`);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, hits: () => hits };
-}
 
 describe('an agent sandbox on Docker reaches its model API and nothing else', { timeout: 20 * 60_000 }, () => {
   let engine: TestEngine;
