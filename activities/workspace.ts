@@ -6,7 +6,7 @@ import type { SessionSpec } from '../src/domain/spec';
 import type { Workspace } from '../src/domain/session';
 import { resolveAnchor } from '../src/humanRecords/anchors';
 import { layout } from '../src/files/layout';
-import { ensureTinyData } from '../src/tokenShards/tinyData';
+import { ensureSynthData } from '../src/tokenShards/tinyData';
 
 /**
  * Lays out runs/<id>: the workspace seeded with the anchor's files and an empty submissions
@@ -27,7 +27,7 @@ export async function prepareWorkspace({ sessionId, spec }: { sessionId: string;
   if (!(await exists(layout.relayToken(sessionId)))) {
     await writeFile(layout.relayToken(sessionId), randomBytes(24).toString('hex'), { mode: 0o600 });
   }
-  const dataDir = anchor.data.kind === 'tiny' ? await ensureTinyData(layout.data()) : anchor.data.dir;
+  const dataDir = anchor.data.kind === 'synth' ? await ensureSynthData(layout.data(), anchor.data.name, anchor.data.args) : anchor.data.dir;
   const replayRecords = spec.replayRecords ?? anchor.history;
   return {
     dir,

@@ -1,10 +1,11 @@
 /**
- * A whole session on one GPU node (issue 7): the embedded Temporal server and worker, the local
- * sandbox, the tiny speedrun on all the node's GPUs, the replay agent over its record history,
- * N timed runs per submission. Beside it, in the same process and on the same GPUs, a bare loop
+ * A whole session on one GPU node (issues 7 and 14): the embedded Temporal server and worker, the
+ * local sandbox, a family's speedrun (FAMILY: `tiny`, or `gpu`, sized for one H200) on all the
+ * node's GPUs, the replay agent over its record history, N timed runs per submission and the
+ * end-of-session confirmation. Beside it, in the same process and on the same GPUs, a bare loop
  * of `torchrun` on the anchor: the baseline the harness's overhead is measured against.
  *
- *   GPUS=8 RUNS=10 BASELINE_RUNS=5 OUT=dir node dist/bench/gpuNode.js
+ *   GPUS=8 RUNS=10 BASELINE_RUNS=5 FAMILY=tiny SPEC='{"confirmRuns":4}' OUT=dir node dist/bench/gpuNode.js
  *
  * Writes OUT/gpu-node.json (every figure) and prints a table.
  */
@@ -15,20 +16,22 @@ import { startEmbedded } from '../src/temporal/embedded';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { startSession, sessionQueries, sessionHandle } from '../src/temporal/client';
 import { parseLog } from '../src/domain/logParser';
-import { ensureTinyData } from '../src/tokenShards/tinyData';
+import { ensureSynthData } from '../src/tokenShards/tinyData';
+import { resolveAnchor } from '../src/humanRecords/anchors';
 import { layout } from '../src/files/layout';
 import { harnessToolsDir } from '../src/sandbox/tools';
-import { repoRoot } from '../src/files/repoRoot';
 import { trainingPython } from '../src/sandbox/python';
 import { mean, summarize } from '../src/domain/stats';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function bareLoop(gpus: number, runs: number): Promise<{ wallMs: number; trainTimeMs: number | null; valLoss: number | null }[]> {
-  const data = await ensureTinyData(layout.data());
+async function bareLoop(family: string, gpus: number, runs: number): Promise<{ wallMs: number; trainTimeMs: number | null; valLoss: number | null }[]> {
+  const anchor = resolveAnchor(family);
+  if (anchor.data.kind !== 'synth') throw new Error(`${family} is not a family with synthetic data`);
+  const data = await ensureSynthData(layout.data(), anchor.data.name, anchor.data.args);
   const dir = join(layout.data(), 'bare-loop');
   rmSync(dir, { recursive: true, force: true });
-  cpSync(join(repoRoot(), 'human_baselines', 'tiny', 'records', '01_anchor'), dir, { recursive: true });
+  cpSync(anchor.recordDir, dir, { recursive: true });
   const out = [];
   for (let i = 0; i < runs; i++) {
     const t0 = Date.now();
@@ -51,11 +54,13 @@ async function main(): Promise<void> {
   const gpus = Number(process.env.GPUS ?? 8);
   const runs = Number(process.env.RUNS ?? 10);
   const baselineRuns = Number(process.env.BASELINE_RUNS ?? 5);
+  const family = process.env.FAMILY ?? 'tiny';
+  const extraSpec = JSON.parse(process.env.SPEC ?? '{}') as Record<string, unknown>;
   const outDir = process.env.OUT ?? 'bench-out';
   mkdirSync(outDir, { recursive: true });
   const gpuNames = spawnSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8' }).stdout?.trim() ?? 'none';
 
-  const bare = await bareLoop(gpus, baselineRuns);
+  const bare = await bareLoop(family, gpus, baselineRuns);
 
   const embedded = await startEmbedded({ headless: true, logLevel: 'WARN' });
   const t0 = Date.now();
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
   const id = process.env.SESSION_ID ?? `gpu-node-${Date.now()}`;
   const handle = await startSession(
     embedded.client,
-    { agent: 'replay', anchor: 'tiny', budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2 },
+    { agent: 'replay', anchor: family, budgetGpuHours: 100, gpus, retimeRuns: runs, sessionHours: 2, ...extraSpec },
     id,
   ).catch((err) => {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -112,15 +117,18 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     gpus,
     gpuNames,
+    family,
+    spec: extraSpec,
     runsPerSubmission: runs,
     bare: {
       runs: bare,
-      wallMedianMs: median(bare.map((b) => b.wallMs)),
-      trainTimeMedianMs: median(bare.flatMap((b) => (b.trainTimeMs === null ? [] : [b.trainTimeMs]))),
+      wallMedianMs: bare.length ? median(bare.map((b) => b.wallMs)) : null,
+      trainTimeMedianMs: bare.length ? median(bare.flatMap((b) => (b.trainTimeMs === null ? [] : [b.trainTimeMs]))) : null,
     },
     session: { wallMs: sessionWallMs, summary, reference: calibration, perSubmission },
     accounting: {
       validationGpuHours: summary.budget.byCategory.validation,
+      confirmationGpuHours: summary.budget.byCategory.confirmation,
       calibrationGpuHours: summary.budget.byCategory.calibration,
       agentGpuHours: summary.budget.byCategory.agent,
       sumRunWallTimesXGpusHours: (sumWallS * gpus) / 3600,

@@ -19,8 +19,17 @@ import { activitiesFor } from './activityStubs';
 export const confirmRunsOf = (spec: SessionRef['spec']) => spec.confirmRuns ?? spec.retimeRuns;
 
 /** GPU-seconds to keep aside for the confirmation once a run's cost is known (after calibration). */
-export function confirmationReserve(spec: SessionRef['spec'], meanRunGpuSeconds: number): number {
-  return confirmationReserveGpuSeconds(confirmRunsOf(spec), spec.confirmCandidates, meanRunGpuSeconds);
+export function confirmationReserve(spec: SessionRef['spec'], meanRunGpuSeconds: number, withHorizon: boolean): number {
+  return confirmationReserveGpuSeconds(confirmRunsOf(spec), spec.confirmCandidates, meanRunGpuSeconds, withHorizon);
+}
+
+/**
+ * Whether the horizon record is timed in the confirmation's rounds too (when the session has its
+ * folder): the 100% mark then comes from the same window as the speedup it divides. Histories
+ * recorded before this step replay without it.
+ */
+function horizonInWindow(session: Pick<SessionRef, 'workspace'>): boolean {
+  return session.workspace.horizonDir !== null && session.workspace.horizonDir !== undefined && patched('confirmation-horizon');
 }
 
 /** The accepted candidates that may be the headline: full-count verdicts only (screening ones cannot). */
@@ -48,18 +57,25 @@ export async function confirmBest(
   const chosen = candidatesToConfirm(contenders(submissions, spec.retimeRuns), spec.confirmCandidates);
   if (chosen.length === 0) return summarizeConfirmation([], horizonSpeedupSeconds, runs);
   const { short, timed } = activitiesFor(spec);
+  const withHorizon = horizonInWindow(session);
 
-  // Frozen copies are content-addressed and kept: freezing again returns the same folder.
+  // Frozen copies are content-addressed and kept: freezing again returns the same folder. The
+  // calibration's names are reused for the anchor and the horizon record.
+  const toFreeze: { id: string; submissionId: string; path: string | null; hostDir?: string }[] = [
+    { id: 'anchor', submissionId: 'calibration', path: null },
+    ...(withHorizon ? [{ id: HORIZON, submissionId: 'calibration-horizon', path: null, hostDir: session.workspace.horizonDir! }] : []),
+    ...chosen.map((c) => ({ id: c.id, submissionId: c.id, path: submissions.find((s) => s.id === c.id)!.path })),
+  ];
   const frozen = new Map<string, string>();
-  for (const [id, path] of [['anchor', null], ...chosen.map((c) => [c.id, submissions.find((s) => s.id === c.id)!.path])] as [string, string | null][]) {
-    const f = await short.freezeSubmission({ session, submissionId: id === 'anchor' ? 'calibration' : id, path });
+  for (const { id, ...what } of toFreeze) {
+    const f = await short.freezeSubmission({ session, ...what });
     if ('refused' in f) throw ApplicationFailure.nonRetryable(`confirmation: cannot freeze ${id}: ${f.refused}`);
     frozen.set(id, f.frozenDir);
   }
 
   const times = new Map<string, (number | null)[]>([...frozen.keys()].map((id) => [id, []]));
   for (const { round, subject } of interleavedOrder(
-    chosen.map((c) => c.id),
+    [...(withHorizon ? [HORIZON] : []), ...chosen.map((c) => c.id)],
     runs,
   )) {
     const run: RunResult = await timed.timeRun({ session, subject: `confirmation-${subject}`, frozenDir: frozen.get(subject)!, runIndex: round });
@@ -71,8 +87,12 @@ export async function confirmBest(
     chosen.map((c) => ({ submissionId: c.id, candidateMs: times.get(c.id)!, anchorMs })),
     horizonSpeedupSeconds,
     runs,
+    withHorizon ? times.get(HORIZON) : undefined,
   );
 }
+
+/** The horizon record's subject name in the confirmation (its runs are `confirmation-horizon#i`). */
+const HORIZON = 'horizon';
 
 /**
  * Called once a run's cost is known: keeps the confirmation's GPU time aside so the agent phase
@@ -80,7 +100,9 @@ export async function confirmBest(
  */
 export function reserveConfirmation(state: SessionState): void {
   if (state.ledger.reservedGpuSeconds !== undefined || !state.reference) return;
-  if (patched('confirmation')) reserve(state.ledger, confirmationReserve(state.spec, state.reference.meanRunGpuSeconds));
+  if (patched('confirmation') && state.workspace) {
+    reserve(state.ledger, confirmationReserve(state.spec, state.reference.meanRunGpuSeconds, horizonInWindow({ workspace: state.workspace })));
+  }
 }
 
 /** After the agent phase: releases the reserve, confirms, and keeps the result in the state. */

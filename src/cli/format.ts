@@ -43,12 +43,20 @@ export function formatStatus(s: SessionStatus): string {
     const c = head.ci95;
     lines.push(
       `HEADLINE ${head.humanProgressPercent.toFixed(1)}% of human progress recovered: ${head.submissionId} confirmed ${head.speedupSeconds.toFixed(3)} s faster than the anchor (95% CI ${c[0].toFixed(3)}…${c[1].toFixed(3)}), ` +
-        `${s.confirmation!.runs ?? '?'} runs interleaved with as many of the anchor at the end of the session`,
+        `${s.confirmation!.runs ?? '?'} runs interleaved with as many of the anchor at the end of the session; ` +
+        hundredLine(s.confirmation!),
     );
   } else if (s.confirmation) {
     lines.push(`HEADLINE none: ${s.confirmation.note ?? 'nothing confirmed'}`);
   }
   return lines.join('\n');
+}
+
+/** Where the 100% mark of the confirmed percentage came from. */
+function hundredLine(c: NonNullable<SessionStatus['confirmation']>): string {
+  if (c.progressBasis === 'same-window' && c.horizon) return `100% = the horizon record timed in the same rounds, ${c.horizon.speedupSeconds.toFixed(3)} s faster than the anchor`;
+  if (c.horizon) return `the horizon record's runs in the window were not faster than the anchor's: 100% = calibration's figure`;
+  return `100% = calibration's figure for the horizon record`;
 }
 
 /** The model spend beside the GPU budget, when the session limits it or the agent reported any. */

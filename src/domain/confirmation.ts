@@ -31,6 +31,14 @@ export interface ConfirmationSummary {
   runs?: number;
   /** GPU-seconds that were kept aside for it during the agent phase. */
   reservedGpuSeconds?: number;
+  /**
+   * The horizon record timed in the same rounds (A, H, B …): its paired speedup over the anchor is
+   * the 100% mark the percentages divide by, so a machine that drifts since calibration moves
+   * both sides of the ratio alike. Absent where the session has no horizon folder to time.
+   */
+  horizon?: { speedupSeconds: number; ci95: [number, number]; runsS: number[] };
+  /** Which 100% mark the percentages use: this window's horizon runs, or calibration's figure. */
+  progressBasis?: 'same-window' | 'calibration';
 }
 
 /** One candidate's per-submission figures, as the verdict that accepted it gave them. */
@@ -65,9 +73,12 @@ export function interleavedOrder(candidateIds: readonly string[], runs: number):
   return order;
 }
 
-/** GPU-seconds kept aside from the start so the confirmation always runs: every run of the plan. */
-export function confirmationReserveGpuSeconds(runs: number, maxCandidates: number, meanRunGpuSeconds: number): number {
-  return runs * (maxCandidates + 1) * meanRunGpuSeconds;
+/**
+ * GPU-seconds kept aside from the start so the confirmation always runs: every run of the plan
+ * (the anchor, the candidates and, when it is timed in the window, the horizon record).
+ */
+export function confirmationReserveGpuSeconds(runs: number, maxCandidates: number, meanRunGpuSeconds: number, withHorizon = false): number {
+  return runs * (maxCandidates + 1 + (withHorizon ? 1 : 0)) * meanRunGpuSeconds;
 }
 
 /**
@@ -91,21 +102,32 @@ export function pairedSpeedup(
   return { speedupSeconds: m, ci95: [m - half, m + half], pairs: diffs.length };
 }
 
-/** The summary's confirmation block from each candidate's paired runs; candidates in confirmation order, the best first. */
+/**
+ * The summary's confirmation block from each candidate's paired runs; candidates in confirmation
+ * order, the best first. `horizonMs`, the horizon record's runs in the same rounds, gives the 100%
+ * mark when they make a positive paired speedup; else calibration's `horizonSpeedupSeconds` does.
+ */
 export function summarizeConfirmation(
   confirmed: readonly { submissionId: string; candidateMs: (number | null)[]; anchorMs: (number | null)[] }[],
   horizonSpeedupSeconds: number,
   runs: number,
+  horizonMs?: (number | null)[],
 ): ConfirmationSummary {
-  const pct = (s: number) => (horizonSpeedupSeconds > 0 ? (s / horizonSpeedupSeconds) * 100 : 0);
+  const window = horizonMs && confirmed.length > 0 ? pairedSpeedup(horizonMs, confirmed[0].anchorMs) : null;
+  const sameWindow = window !== null && window.speedupSeconds > 0;
+  const hundred = sameWindow ? window.speedupSeconds : horizonSpeedupSeconds;
+  const pct = (s: number) => (hundred > 0 ? (s / hundred) * 100 : 0);
+  const basis: Pick<ConfirmationSummary, 'horizon' | 'progressBasis'> = window
+    ? { horizon: { speedupSeconds: window.speedupSeconds, ci95: window.ci95, runsS: seconds(horizonMs!) }, progressBasis: sameWindow ? 'same-window' : 'calibration' }
+    : {};
   const candidates: ConfirmedCandidate[] = [];
   for (const c of confirmed) {
     const p = pairedSpeedup(c.candidateMs, c.anchorMs);
     if (!p) continue;
     candidates.push({
       submissionId: c.submissionId,
-      candidateRunsS: c.candidateMs.flatMap((t) => (t === null ? [] : [t / 1000])),
-      anchorRunsS: c.anchorMs.flatMap((t) => (t === null ? [] : [t / 1000])),
+      candidateRunsS: seconds(c.candidateMs),
+      anchorRunsS: seconds(c.anchorMs),
       speedupSeconds: p.speedupSeconds,
       ci95: p.ci95,
       humanProgressPercent: pct(p.speedupSeconds),
@@ -117,7 +139,9 @@ export function summarizeConfirmation(
     confirmed.length > 0 && best?.submissionId !== confirmed[0].submissionId
       ? `the confirmation of ${confirmed[0].submissionId} has fewer than 2 valid pairs of runs`
       : undefined;
-  if (!best) return { headline: null, candidates, note: failed ?? 'no accepted candidate to confirm', runs };
+  if (!best) return { headline: null, candidates, note: failed ?? 'no accepted candidate to confirm', runs, ...basis };
   const headline = { submissionId: best.submissionId, speedupSeconds: best.speedupSeconds, ci95: best.ci95, humanProgressPercent: best.humanProgressPercent };
-  return failed ? { headline, candidates, note: failed, runs } : { headline, candidates, runs };
+  return failed ? { headline, candidates, note: failed, runs, ...basis } : { headline, candidates, runs, ...basis };
 }
+
+const seconds = (ms: readonly (number | null)[]) => ms.flatMap((t) => (t === null ? [] : [t / 1000]));

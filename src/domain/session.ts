@@ -118,7 +118,8 @@ export interface SessionStatus {
   submissions: Record<string, number>;
   best: BestView | null;
   /** The anchor's reference timing on this hardware; fromCache when an earlier session paid for it. */
-  reference: { runs: number; meanTrainTimeMs: number; fromCache: boolean; horizonSpeedupSeconds: number } | null;
+  /** The anchor's calibration; meanRunGpuSeconds is what one timed run costs, the unit of the confirmation's reserve. */
+  reference: { runs: number; meanTrainTimeMs: number; meanRunGpuSeconds?: number; fromCache: boolean; horizonSpeedupSeconds: number } | null;
   agentLaunches: number;
   closedReason: string | null;
   endReason: string | null;
@@ -234,6 +235,7 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
       ? {
           runs: state.reference.trainTimesMs.length,
           meanTrainTimeMs: mean(state.reference.trainTimesMs),
+          meanRunGpuSeconds: state.reference.meanRunGpuSeconds,
           fromCache: state.reference.fromCache,
           horizonSpeedupSeconds: horizonSpeedup(state),
         }

@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { allRecords, committedManifest, requireRecord } from '../domain/baselines';
 import { defaultRecordsDir } from './manifest';
 import { repoRoot } from '../files/repoRoot';
+import { SynthArgsSchema, TINY_DATA, type SynthArgs } from '../tokenShards/tinyData';
 
 /** Everything a session needs to know about the record it starts from. */
 export interface AnchorSource {
@@ -23,10 +24,13 @@ export interface AnchorSource {
   horizonRecordDir: string | null;
   /** The val loss a run must reach: 3.28 for the speedrun, target.json for a family. */
   targetValLoss: number;
-  data: { kind: 'tiny' } | { kind: 'fineweb'; dir: string };
+  /** A family's synthetic data (made on first use under the data folder, by name) or FineWeb's shards. */
+  data: { kind: 'synth'; name: string; args: SynthArgs } | { kind: 'fineweb'; dir: string };
 }
 
 export const TINY_ANCHOR = 'tiny';
+/** The families in human_baselines/ a session may name: `tiny` fits a CPU, `gpu` trains 13–20 s a run on one H200. */
+export const NAMED_FAMILIES = [TINY_ANCHOR, 'gpu'] as const;
 export const SPEEDRUN_TARGET_VAL_LOSS = 3.28;
 
 /**
@@ -35,7 +39,7 @@ export const SPEEDRUN_TARGET_VAL_LOSS = 3.28;
  * target.json. `tiny` names ours; an absolute path names another (tests bring small ones).
  */
 export function familyDir(anchor: string): string | null {
-  if (anchor === TINY_ANCHOR) return join(repoRoot(), 'human_baselines', 'tiny');
+  if ((NAMED_FAMILIES as readonly string[]).includes(anchor)) return join(repoRoot(), 'human_baselines', anchor);
   return isAbsolute(anchor) ? anchor : null;
 }
 
@@ -70,8 +74,18 @@ function familyAnchor(anchor: string, family: string, horizon?: string): AnchorS
     horizonSpeedupSeconds: first - last,
     horizonRecordDir: join(dir, h),
     targetValLoss: familyTarget(anchor),
-    data: { kind: 'tiny' },
+    data: familyData(family),
   };
+}
+
+/** The family's data.json (synth arguments), or the tiny speedrun's; its folder is named after them. */
+function familyData(family: string): { kind: 'synth'; name: string; args: SynthArgs } {
+  const path = join(family, 'data.json');
+  if (!existsSync(path)) return { kind: 'synth', name: 'tiny', args: TINY_DATA };
+  const parsed = SynthArgsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const a = parsed.data;
+  return { kind: 'synth', name: `synth-${a.trainShards}x${a.tokensPerShard}-val${a.valTokens}-seed${a.seed}`, args: a };
 }
 
 /** Mean train_time_s per record, from the family's records table. */

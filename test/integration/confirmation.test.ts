@@ -44,12 +44,18 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
       assert.ok(Math.abs(c.headline!.speedupSeconds - paired.reduce((x, y) => x + y, 0) / 3) < 1e-9);
       assert.ok(c.headline!.ci95[0] <= c.headline!.speedupSeconds && c.headline!.speedupSeconds <= c.headline!.ci95[1]);
       assert.ok(c.headline!.humanProgressPercent > 50 && c.headline!.humanProgressPercent < 150, `${c.headline!.humanProgressPercent}%`);
+      // The 100% mark is the horizon record timed in the same rounds, not calibration's figure.
+      assert.equal(c.progressBasis, 'same-window');
+      assert.equal(c.horizon!.runsS.length, 3);
+      const horizonPaired = best.anchorRunsS.map((a, i) => a - c.horizon!.runsS[i]);
+      assert.ok(Math.abs(c.horizon!.speedupSeconds - horizonPaired.reduce((x, y) => x + y, 0) / 3) < 1e-9);
+      assert.ok(Math.abs(c.headline!.humanProgressPercent - (100 * c.headline!.speedupSeconds) / c.horizon!.speedupSeconds) < 1e-9);
 
-      // Round by round: the anchor, then each confirmed candidate; all after every verdict.
+      // Round by round: the anchor, the horizon record, then each confirmed candidate; all after every verdict.
       const subjects = await timedSubjects(h, 'confirm-1');
       const tail = subjects.filter((s) => s.startsWith('confirmation-'));
       const ids = c.candidates.map((x) => x.submissionId);
-      const expected = [0, 1, 2].flatMap((r) => [`confirmation-anchor#${r}`, ...ids.map((id) => `confirmation-${id}#${r}`)]);
+      const expected = [0, 1, 2].flatMap((r) => [`confirmation-anchor#${r}`, `confirmation-horizon#${r}`, ...ids.map((id) => `confirmation-${id}#${r}`)]);
       assert.deepEqual(tail, expected);
       assert.deepEqual(subjects.slice(-tail.length), tail);
 
@@ -97,9 +103,10 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
       return b.agentHoldingGpus ? b : null;
     });
     assert.ok(running.reservedGpuHours > 0, 'a reserve is kept');
-    // confirmRuns (= retimeRuns 2) × (3 candidates + the anchor) runs at the anchor's cost per run.
+    // confirmRuns (= retimeRuns 2) × (3 candidates + the anchor + the horizon record) runs at the anchor's cost per run.
     const reference = (await sessionQueries.status(handle)).reference!;
     assert.equal(reference.runs, 2);
+    assert.ok(Math.abs(running.reservedGpuHours * 3600 - 2 * 5 * reference.meanRunGpuSeconds!) < 1e-6, `reserved ${running.reservedGpuHours * 3600} GPU-s`);
     assert.ok(Math.abs(running.remainingGpuHours - (budgetGpuHours - running.usedGpuHours - running.reservedGpuHours)) < 1e-9);
 
     const summary = await handle.result();

@@ -49,6 +49,25 @@ describe('confirmation statistics (issue 14, item 1)', () => {
     assert.deepEqual(s.candidates[1].candidateRunsS, [0.8, 0.81]);
     assert.equal(summarizeConfirmation([], 1, 2).headline, null);
   });
+
+  test('a machine twice as slow since calibration reads the same percentage: the 100% mark is timed in the window', () => {
+    // Calibration: anchor 1.0 s, horizon 0.6 s (100% = 0.4 s). Now every run takes twice as long.
+    const anchorMs = [2000, 2010, 1990];
+    const confirmed = [{ submissionId: 'sub-001', candidateMs: [1600, 1610, 1590], anchorMs }];
+    const drifted = summarizeConfirmation(confirmed, 0.4, 3);
+    assert.ok(Math.abs(drifted.headline!.humanProgressPercent - 100) < 1e-9, 'calibration basis: the drift doubles a half-way candidate');
+    assert.equal(drifted.progressBasis, undefined);
+    const s = summarizeConfirmation(confirmed, 0.4, 3, [1200, 1210, 1190]);
+    assert.equal(s.progressBasis, 'same-window');
+    assert.ok(Math.abs(s.horizon!.speedupSeconds - 0.8) < 1e-9);
+    assert.deepEqual(s.horizon!.runsS, [1.2, 1.21, 1.19]);
+    assert.ok(Math.abs(s.headline!.humanProgressPercent - 50) < 1e-9);
+    // A horizon not faster than the anchor in the window cannot be a 100% mark: calibration's is used, and said.
+    const odd = summarizeConfirmation(confirmed, 0.4, 3, [2100, 2000, 2050]);
+    assert.equal(odd.progressBasis, 'calibration');
+    assert.ok(Math.abs(odd.headline!.humanProgressPercent - 100) < 1e-9);
+    assert.equal(confirmationReserveGpuSeconds(3, 2, 10, true), 3 * 4 * 10);
+  });
 });
 
 describe('headline simulation (issue 14, item 5)', () => {

@@ -15,7 +15,7 @@ export function registerSessionCommands(program: Command): void {
     .description('start a benchmark session (the server comes from TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
     .option('--spec <json|@file>', 'the whole SessionSpec as JSON, or @path to a JSON file')
     .addOption(new Option('--agent <name>', 'agent').choices(['replay', 'claude-code', 'codex', 'autoresearch', 'command']))
-    .option('--anchor <record>', 'record the agent starts from [2025-09-03_FA3]; "tiny" for the tiny speedrun')
+    .option('--anchor <record>', 'record the agent starts from [2025-09-03_FA3]; "tiny" for the tiny speedrun, "gpu" for its GPU-sized family')
     .option('--budget-gpu-hours <n>', 'GPU-hour budget', Number)
     .option('--gpus <n>', 'GPUs the agent sandbox holds [8]', Number)
     .option('--session-hours <n>', 'wall-clock limit [24]', Number)
