@@ -70,7 +70,11 @@ function confirmationHtml(r: ReportJson): string {
     (x) =>
       `<tr><td><code>${esc(x.submissionId)}</code></td><td class="num">${x.candidateRunsS.length}</td><td class="num">${x.anchorRunsS.length}</td><td class="num">${fixed(x.speedupSeconds, 3)}</td><td class="num">${fixed(x.ci95[0], 3)} … ${fixed(x.ci95[1], 3)}</td><td class="num">${fixed(x.humanProgressPercent, 1)}%</td></tr>`,
   );
-  return `<section id="confirmation"><h2>Confirmation</h2><p>The best candidates re-timed interleaved with the anchor (A B A B …); ${c.headline ? `the headline is <code>${esc(c.headline.submissionId)}</code>` : `nothing could be confirmed${c.note ? `: ${esc(c.note)}` : ''}`}.</p>
+  const hundred =
+    c.progressBasis === 'same-window' && c.horizon
+      ? ` 100% of human progress is the horizon record timed in the same rounds: ${fixed(c.horizon.speedupSeconds, 3)} s faster than the anchor (95% CI ${fixed(c.horizon.ci95[0], 3)} … ${fixed(c.horizon.ci95[1], 3)}).`
+      : " 100% of human progress is calibration's figure for the horizon record.";
+  return `<section id="confirmation"><h2>Confirmation</h2><p>The best candidates re-timed interleaved with the anchor (A B A B …); ${c.headline ? `the headline is <code>${esc(c.headline.submissionId)}</code>` : `nothing could be confirmed${c.note ? `: ${esc(c.note)}` : ''}`}.${hundred}</p>
 <table><thead><tr><th>submission</th><th>its runs</th><th>anchor runs</th><th>speedup (s)</th><th>95% CI (s)</th><th>human progress</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 

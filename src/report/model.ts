@@ -23,6 +23,9 @@ export const ConfirmationSchema = z.object({
       humanProgressPercent: z.number(),
     }),
   ),
+  // The horizon record timed in the same rounds: the 100% mark (absent in older summaries).
+  horizon: z.object({ speedupSeconds: z.number(), ci95: Ci, runsS: z.array(z.number()) }).optional(),
+  progressBasis: z.enum(['same-window', 'calibration']).optional(),
 });
 export type Confirmation = z.infer<typeof ConfirmationSchema>;
 

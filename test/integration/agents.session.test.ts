@@ -102,7 +102,18 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       brain = taskScript(() => ws);
       const handle = await startSession(
         h.client,
-        { agent: which, anchor: FASTRUN, budgetGpuHours: 0.2, gpus: 1, retimeRuns: 3, agentModel: `${which}-test`, agentStopGraceSeconds: 3 },
+        {
+          agent: which,
+          anchor: FASTRUN,
+          budgetGpuHours: 0.2,
+          gpus: 1,
+          retimeRuns: 3,
+          agentModel: `${which}-test`,
+          agentStopGraceSeconds: 3,
+          reference: 'calibration',
+          confirmRuns: 2,
+          confirmCandidates: 1,
+        },
         id,
       );
       ws = await eventually<string>('the workspace', async () => (await sessionQueries.status(handle)).phase !== 'preparing' && layout.workspace(id), 120_000);
@@ -195,6 +206,9 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
           budgetGpuHours: 0.2,
           gpus: 1,
           retimeRuns: 3,
+          reference: 'calibration',
+          confirmRuns: 2,
+          confirmCandidates: 1,
           agentModel: 'claude-test',
           agentCostLimitUsd: 0.001,
           agentStopGraceSeconds: 2,
@@ -230,7 +244,7 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
     // end-of-session confirmation's reserve (kept small here: one candidate, 2 pairs).
     const handle = await startSession(
       h.client,
-      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.01, gpus: 1, retimeRuns: 3, confirmRuns: 2, confirmCandidates: 1, agentStopGraceSeconds: 2 },
+      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.02, gpus: 1, retimeRuns: 3, confirmRuns: 2, confirmCandidates: 1, agentStopGraceSeconds: 2 },
       'real-claude-failing',
     );
     const summary = await handle.result();

@@ -43,7 +43,18 @@ describe('a session on Docker', { timeout: 20 * 60_000 }, () => {
     if (skip) return missing(t, skip);
     const handle = await startSession(
       h.client,
-      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, sandbox: 'docker', image },
+      {
+        agent: 'replay',
+        anchor: FASTRUN,
+        budgetGpuHours: 1,
+        gpus: 1,
+        retimeRuns: 3,
+        sandbox: 'docker',
+        image,
+        reference: 'calibration',
+        confirmRuns: 2,
+        confirmCandidates: 1,
+      },
       'docker-replay-1',
     );
     const agentSandbox = await eventually(
@@ -125,7 +136,18 @@ describe('a Docker session whose worker is killed', { timeout: 20 * 60_000 }, ()
     const sinceS = Math.floor(Date.now() / 1000) - 1;
     const handle = await startSession(
       h.client,
-      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, sandbox: 'docker', image },
+      {
+        agent: 'replay',
+        anchor: FASTRUN,
+        budgetGpuHours: 1,
+        gpus: 1,
+        retimeRuns: 3,
+        sandbox: 'docker',
+        image,
+        reference: 'calibration',
+        confirmRuns: 2,
+        confirmCandidates: 1,
+      },
       sessionId,
     );
     const inFlight = await eventually(

@@ -18,7 +18,11 @@ describe('a session survives its worker and its server', () => {
   it('a worker killed with SIGKILL mid-run is replaced and the run is re-attached, not restarted', { timeout: 300_000 }, async () => {
     let worker = h.spawnWorker();
     const counting = startCountingFamily(h.home);
-    const handle = await startSession(h.client, { agent: 'replay', anchor: counting.family, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'kill-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'replay', anchor: counting.family, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, reference: 'calibration', confirmRuns: 2, confirmCandidates: 1 },
+      'kill-1',
+    );
     // Wait for a timed run of the first submission to be in flight, then kill the worker under it.
     const inFlight = await eventually(
       'a run in flight',

@@ -71,7 +71,18 @@ describe('report, watch and compare on a real session', () => {
   it('watch shows run k of N under a terminal; the ended session leaves report, session.json and one leaderboard line', { timeout: 300_000 }, async () => {
     const handle = await startSession(
       h.client,
-      { agent: 'claude-code', anchor: FASTRUN, budgetGpuHours: 0.05, gpus: 1, retimeRuns: 3, agentModel: 'claude-test', agentStopGraceSeconds: 3 },
+      {
+        agent: 'claude-code',
+        anchor: FASTRUN,
+        budgetGpuHours: 0.05,
+        gpus: 1,
+        retimeRuns: 3,
+        agentModel: 'claude-test',
+        agentStopGraceSeconds: 3,
+        reference: 'calibration',
+        confirmRuns: 2,
+        confirmCandidates: 1,
+      },
       ID,
     );
     const env = `TEMPORAL_ADDRESS=${h.address} NANOGPT_BENCH_HOME=${h.home}`;
@@ -154,6 +165,7 @@ describe('report, watch and compare on a real session', () => {
     // The session ended with its best re-timed beside the anchor: the headline is the confirmation's.
     assert.equal(json.headline.source, 'confirmation');
     assert.equal(json.confirmation.headline.submissionId, 'sub-001');
+    assert.equal(json.confirmation.progressBasis, 'same-window');
     assert.equal(json.submissions[0].runs.length, 3);
     assert.ok(json.burn.some((b: { category: string; gpuHours: number }) => b.category === 'agent' && b.gpuHours > 0));
 
@@ -163,6 +175,7 @@ describe('report, watch and compare on a real session', () => {
       assert.ok((await page.locator(`#${fig} svg path`).count()) > 3, `${fig} has marks`);
     }
     assert.match(await page.locator('#headline').innerText(), /% of human progress recovered/);
+    assert.match(await page.locator('#confirmation').innerText(), /horizon record timed in the same rounds/);
     assert.match(await page.locator('#transcript .t.prompt').first().innerText(), /# Task/);
     const command = page.locator('#transcript .t.command').first();
     assert.match(await command.innerText(), /submit submissions\/faster/);

@@ -36,7 +36,11 @@ describe('benchmarkSession on a real Temporal server', () => {
   after(() => h.stop());
 
   it('replays a record history to the end, answering queries on the way', { timeout: 240_000 }, async () => {
-    const handle = await startSession(h.client, { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3 }, 'replay-1');
+    const handle = await startSession(
+      h.client,
+      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, reference: 'calibration', confirmRuns: 2, confirmCandidates: 1 },
+      'replay-1',
+    );
     const midway = await eventually('a submission under validation', async () => {
       const s = await sessionQueries.status(handle);
       return s.submissions.validating ? s : null;
@@ -241,7 +245,17 @@ describe('benchmarkSession on a real Temporal server', () => {
   it('continues as new with every field intact', { timeout: 240_000 }, async () => {
     const handle = await startSession(
       h.client,
-      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, continueAsNewAfterEvents: 20 },
+      {
+        agent: 'replay',
+        anchor: FASTRUN,
+        budgetGpuHours: 1,
+        gpus: 1,
+        retimeRuns: 3,
+        continueAsNewAfterEvents: 20,
+        reference: 'calibration',
+        confirmRuns: 2,
+        confirmCandidates: 1,
+      },
       'can-1',
     );
     const summary = await handle.result();

@@ -35,6 +35,8 @@ describe('benchmarkSession: retiming policies and a stop while a run is timed', 
         retimeRuns: planned,
         retimePolicy: 'sequential',
         requireBeatBest: true,
+        confirmRuns: 2,
+        confirmCandidates: 1,
       },
       'seq-1',
     );

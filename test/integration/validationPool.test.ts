@@ -17,7 +17,7 @@ describe('a validation pool', () => {
   it('takes the timed runs, and the agent keeps its GPUs meanwhile', { timeout: 240_000 }, async () => {
     const handle = await startSession(
       h.client,
-      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, validationTaskQueue: POOL },
+      { agent: 'replay', anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 3, validationTaskQueue: POOL, confirmRuns: 2, confirmCandidates: 1 },
       'pool-1',
     );
     const summary = await handle.result();
