@@ -43,10 +43,10 @@ export async function nanogptFleet(input: FleetInput, carried?: FleetState): Pro
     changed += 1;
     return { placed: registerNode(fleet, node, gpus, Date.now()) };
   });
-  setHandler(nodeHeartbeatUpdate, ({ node, gpus }) => {
+  setHandler(nodeHeartbeatUpdate, ({ node, gpus, sentAtMs }) => {
     const wasLost = fleet.nodes[node]?.lostAtMs !== null;
     if (wasLost) changed += 1;
-    return { placed: heartbeat(fleet, node, gpus, Date.now()) };
+    return { placed: heartbeat(fleet, node, gpus, Date.now(), sentAtMs) };
   });
   setHandler(requestPlacementUpdate, ({ sessionId, gpus }) => {
     changed += 1;

@@ -21,7 +21,7 @@ export const extendBudgetSignal = defineSignal<[{ gpuHours: number }]>('extendBu
 
 /** The fleet workflow's messages (workflows/fleet.ts); each answer names what is placed on the node. */
 export const registerNodeUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number }]>('registerNode');
-export const nodeHeartbeatUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number }]>('nodeHeartbeat');
+export const nodeHeartbeatUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number; sentAtMs?: number }]>('nodeHeartbeat');
 /** Returns the placement when a node has room now; else the session waits and is told by `placed`. */
 export const requestPlacementUpdate = defineUpdate<Placement | null, [{ sessionId: string; gpus: number }]>('requestPlacement');
 export const releasePlacementUpdate = defineUpdate<void, [{ sessionId: string }]>('releasePlacement');

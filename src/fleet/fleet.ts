@@ -60,11 +60,15 @@ export function registerNode(f: FleetState, name: string, gpus: number, nowMs: n
   return placedOn(f, name);
 }
 
-/** A heartbeat: the node is alive; the answer is what is placed on it (everything else it must end). */
-export function heartbeat(f: FleetState, name: string, gpus: number, nowMs: number): string[] {
+/**
+ * A heartbeat: the node is alive; the answer is what is placed on it (everything else it must end).
+ * `sentAtMs`, the node's clock when it sent it: a heartbeat that waited in a queue proves the node
+ * alive when it was sent, not when it was read (never later than now, never earlier than before).
+ */
+export function heartbeat(f: FleetState, name: string, gpus: number, nowMs: number, sentAtMs = nowMs): string[] {
   const n = f.nodes[name];
   if (!n || n.lostAtMs !== null) return registerNode(f, name, gpus, nowMs);
-  n.lastSeenMs = nowMs;
+  n.lastSeenMs = Math.max(n.lastSeenMs, Math.min(nowMs, sentAtMs));
   return placedOn(f, name);
 }
 

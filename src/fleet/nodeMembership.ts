@@ -26,7 +26,8 @@ export interface NodeMembershipOptions {
 export class NodeMembership {
   private placed = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private beat: Promise<void> = Promise.resolve();
+  private inFlight = new Set<Promise<void>>();
+  private fencing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeMembershipOptions) {}
 
@@ -35,25 +36,30 @@ export class NodeMembership {
     const { placed } = await fleet.executeUpdate(registerNodeUpdate, { args: [{ node: this.opts.node, gpus: this.opts.gpus }] });
     this.placed = new Set(placed.map(safeName));
     await this.fence(await this.sessionsOnDisk());
+    // On time even when the server is slow to answer: a heartbeat does not wait for the one before.
     this.timer = setInterval(() => {
-      this.beat = this.beat.then(() => this.heartbeat());
+      if (this.inFlight.size >= 5) return;
+      const beat = this.heartbeat().finally(() => this.inFlight.delete(beat));
+      this.inFlight.add(beat);
     }, this.opts.heartbeatSeconds * 1000);
     return placed;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.beat;
+    await Promise.all([...this.inFlight]);
+    await this.fencing;
   }
 
   private async heartbeat(): Promise<void> {
     try {
       const fleet = this.opts.client.workflow.getHandle(FLEET_WORKFLOW_ID);
-      const { placed } = await fleet.executeUpdate(nodeHeartbeatUpdate, { args: [{ node: this.opts.node, gpus: this.opts.gpus }] });
+      const { placed } = await fleet.executeUpdate(nodeHeartbeatUpdate, { args: [{ node: this.opts.node, gpus: this.opts.gpus, sentAtMs: Date.now() }] });
       const now = new Set(placed.map(safeName));
       const gone = [...this.placed].filter((s) => !now.has(s));
       this.placed = now;
-      if (gone.length > 0) await this.fence(gone);
+      if (gone.length > 0) this.fencing = this.fencing.then(() => this.fence(gone));
+      await this.fencing;
     } catch (err) {
       this.opts.log(`fleet heartbeat failed (retrying): ${(err as Error).message}`);
     }

@@ -12,6 +12,8 @@ export interface WorkerOptions {
   client: Client;
   taskQueue?: string;
   sandboxes?: Sandboxes;
+  /** False for a GPU node of a fleet: it runs activities only (the control worker runs every workflow). */
+  workflows?: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: namespace(),
     taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
-    ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    ...(opts.workflows === false ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
     shutdownGraceTime: '5s',
   });

@@ -47,7 +47,7 @@ export function registerServerCommands(program: Command): void {
       const connection = await connectWorker(address);
       const sandboxes = await availableSandboxes((m) => console.log(m), o.node);
       const taskQueue = o.node ? nodeTaskQueue(o.node) : o.taskQueue;
-      const worker = await createWorker({ connection, client, taskQueue, sandboxes });
+      const worker = await createWorker({ connection, client, taskQueue, sandboxes, workflows: !o.node });
       // A node joins the fleet (and ends its leftovers of sessions placed elsewhere) before it takes work.
       const membership = o.node
         ? new NodeMembership({ client, node: o.node, gpus: o.gpus!, heartbeatSeconds: o.heartbeatSeconds, sandboxes, log: (m) => console.log(m) })
