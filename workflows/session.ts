@@ -8,7 +8,7 @@ import { retime } from './retime';
 import { setUpHandlers } from './sessionHandlers';
 import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, isIdle, type SessionRun } from './sessionRun';
 import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
-import { onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
+import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
 
 /**
@@ -103,7 +103,7 @@ async function waitForEnd(run: SessionRun): Promise<string> {
   const { state, spec } = run;
   for (;;) {
     const now = Date.now();
-    if (state.spec.fleet && !state.placement) return NODE_LOST;
+    if (nodeLost(run)) return NODE_LOST;
     if (state.stopRequested) return `stopped: ${state.stopRequested}`;
     if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
     if (state.spendLimitReached) return state.spendLimitReached;

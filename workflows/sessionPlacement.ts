@@ -50,9 +50,13 @@ export async function placeOnNode(run: SessionRun): Promise<void> {
     await condition(() => Boolean(state.placement));
     state.waitingForNodeSinceMs = null;
   }
+  run.placedEpoch = state.placement!.epoch;
   run.spec = { ...state.spec, nodeTaskQueue: nodeTaskQueue(state.placement!.node) };
   run.activities = activitiesFor(run.spec);
 }
+
+/** The node the session's work was started on is gone (it may already be placed again: the loss and the new placement can arrive together). */
+export const nodeLost = (run: SessionRun): boolean => Boolean(run.state.spec.fleet) && run.state.placement?.epoch !== run.placedEpoch;
 
 /** What every node-bound activity gets: the session with its spec routed to the node it is on. */
 export function sessionRef(run: SessionRun): SessionRef {
@@ -67,7 +71,7 @@ export async function onNode<T>(run: SessionRun, work: () => Promise<T>): Promis
   for (;;) {
     await placeOnNode(run);
     if (!run.state.spec.fleet) return await work();
-    const epoch = run.state.placement!.epoch;
+    const epoch = run.placedEpoch!;
     const scope = new CancellationScope();
     const watch = new CancellationScope();
     void watch.run(() => condition(() => run.state.placement?.epoch !== epoch)).then(

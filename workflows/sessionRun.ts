@@ -20,6 +20,8 @@ export interface SessionRun {
   validating: string | null;
   /** Bumped by anything that changes when the budget runs out, so the durable timer is recomputed. */
   budgetEpoch: number;
+  /** Fleet sessions: the placement epoch the node-bound work of this run was started on. */
+  placedEpoch?: number;
 }
 
 export function budgetChanged(run: SessionRun): void {

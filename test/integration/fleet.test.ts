@@ -113,7 +113,8 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       180_000,
       100,
     );
-    await eventually('fleet-g agent running', async () => existsSync(join(layout.agentState('fleet-g'), 'procs', 'agent-1.pid')), 60_000);
+    const gProcs = join(layout.agentState('fleet-g'), 'procs');
+    await eventually('fleet-g agent running', async () => existsSync(join(gProcs, 'agent-1.pid')) && existsSync(join(gProcs, 'agent-1.json')), 60_000);
     await new Promise((r) => setTimeout(r, 2000)); // well into the run (it sleeps 6 s before training)
     nodes.get('a')!.kill('SIGKILL');
     const killedAtMs = Date.now();
@@ -191,6 +192,16 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       assert.ok(Math.abs(charged - truth.agent) <= HEARTBEAT_S, `${id} agent charged ${charged.toFixed(2)} GPU-s, held ${truth.agent.toFixed(2)}`);
     }
     assert.equal(summaries.get('fleet-g')!.agentLaunches, 2);
+    // The figures of bench/RESULTS.md: from the kill to each session progressing again.
+    const gMove = summaries.get('fleet-g')!.fleet!.moves[0];
+    const rerun = JSON.parse(readFileSync(runRecord(inFlight), 'utf8')) as { startedAtMs: number };
+    const agentBack = JSON.parse(readFileSync(agent2, 'utf8')) as { startedAtMs: number };
+    const gTruth = sandboxGpuSeconds('fleet-g', 1, lost);
+    console.log(
+      `figures: loss declared ${((gMove.lostAtMs - killedAtMs) / 1000).toFixed(1)} s after the kill (limit ${LOSS_S} s, heartbeat ${HEARTBEAT_S} s); ` +
+        `fleet-t's lost run started again ${((rerun.startedAtMs - killedAtMs) / 1000).toFixed(1)} s after the kill, fleet-g's agent relaunched ${((agentBack.startedAtMs - killedAtMs) / 1000).toFixed(1)} s after; ` +
+        `GPU-s lost: fleet-t run ${tTruth.lostRuns.toFixed(2)}, fleet-g agent held but not charged ${(gTruth.agent - summaries.get('fleet-g')!.budget.byCategory.agent * 3600).toFixed(2)}`,
+    );
     assert.deepEqual((await listNodes(h.client)).nodes.map((n) => [n.name, n.state, n.freeGpus]), [
       ['a', 'up', 2],
       ['b', 'up', 2],
