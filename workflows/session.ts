@@ -115,7 +115,12 @@ async function waitForEnd(run: SessionRun): Promise<string> {
     const agentFinished = state.agentFinished;
     const placement = state.placement;
     const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
-    const woke = () => run.budgetEpoch !== epoch || state.stopRequested !== null || state.agentFinished !== agentFinished || isIdle(run) !== idle || state.placement !== placement;
+    const woke = () =>
+      run.budgetEpoch !== epoch ||
+      state.stopRequested !== null ||
+      state.agentFinished !== agentFinished ||
+      isIdle(run) !== idle ||
+      state.placement !== placement;
     if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
     else await condition(woke);
   }

@@ -74,10 +74,12 @@ export async function onNode<T>(run: SessionRun, work: () => Promise<T>): Promis
     const epoch = run.placedEpoch!;
     const scope = new CancellationScope();
     const watch = new CancellationScope();
-    void watch.run(() => condition(() => run.state.placement?.epoch !== epoch)).then(
-      () => scope.cancel(),
-      () => undefined,
-    );
+    void watch
+      .run(() => condition(() => run.state.placement?.epoch !== epoch))
+      .then(
+        () => scope.cancel(),
+        () => undefined,
+      );
     try {
       return await scope.run(work);
     } catch (err) {

@@ -82,7 +82,8 @@ export function formatSubmissions(subs: SubmissionRecord[]): string {
 /** The fleet as a table: one line per node, then the sessions waiting for room. */
 export function formatNodes(v: FleetView): string {
   const lines = v.nodes.map(
-    (n) => `${n.name.padEnd(16)} ${n.state.padEnd(5)} ${String(n.freeGpus).padStart(3)}/${String(n.gpus).padEnd(3)} GPUs free  last seen ${n.lastSeen}  ${n.sessions.join(', ') || '-'}`,
+    (n) =>
+      `${n.name.padEnd(16)} ${n.state.padEnd(5)} ${String(n.freeGpus).padStart(3)}/${String(n.gpus).padEnd(3)} GPUs free  last seen ${n.lastSeen}  ${n.sessions.join(', ') || '-'}`,
   );
   if (lines.length === 0) lines.push('no nodes yet: start one with `nanogpt-bench worker --node <name> --gpus <n>`');
   for (const w of v.waiting) lines.push(`waiting  ${w.sessionId} for ${w.gpus} GPUs since ${w.since}`);

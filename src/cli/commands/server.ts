@@ -40,7 +40,8 @@ export function registerServerCommands(program: Command): void {
     .action(async (o: { taskQueue: string; node?: string; gpus?: number; heartbeatSeconds: number }) => {
       installTemporalLogging();
       if (o.node !== undefined && !NODE_NAME.test(o.node)) throw new Error(`--node: letters, digits, '.', '_' or '-' (at most 63), got ${o.node}`);
-      if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0)) throw new Error('--gpus: a positive whole number of GPUs is required with --node');
+      if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0))
+        throw new Error('--gpus: a positive whole number of GPUs is required with --node');
       if (!(o.heartbeatSeconds > 0)) throw new Error(`--heartbeat-seconds: expected a positive number, got ${o.heartbeatSeconds}`);
       const address = temporalAddress();
       const client = await connectClient(address);
@@ -53,7 +54,9 @@ export function registerServerCommands(program: Command): void {
         ? new NodeMembership({ client, node: o.node, gpus: o.gpus!, heartbeatSeconds: o.heartbeatSeconds, sandboxes, log: (m) => console.log(m) })
         : null;
       const placed = await membership?.start();
-      console.log(`worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`);
+      console.log(
+        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`,
+      );
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
