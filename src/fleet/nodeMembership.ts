@@ -31,6 +31,9 @@ export class NodeMembership {
 
   constructor(private readonly opts: NodeMembershipOptions) {}
 
+  /** Whether the fleet's last answer placed this session here. */
+  readonly placedHere = (sessionId: string): boolean => this.placed.has(safeName(sessionId));
+
   async start(): Promise<string[]> {
     const fleet = await ensureFleet(this.opts.client);
     const { placed } = await fleet.executeUpdate(registerNodeUpdate, { args: [{ node: this.opts.node, gpus: this.opts.gpus }] });

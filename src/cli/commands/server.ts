@@ -48,11 +48,17 @@ export function registerServerCommands(program: Command): void {
       const connection = await connectWorker(address);
       const sandboxes = await availableSandboxes((m) => console.log(m), o.node);
       const taskQueue = o.node ? nodeTaskQueue(o.node) : o.taskQueue;
-      const worker = await createWorker({ connection, client, taskQueue, sandboxes, workflows: !o.node });
       // A node joins the fleet (and ends its leftovers of sessions placed elsewhere) before it takes work.
       const membership = o.node
         ? new NodeMembership({ client, node: o.node, gpus: o.gpus!, heartbeatSeconds: o.heartbeatSeconds, sandboxes, log: (m) => console.log(m) })
         : null;
+      const worker = await createWorker({
+        connection,
+        client,
+        taskQueue,
+        sandboxes,
+        ...(o.node && membership ? { node: { name: o.node, placedHere: membership.placedHere } } : {}),
+      });
       const placed = await membership?.start();
       console.log(
         `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`,
