@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { agentActivities } from './agent';
 import { relayActivities } from './relay';
 import { cleanupActivities } from './cleanup';
+import { fleetActivities } from './fleet';
 import { timingActivities } from './timing';
 import { prepareWorkspace } from './workspace';
 import { freezeSubmission } from './freeze';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...agentActivities(deps),
     ...relayActivities(deps),
     ...cleanupActivities(deps),
+    ...fleetActivities(deps),
     ...timingActivities(deps),
   };
 }

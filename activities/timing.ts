@@ -1,4 +1,4 @@
-import { cp, writeFile, open, chmod, readdir, stat, readFile } from 'node:fs/promises';
+import { cp, writeFile, open, chmod, readdir, stat, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, heartbeat, log } from '@temporalio/activity';
@@ -23,7 +23,8 @@ export function timingActivities(deps: ActivityDeps) {
   async function timeRun({ session, subject, frozenDir, runIndex }: TimeRunInput): Promise<RunResult> {
     const sandbox = sandboxOf(deps, session.spec);
     const spec = runSandboxSpec(session, subject, runIndex);
-    const handle = await sandbox.ensure(spec);
+    let handle = await sandbox.ensure(spec);
+    if (await setAsideLostRun(handle.spec.stateDir, await sandbox.status(handle, 'run'))) handle = await sandbox.ensure(spec);
     const copied = join(spec.stateDir, '.copied');
     if (!existsSync(copied)) {
       await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
@@ -54,6 +55,26 @@ export function timingActivities(deps: ActivityDeps) {
     return result;
   }
   return { timeRun };
+}
+
+/** How often a run lost with its node (or its host) is started again before it is judged as killed. */
+const LOST_RUN_RESTARTS = 3;
+
+/**
+ * A run that died with its sandbox before it could record how it ended (its node was lost, its
+ * host went down) is started again from the frozen candidate: its folder is set aside as
+ * runs/<i>.lost-<n>, uncounted and uncharged. Returns whether it was.
+ */
+async function setAsideLostRun(runDir: string, st: ProcessStatus): Promise<boolean> {
+  if (st.state !== 'exited' || !st.lost) return false;
+  for (let n = 1; n <= LOST_RUN_RESTARTS; n++) {
+    const aside = `${runDir}.lost-${n}`;
+    if (existsSync(aside)) continue;
+    await rename(runDir, aside);
+    log.warn('timed run lost with its sandbox: starting it again', { runDir, setAside: aside });
+    return true;
+  }
+  return false;
 }
 
 /** Whether a timed run counts: a finished process and its output as a run result, naming every reason it does not (not the rules judge: that is src/judge). */

@@ -11,7 +11,9 @@ export type SessionActivities = ReturnType<typeof activitiesFor>;
  * A session's activity proxies, grouped by how they behave: short idempotent steps, long waits on
  * a process that heartbeat (a missed heartbeat means the worker died, and the retry re-attaches),
  * and the LLM judge. The task-queue rule lives here alone: everything goes to the session's GPU
- * node (`nodeTaskQueue`), except timed runs, which go to a validation pool when the spec names one.
+ * node (`nodeTaskQueue`), except timed runs, which go to a validation pool when the spec names one,
+ * and the fleet's bookkeeping, which runs on the control queue (a fleet session's nodeTaskQueue is
+ * the node it is placed on: workflows/sessionPlacement.ts).
  */
 export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validationTaskQueue' | 'runTimeoutSeconds'>) {
   const taskQueue = spec.nodeTaskQueue ?? CONTROL_TASK_QUEUE;
@@ -38,5 +40,10 @@ export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validat
     startToCloseTimeout: '40 minutes',
     retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3 },
   });
-  return { short, timed, longLived, judging };
+  const control = proxyActivities<Activities>({
+    taskQueue: CONTROL_TASK_QUEUE,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1s', maximumInterval: '10s' },
+  });
+  return { short, timed, longLived, judging, control };
 }

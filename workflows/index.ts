@@ -1,2 +1,3 @@
 export { benchmarkSession } from './session';
 export { validateSubmission } from './validation';
+export { nanogptFleet } from './fleet';

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BudgetView } from '../src/domain/budget';
 import type { SubmissionRecord, SubmitRequest } from '../src/domain/submission';
 import type { SessionStatus, BestView } from '../src/domain/session';
+import type { FleetView, Placement } from '../src/fleet/fleet';
 
 export const budgetQuery = defineQuery<BudgetView>('budget');
 export const bestQuery = defineQuery<BestView | null>('best');
@@ -17,3 +18,16 @@ export const submitUpdate = defineUpdate<{ submissionId: string }, [SubmitReques
 
 export const stopSignal = defineSignal<[{ reason?: string }?]>('stop');
 export const extendBudgetSignal = defineSignal<[{ gpuHours: number }]>('extendBudget');
+
+/** The fleet workflow's messages (workflows/fleet.ts); each answer names what is placed on the node. */
+export const registerNodeUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number }]>('registerNode');
+export const nodeHeartbeatUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number; sentAtMs?: number }]>('nodeHeartbeat');
+/** Returns the placement when a node has room now; else the session waits and is told by `placed`. */
+export const requestPlacementUpdate = defineUpdate<Placement | null, [{ sessionId: string; gpus: number }]>('requestPlacement');
+export const releasePlacementUpdate = defineUpdate<void, [{ sessionId: string }]>('releasePlacement');
+export const nodesQuery = defineQuery<FleetView>('nodes');
+export const placementQuery = defineQuery<Placement | null, [string]>('placement');
+
+/** What the fleet tells a session: it has a node, or the node it had is lost. */
+export const placedSignal = defineSignal<[{ node: string; epoch: number }]>('placed');
+export const nodeLostSignal = defineSignal<[{ node: string; epoch: number; lastSeenMs: number }]>('nodeLost');

@@ -6,8 +6,9 @@ import type { RunResult } from '../src/domain/verdict';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
 import { setUpHandlers } from './sessionHandlers';
-import { CONTINUE_AS_NEW, budgetChanged, isIdle, type SessionRun } from './sessionRun';
-import { detachWork, startWork, type Work } from './sessionWork';
+import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, isIdle, type SessionRun } from './sessionRun';
+import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
+import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
 
 /**
@@ -19,20 +20,29 @@ import { confirmAtEnd, reserveConfirmation } from './confirmation';
 export async function benchmarkSession(input: unknown, carried?: SessionState): Promise<SessionSummary> {
   const run = begin(input, carried);
   setUpHandlers(run);
+  setUpPlacementHandlers(run);
 
-  const session = await prepare(run);
-  await calibrate(run, session);
+  await onNode(run, () => prepare(run));
+  await onNode(run, () => calibrate(run, sessionRef(run)));
 
   run.state.phase = 'running';
   reserveConfirmation(run.state);
-  const work = startWork(run, session);
-  const outcome = await waitForEnd(run);
+  let work = startWork(run, sessionRef(run));
+  let outcome = await waitForEnd(run);
+  // A fleet session whose node is lost goes on on another one: the agent resumes on its
+  // workspace, the submission under validation is timed again there.
+  while (outcome === NODE_LOST) {
+    await leaveLostNode(run, work);
+    await placeOnNode(run);
+    work = startWork(run, sessionRef(run));
+    outcome = await waitForEnd(run);
+  }
   if (outcome === CONTINUE_AS_NEW) {
     await detachWork(work);
     await condition(allHandlersFinished);
     return await continueAsNew<typeof benchmarkSession>(input, run.state);
   }
-  return await finish(run, session, work, outcome);
+  return await finish(run, sessionRef(run), work, outcome);
 }
 
 /** The spec is parsed once, by the first run; a run continued as new takes it from the state it carries. */
@@ -44,10 +54,9 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
 }
 
 /** The agent's workspace: the anchor record copied in, once. */
-async function prepare(run: SessionRun): Promise<SessionRef> {
+async function prepare(run: SessionRun): Promise<void> {
   const { state, spec } = run;
   if (!state.workspace) state.workspace = await run.activities.short.prepareWorkspace({ sessionId: state.sessionId, spec });
-  return { sessionId: state.sessionId, spec, workspace: state.workspace };
 }
 
 /** The anchor's own N timed runs on this hardware (and the horizon record's), from the cache when this hardware has them. */
@@ -94,6 +103,7 @@ async function waitForEnd(run: SessionRun): Promise<string> {
   const { state, spec } = run;
   for (;;) {
     const now = Date.now();
+    if (nodeLost(run)) return NODE_LOST;
     if (state.stopRequested) return `stopped: ${state.stopRequested}`;
     if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
     if (state.spendLimitReached) return state.spendLimitReached;
@@ -103,8 +113,14 @@ async function waitForEnd(run: SessionRun): Promise<string> {
     if (idle && (workflowInfo().historyLength > spec.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested)) return CONTINUE_AS_NEW;
     const epoch = run.budgetEpoch;
     const agentFinished = state.agentFinished;
+    const placement = state.placement;
     const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
-    const woke = () => run.budgetEpoch !== epoch || state.stopRequested !== null || state.agentFinished !== agentFinished || isIdle(run) !== idle;
+    const woke = () =>
+      run.budgetEpoch !== epoch ||
+      state.stopRequested !== null ||
+      state.agentFinished !== agentFinished ||
+      isIdle(run) !== idle ||
+      state.placement !== placement;
     if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
     else await condition(woke);
   }
@@ -137,6 +153,7 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
   await work.relayDone;
   await short.releaseSession({ session });
   await short.writeSummary({ session, summary: statusView(state, Date.now()) });
+  await releaseNode(run);
   state.phase = 'ended';
   await condition(allHandlersFinished);
   return statusView(state, Date.now());

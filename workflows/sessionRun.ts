@@ -4,12 +4,15 @@ import type { SessionActivities } from './activityStubs';
 
 /** The end reason that is not an end: the history grew long, the session goes on as a new run. */
 export const CONTINUE_AS_NEW = 'continue-as-new';
+/** Nor this one: a fleet session's node was lost; it moves to another and goes on. */
+export const NODE_LOST = 'node-lost';
 
 /**
  * One run of a session workflow (until it ends or continues as new): the durable state, carried
  * across continue-as-new, and what lives only in this run.
  */
 export interface SessionRun {
+  /** The spec as the session's node-bound work sees it: a fleet session's names the node it is on. */
   spec: SessionSpec;
   state: SessionState;
   activities: SessionActivities;
@@ -17,6 +20,8 @@ export interface SessionRun {
   validating: string | null;
   /** Bumped by anything that changes when the budget runs out, so the durable timer is recomputed. */
   budgetEpoch: number;
+  /** Fleet sessions: the placement epoch the node-bound work of this run was started on. */
+  placedEpoch?: number;
 }
 
 export function budgetChanged(run: SessionRun): void {

@@ -11,6 +11,8 @@ import { budgetChanged, type SessionRun } from './sessionRun';
 export interface Work {
   agentScope: CancellationScope;
   relayScope: CancellationScope;
+  /** Cancelled only when the session's node is lost; at the end the current validation finishes. */
+  validationScope: CancellationScope;
   agentDone: Promise<void>;
   relayDone: Promise<void>;
   validationDone: Promise<void>;
@@ -26,8 +28,29 @@ export function startWork(run: SessionRun, session: SessionRef): Work {
   const relayScope = new CancellationScope();
   const agentDone = agentScope.run(() => agentLoop(run, session)).catch(swallowCancellation);
   const relayDone = relayScope.run(() => run.activities.longLived.serveRelay({ session, workflowId: workflowInfo().workflowId })).catch(swallowCancellation);
-  const validationDone = validationLoop(run, session);
-  return { agentScope, relayScope, agentDone, relayDone, validationDone };
+  const validationScope = new CancellationScope();
+  const validationDone = validationScope.run(() => validationLoop(run, session)).catch(swallowCancellation);
+  return { agentScope, relayScope, validationScope, agentDone, relayDone, validationDone };
+}
+
+/**
+ * The session's node is lost: lets go of everything that ran there. The agent's launch ended with
+ * it (the next one resumes its CLI's own session) and the submission under validation goes back
+ * in line, to be timed again on the next node; nothing of the lost one was charged.
+ */
+export async function leaveLostNode(run: SessionRun, work: Work): Promise<void> {
+  work.agentScope.cancel();
+  work.relayScope.cancel();
+  work.validationScope.cancel();
+  await Promise.all([work.agentDone, work.relayDone, work.validationDone]);
+  const { state } = run;
+  const lost = state.nodeMoves?.at(-1);
+  if (state.agentLaunches > 0 && !state.agentExits.some((e) => e.launch === state.agentLaunches)) {
+    state.agentExits.push({ launch: state.agentLaunches, exitCode: null, atMs: lost?.lastSeenMs ?? Date.now() });
+  }
+  for (const s of state.submissions) if (s.state === 'validating') s.state = 'queued';
+  run.validating = null;
+  budgetChanged(run);
 }
 
 /** Before continuing as new: lets go of the agent and the relay, which keep running for the next run. */
@@ -110,11 +133,14 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
         state.bestId = next.id;
       }
     } catch (err) {
+      // Its node was lost: leaveLostNode puts it back in line.
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
       next.state = 'rejected';
       next.reason = `validation failed: ${err instanceof Error ? err.message : String(err)}`;
       log.error('validation failed', { submission: next.id, err });
     } finally {
-      if (agentWasHolding && !state.agentFinished && state.closedReason === null) {
+      const moved = CancellationScope.current().consideredCancelled;
+      if (!moved && agentWasHolding && !state.agentFinished && state.closedReason === null) {
         await short.resumeAgent({ session });
         startAgentHolding(state.ledger, Date.now());
       }

@@ -1,5 +1,6 @@
 import type { SessionStatus } from '../domain/session';
 import type { SubmissionRecord } from '../domain/submission';
+import type { FleetView } from '../fleet/fleet';
 
 const h = (x: number) => x.toFixed(4);
 
@@ -31,6 +32,12 @@ export function formatStatus(s: SessionStatus): string {
     );
   } else {
     lines.push('best     none accepted yet');
+  }
+  if (s.fleet) {
+    const moves = s.fleet.moves.map((m) => `${m.from} lost (last seen ${new Date(m.lastSeenMs).toISOString()}) → ${m.to ?? 'waiting'}`);
+    lines.push(
+      `node     ${s.fleet.node ?? `none: waiting for a node with room since ${s.fleet.waitingSince ?? '?'}`}${moves.length ? `; moved ${moves.length}×: ${moves.join('; ')}` : ''}`,
+    );
   }
   const d = s.referenceDrift;
   if (d && d.flagged.length > 0) {
@@ -78,4 +85,16 @@ export function formatSubmissions(subs: SubmissionRecord[]): string {
       return `${head}${sp}\n    ${v.reasons.join('\n    ')}`;
     })
     .join('\n');
+}
+
+/** The fleet as a table: one line per node, then the sessions waiting for room. */
+export function formatNodes(v: FleetView): string {
+  const lines = v.nodes.map(
+    (n) =>
+      `${n.name.padEnd(16)} ${n.state.padEnd(5)} ${String(n.freeGpus).padStart(3)}/${String(n.gpus).padEnd(3)} GPUs free  last seen ${n.lastSeen}  ${n.sessions.join(', ') || '-'}`,
+  );
+  if (lines.length === 0) lines.push('no nodes yet: start one with `nanogpt-bench worker --node <name> --gpus <n>`');
+  for (const w of v.waiting) lines.push(`waiting  ${w.sessionId} for ${w.gpus} GPUs since ${w.since}`);
+  lines.push(`a node is declared lost after ${v.lossAfterSeconds} s without a heartbeat`);
+  return lines.join('\n');
 }

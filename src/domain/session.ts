@@ -77,8 +77,31 @@ export interface SessionState {
   spendLimitReached?: string | null;
   /** The end-of-session confirmation, once it ran: the headline comes from it. */
   confirmation?: ConfirmationSummary;
+  /** Fleet sessions: the node it is placed on; the epoch is the fencing token (src/fleet/fleet.ts). */
+  placement?: NodePlacement | null;
+  /** Fleet sessions: since when it waits for a node with room (null while placed). */
+  waitingForNodeSinceMs?: number | null;
+  /** Fleet sessions: each node lost under it, and where it went. */
+  nodeMoves?: NodeMove[];
   /** Reference `periodic`: the anchor's re-timings, each before the submission it first served. */
   referenceWindows?: { label: string; timesMs: number[]; beforeSubmission: string; atMs: number }[];
+}
+
+export interface NodePlacement {
+  node: string;
+  epoch: number;
+  placedAtMs: number;
+}
+
+/** A node lost under a session: last heard from at lastSeenMs, declared lost (told) at lostAtMs. */
+export interface NodeMove {
+  from: string;
+  epoch: number;
+  lastSeenMs: number;
+  lostAtMs: number;
+  /** Where it went, and when it was placed there. */
+  to: string | null;
+  placedAtMs: number | null;
 }
 
 /**
@@ -133,6 +156,8 @@ export interface SessionStatus {
   tickets?: TicketCount;
   /** Reference windows (calibration, each verdict's paired anchor runs, re-timings, confirmation) and the shifts between them beyond their noise. */
   referenceDrift?: ReferenceDrift;
+  /** Fleet sessions: the node it runs on (null while it waits for one), since when it waits, and its moves. */
+  fleet?: { node: string | null; epoch: number | null; waitingSince: string | null; moves: NodeMove[] };
 }
 
 export type SessionSummary = SessionStatus;
@@ -213,6 +238,15 @@ export function bestView(state: SessionState): BestView | null {
   };
 }
 
+function fleetView(state: SessionState): NonNullable<SessionStatus['fleet']> {
+  return {
+    node: state.placement?.node ?? null,
+    epoch: state.placement?.epoch ?? null,
+    waitingSince: state.waitingForNodeSinceMs ? new Date(state.waitingForNodeSinceMs).toISOString() : null,
+    moves: state.nodeMoves ?? [],
+  };
+}
+
 /** A status read outside the workflow, its budget brought up to the reader's clock (see BudgetView.asOf). */
 export function liveStatus(s: SessionStatus, nowMs: number): SessionStatus {
   return s.phase === 'ended' ? s : { ...s, budget: projectBudget(s.budget, nowMs) };
@@ -245,6 +279,7 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     endReason: state.endReason,
     continuedAsNew: state.continuedAsNew,
     ...(state.confirmation ? { confirmation: state.confirmation } : {}),
+    ...(state.spec.fleet ? { fleet: fleetView(state) } : {}),
     tickets: countTickets(state.submissions, state.spec.retimeRuns),
     referenceDrift: referenceDrift(
       sessionWindows({

@@ -103,6 +103,11 @@ export const SessionSpecSchema = z
     validationTaskQueue: z.string().min(1).optional(),
     /** Worker task queue of the GPU node that holds this session's sandboxes. */
     nodeTaskQueue: z.string().min(1).optional(),
+    /**
+     * Place the session on a node of the fleet with `gpus` free (workflows/fleet.ts) instead of a
+     * named one; when that node is lost, the session moves to another. Needs nodeTaskQueue absent.
+     */
+    fleet: z.boolean().optional(),
     /** History length at which the workflow continues as new (low values force it, for tests). */
     continueAsNewAfterEvents: z.number().int().min(20).default(5000),
   })
@@ -114,6 +119,9 @@ export const SessionSpecSchema = z
         path: ['referenceEverySubmissions'],
         message: 'reference "periodic" needs referenceEverySubmissions or referenceEveryHours',
       });
+    }
+    if (spec.fleet && spec.nodeTaskQueue) {
+      ctx.addIssue({ code: 'custom', path: ['nodeTaskQueue'], message: 'must be absent when fleet is true (the fleet picks the node)' });
     }
     if (spec.agent === 'command' && !spec.agentCommand) {
       ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });

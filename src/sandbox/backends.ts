@@ -13,8 +13,8 @@ type Log = (msg: string) => void;
  * Every sandbox backend, by the name a session spec gives (`sandbox`): how this worker makes one,
  * or null when it cannot here. A new backend is one entry here and one name in SANDBOX_KINDS.
  */
-const BACKENDS: Record<SandboxKind, (log: Log) => Promise<Sandbox | null>> = {
-  local: () => Promise.resolve(new LocalSandbox()),
+const BACKENDS: Record<SandboxKind, (log: Log, node?: string) => Promise<Sandbox | null>> = {
+  local: (_log, node) => Promise.resolve(new LocalSandbox({ owner: node })),
   // Docker when an engine answers (DOCKER_HOST, else /var/run/docker.sock), configured from NANOGPT_BENCH_DOCKER_*.
   docker: async (log) => {
     const docker = new Docker();
@@ -35,11 +35,14 @@ const BACKENDS: Record<SandboxKind, (log: Log) => Promise<Sandbox | null>> = {
   },
 };
 
-/** The sandboxes this worker can offer: always local; the others where they work on this node. */
-export async function availableSandboxes(log: Log = () => undefined): Promise<Sandboxes> {
+/**
+ * The sandboxes this worker can offer: always local; the others where they work on this node.
+ * `node`: the fleet node this worker is (its local processes are marked as its own).
+ */
+export async function availableSandboxes(log: Log = () => undefined, node?: string): Promise<Sandboxes> {
   const out: Sandboxes = {};
-  for (const [kind, make] of Object.entries(BACKENDS) as [SandboxKind, (log: Log) => Promise<Sandbox | null>][]) {
-    const sb = await make(log);
+  for (const [kind, make] of Object.entries(BACKENDS) as [SandboxKind, (log: Log, node?: string) => Promise<Sandbox | null>][]) {
+    const sb = await make(log, node);
     if (sb) out[kind] = sb;
   }
   return out;

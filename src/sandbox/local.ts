@@ -17,6 +17,8 @@ interface LocalRecord extends ProcessRecord {
   pid: number;
   /** /proc/<pid>/stat start time, so a recycled pid is never mistaken for our process. */
   procStart: string;
+  /** The fleet node whose worker started it (absent outside a fleet). */
+  owner?: string;
 }
 
 /**
@@ -26,6 +28,16 @@ interface LocalRecord extends ProcessRecord {
  */
 export class LocalSandbox implements Sandbox {
   readonly kind = 'local' as const;
+  /**
+   * In a fleet, the node this sandbox runs on. Session folders are on storage the nodes share, so
+   * a node sees records of processes other nodes started: it never signals those, and reads one
+   * that has not ended as lost (from here it cannot be seen; its own node fences it).
+   */
+  readonly owner: string | undefined;
+
+  constructor(opts: { owner?: string } = {}) {
+    this.owner = opts.owner;
+  }
 
   paths(spec: SandboxSpec): SandboxPaths {
     return { workspace: spec.workspaceDir, data: spec.dataDir, relay: spec.relayDir, tools: harnessToolsDir() };
@@ -61,7 +73,14 @@ export class LocalSandbox implements Sandbox {
     if (pid === undefined) throw new Error(`could not start ${proc.argv[0]} in ${h.id}`);
     child.unref();
     child.on('error', () => undefined);
-    const rec: LocalRecord = { name: proc.name, pid, procStart: procStartTime(pid) ?? '', startedAtMs: Date.now(), outputCapBytes: cap };
+    const rec: LocalRecord = {
+      name: proc.name,
+      pid,
+      procStart: procStartTime(pid) ?? '',
+      startedAtMs: Date.now(),
+      outputCapBytes: cap,
+      ...(this.owner ? { owner: this.owner } : {}),
+    };
     await writeRecord(h.spec.stateDir, rec);
   }
 
@@ -70,6 +89,7 @@ export class LocalSandbox implements Sandbox {
     if (!rec) return { state: 'absent' };
     const exited = await exitedStatus(h.spec.stateDir, rec);
     if (exited) return exited;
+    if (!this.owns(rec)) return lostStatus(rec);
     if (alive(rec)) return { state: 'running', startedAtMs: rec.startedAtMs };
     return (await exitedStatus(h.spec.stateDir, rec)) ?? lostStatus(rec);
   }
@@ -80,7 +100,7 @@ export class LocalSandbox implements Sandbox {
 
   async signal(h: SandboxHandle, name: string, sig: SandboxSignal): Promise<void> {
     const rec = await readRecord<LocalRecord>(h.spec.stateDir, name);
-    if (!rec || !alive(rec)) return;
+    if (!rec || !this.owns(rec) || !alive(rec)) return;
     const target = (await readLeaderPid(h.spec.stateDir, name)) ?? rec.pid;
     killGroup(target, 'SIGCONT');
     killGroup(target, sig);
@@ -117,12 +137,17 @@ export class LocalSandbox implements Sandbox {
   private async signalAll(stateDir: string, signals: NodeJS.Signals[]): Promise<number> {
     let n = 0;
     for (const rec of await listRecords<LocalRecord>(stateDir)) {
-      if (!alive(rec)) continue;
+      if (!this.owns(rec) || !alive(rec)) continue;
       const leader = await readLeaderPid(stateDir, rec.name);
       for (const pid of leader === null ? [rec.pid] : [leader, rec.pid]) for (const sig of signals) killGroup(pid, sig);
       n += 1;
     }
     return n;
+  }
+
+  /** Records from before fleets, or of a worker outside one, belong to whoever finds them. */
+  private owns(rec: LocalRecord): boolean {
+    return this.owner === undefined || rec.owner === undefined || rec.owner === this.owner;
   }
 }
 

@@ -6,16 +6,19 @@ import { createActivities } from '../../activities';
 import { LocalSandbox } from '../sandbox/local';
 import type { Sandboxes } from '../sandbox/backends';
 import { CONTROL_TASK_QUEUE, namespace } from './connection';
+import { fencingInterceptor } from '../fleet/fencing';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   client: Client;
   taskQueue?: string;
   sandboxes?: Sandboxes;
+  /** A GPU node of a fleet: activities only (the control worker runs every workflow), fenced by placement. */
+  node?: { name: string; placedHere: (sessionId: string) => boolean };
 }
 
 /**
- * One worker registers both workflows and every activity. The workflow code is bundled at build
+ * One worker registers both workflows and every activity (a fleet node: activities only). The workflow code is bundled at build
  * time when dist/workflow-bundle.js exists (fast start), else from source here.
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -24,7 +27,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: namespace(),
     taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
-    ...(existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    ...(opts.node ? { interceptors: { activity: [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] } } : {}),
+    ...(opts.node ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
     shutdownGraceTime: '5s',
   });

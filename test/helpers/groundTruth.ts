@@ -7,9 +7,15 @@ import { parseWrapperExit } from '../../src/sandbox/procs/wrapper';
  * GPU-seconds a session's sandboxes actually held, from their own process records on disk (each
  * process's start in its record, its end in the wrapper's exit line), times the GPUs each held:
  * the ground truth a budget ledger must agree with. The agent's sandbox is counted apart.
+ * `lost`: a fleet node that died at `atMs` with everything it ran; its processes held their GPUs
+ * until then, and its timed runs that never ended are GPU time lost (`lostRuns`), not charged.
  */
-export function sandboxGpuSeconds(sessionId: string, gpus: number): { agent: number; runs: number; unended: string[] } {
-  const out = { agent: 0, runs: 0, unended: [] as string[] };
+export function sandboxGpuSeconds(
+  sessionId: string,
+  gpus: number,
+  lost?: { node: string; atMs: number },
+): { agent: number; runs: number; lostRuns: number; unended: string[] } {
+  const out = { agent: 0, runs: 0, lostRuns: 0, unended: [] as string[] };
   const agentProcs = join(layout.agentState(sessionId), 'procs');
   const walk = (dir: string, depth: number): void => {
     if (depth > 8 || !existsSync(dir)) return;
@@ -21,9 +27,16 @@ export function sandboxGpuSeconds(sessionId: string, gpus: number): { agent: num
         continue;
       }
       for (const f of readdirSync(sub).filter((n) => n.endsWith('.json'))) {
-        const rec = JSON.parse(readFileSync(join(sub, f), 'utf8')) as { startedAtMs: number };
+        const rec = JSON.parse(readFileSync(join(sub, f), 'utf8')) as { startedAtMs: number; owner?: string };
         const exitFile = join(sub, f.replace(/\.json$/, '.exit'));
-        const ended = existsSync(exitFile) ? parseWrapperExit(readFileSync(exitFile, 'utf8')).endedAtMs : null;
+        let ended = existsSync(exitFile) ? parseWrapperExit(readFileSync(exitFile, 'utf8')).endedAtMs : null;
+        if (lost && rec.owner === lost.node) {
+          if (ended === null && sub !== agentProcs) {
+            out.lostRuns += ((lost.atMs - rec.startedAtMs) / 1000) * gpus;
+            continue;
+          }
+          ended = Math.min(ended ?? lost.atMs, lost.atMs);
+        }
         if (ended === null) {
           out.unended.push(join(sub, f));
           continue;

@@ -77,9 +77,9 @@ export class Harness {
     return worker;
   }
 
-  /** `nanogpt-bench worker` as its own process, as an operator would run it. */
-  spawnWorker(): ChildProcess {
-    const child = spawn(process.execPath, [CLI, 'worker'], {
+  /** `nanogpt-bench worker` as its own process, as an operator would run it (`args`: more flags, such as --node). */
+  spawnWorker(args: string[] = []): ChildProcess {
+    const child = spawn(process.execPath, [CLI, 'worker', ...args], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: this.address,

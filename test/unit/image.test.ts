@@ -64,6 +64,24 @@ describe('the production image, checked without a registry', () => {
       process.env.ANTHROPIC_API_KEY ?? null,
       'keys come from the shell by name, none is written down',
     );
+    // The fleet profile adds a control worker and a GPU node, both on the same home path.
+    const fleet = await runCommand(
+      compose[0],
+      [...compose.slice(1), '-f', join(root, 'docker-compose.yml'), '--profile', 'fleet', 'config', '--format', 'json'],
+      {
+        cwd: root,
+        env: { ...env, NANOGPT_BENCH_NODE: 'gpu-07', NANOGPT_BENCH_NODE_GPUS: '4' },
+      },
+    );
+    assert.equal(fleet.status, 0, fleet.stderr);
+    const fleetCfg = JSON.parse(fleet.stdout) as { services: Record<string, { command?: string[]; volumes?: { source: string; target: string }[] }> };
+    assert.deepEqual(Object.keys(fleetCfg.services).sort(), ['control', 'node', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
+    assert.deepEqual(fleetCfg.services.node.command, ['nanogpt-bench', 'worker', '--node', 'gpu-07', '--gpus', '4']);
+    for (const s of ['control', 'node'])
+      assert.ok(
+        fleetCfg.services[s].volumes?.some((v) => v.source === '/srv/bench-home' && v.target === '/srv/bench-home'),
+        s,
+      );
   });
 
   it('its shard check keeps good shards and names a truncated one', async () => {

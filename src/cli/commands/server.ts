@@ -5,6 +5,10 @@ import { createWorker } from '../../temporal/worker';
 import { benchHome } from '../../files/layout';
 import { installTemporalLogging } from '../../temporal/logging';
 import { availableSandboxes } from '../../sandbox/backends';
+import { NODE_NAME, nodeTaskQueue } from '../../fleet/fleet';
+import { NodeMembership } from '../../fleet/nodeMembership';
+import { listNodes } from '../../fleet/fleetClient';
+import { formatNodes } from '../format';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -28,21 +32,52 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command('worker')
-    .description('run only a worker, against the server in TEMPORAL_ADDRESS')
-    .option('--task-queue <q>', 'task queue', CONTROL_TASK_QUEUE)
-    .action(async (o: { taskQueue: string }) => {
+    .description('run only a worker, against the server in TEMPORAL_ADDRESS: the control worker, or with --node a GPU node of the fleet')
+    .option('--task-queue <q>', 'task queue (a node serves nanogpt-bench.node.<name>)', CONTROL_TASK_QUEUE)
+    .option('--node <name>', 'be this GPU node of the fleet: serve its task queue, register and heartbeat')
+    .option('--gpus <n>', 'GPUs this node offers to sessions (with --node)', Number)
+    .option('--heartbeat-seconds <s>', 'seconds between heartbeats to the fleet (with --node)', Number, 10)
+    .action(async (o: { taskQueue: string; node?: string; gpus?: number; heartbeatSeconds: number }) => {
       installTemporalLogging();
+      if (o.node !== undefined && !NODE_NAME.test(o.node)) throw new Error(`--node: letters, digits, '.', '_' or '-' (at most 63), got ${o.node}`);
+      if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0))
+        throw new Error('--gpus: a positive whole number of GPUs is required with --node');
+      if (!(o.heartbeatSeconds > 0)) throw new Error(`--heartbeat-seconds: expected a positive number, got ${o.heartbeatSeconds}`);
       const address = temporalAddress();
       const client = await connectClient(address);
       const connection = await connectWorker(address);
-      const sandboxes = await availableSandboxes((m) => console.log(m));
-      const worker = await createWorker({ connection, client, taskQueue: o.taskQueue, sandboxes });
-      console.log(`worker on ${address}, task queue ${o.taskQueue}`);
+      const sandboxes = await availableSandboxes((m) => console.log(m), o.node);
+      const taskQueue = o.node ? nodeTaskQueue(o.node) : o.taskQueue;
+      // A node joins the fleet (and ends its leftovers of sessions placed elsewhere) before it takes work.
+      const membership = o.node
+        ? new NodeMembership({ client, node: o.node, gpus: o.gpus!, heartbeatSeconds: o.heartbeatSeconds, sandboxes, log: (m) => console.log(m) })
+        : null;
+      const worker = await createWorker({
+        connection,
+        client,
+        taskQueue,
+        sandboxes,
+        ...(o.node && membership ? { node: { name: o.node, placedHere: membership.placedHere } } : {}),
+      });
+      const placed = await membership?.start();
+      console.log(
+        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`,
+      );
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       await worker.run();
+      await membership?.stop();
       await connection.close();
       await client.connection.close();
+    });
+
+  program
+    .command('nodes')
+    .description('the GPU nodes of the fleet: GPUs, free GPUs, last heartbeat, sessions placed on each, and sessions waiting for room')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const view = await listNodes(await connectClient());
+      console.log(o.json ? JSON.stringify(view, null, 2) : formatNodes(view));
     });
 }

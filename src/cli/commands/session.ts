@@ -38,6 +38,7 @@ export function registerSessionCommands(program: Command): void {
     .option('--require-beat-best', 'accept only candidates faster than the best so far')
     .option('--run-timeout-seconds <n>', 'per-run timeout [1800]', Number)
     .option('--node-task-queue <q>', 'task queue of the GPU node')
+    .option('--fleet', 'place the session on a node of the fleet with room for its GPUs (moved when that node is lost)')
     .option('--validation-task-queue <q>', 'task queue of a validation pool (timed runs go there; the agent keeps working)')
     .option('--id <workflowId>', 'session id (default: generated)')
     .option('--wait', 'wait for the session to end and print its summary')
@@ -124,6 +125,7 @@ function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
     requireBeatBest: 'requireBeatBest',
     runTimeoutSeconds: 'runTimeoutSeconds',
     nodeTaskQueue: 'nodeTaskQueue',
+    fleet: 'fleet',
     validationTaskQueue: 'validationTaskQueue',
     confirmRuns: 'confirmRuns',
     confirmCandidates: 'confirmCandidates',
