@@ -7,7 +7,17 @@ import { harnessToolsDir } from './tools';
 import { trainingPython } from './python';
 import { layout } from '../files/layout';
 import { wrapperArgv } from './procs/wrapper';
-import { DEFAULT_OUTPUT_CAP, ensureProcsDir, listRecords, procFiles, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from './procs/records';
+import {
+  DEFAULT_OUTPUT_CAP,
+  ensureProcsDir,
+  notePause,
+  listRecords,
+  procFiles,
+  readLeaderPid,
+  readRecord,
+  writeRecord,
+  type ProcessRecord,
+} from './procs/records';
 import { exitedStatus, lostStatus } from './procs/status';
 import { passedThrough, sandboxEnvironment } from './procs/environment';
 import type { SandboxSignal } from './procs/signals';
@@ -82,15 +92,18 @@ export class LocalSandbox implements Sandbox {
     const rec = await readRecord<LocalRecord>(h.spec.stateDir, name);
     if (!rec || !alive(rec)) return;
     const target = (await readLeaderPid(h.spec.stateDir, name)) ?? rec.pid;
+    await notePause(h.spec.stateDir, 'resume');
     killGroup(target, 'SIGCONT');
     killGroup(target, sig);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
     await this.signalAll(h.spec.stateDir, ['SIGSTOP']);
+    await notePause(h.spec.stateDir, 'pause');
   }
 
   async resume(h: SandboxHandle): Promise<void> {
+    await notePause(h.spec.stateDir, 'resume');
     await this.signalAll(h.spec.stateDir, ['SIGCONT']);
   }
 
