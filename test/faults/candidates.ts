@@ -1,0 +1,45 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FASTRUN } from '../helpers/harness';
+import { BAD, editFile, type Mutate } from '../helpers/badCandidates';
+import { layout } from '../../src/files/layout';
+import { scanTree, treeHash } from '../../src/files/tree';
+
+const bad = (name: string): Mutate => BAD.find((b) => b.name === name)!.mutate;
+const prepend =
+  (code: string): Mutate =>
+  (d) =>
+    editFile(d, 'train_gpt.py', (t) => `${code}\n${t}`);
+
+/**
+ * The candidates the suite submits: a good one, the training runs that misbehave, and the ones
+ * that probe the sandbox's walls. `reason` is what the verdict must say when it rejects; null
+ * when the candidate may pass (what is checked for it lies elsewhere, as orphans for `fork`).
+ */
+export const CANDIDATES: Record<string, { mutate: Mutate; reason: RegExp | null }> = {
+  good: { mutate: () => undefined, reason: null },
+  hang: { mutate: bad('hang'), reason: /timed out after \d+ s/ },
+  crash: { mutate: bad('crash-at-step-3'), reason: /exited with code/ },
+  nan: { mutate: bad('nan-loss'), reason: /nan|non-finite|not finite/i },
+  flood: { mutate: bad('ten-gb-output'), reason: /more than \d+ bytes of output/ },
+  'writes-outside': { mutate: bad('writes-outside'), reason: /changed the frozen candidate/ },
+  // A child in a session of its own, so a kill of the run's process group does not reach it.
+  fork: {
+    mutate: prepend(
+      'import subprocess, sys\nif __name__ == "__main__":\n    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", "fault-orphan"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
+    ),
+    reason: null,
+  },
+};
+export type CandidateKind = keyof typeof CANDIDATES;
+
+/** Writes candidate `name` of `kind` into the session's workspace, marked for the judge's API; returns its marker and content hash. */
+export async function writeCandidate(sessionId: string, name: string, kind: CandidateKind): Promise<{ path: string; marker: string; contentHash: string }> {
+  const dir = join(layout.workspace(sessionId), 'submissions', name);
+  cpSync(join(FASTRUN, 'records', '01_faster'), dir, { recursive: true });
+  CANDIDATES[kind].mutate(dir);
+  const marker = `${sessionId}.${name}`;
+  const main = join(dir, 'train_gpt.py');
+  writeFileSync(main, `# fault-marker:${marker}\n${readFileSync(main, 'utf8')}`);
+  return { path: `submissions/${name}`, marker, contentHash: treeHash(await scanTree(dir)) };
+}
