@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
-import { existsSync, readFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
 import { harnessToolsDir } from './tools';
@@ -60,6 +60,7 @@ export class LocalSandbox implements Sandbox {
       ...sandboxEnvironment(h.spec, p, { path: process.env.PATH ?? '/usr/bin:/bin', python: trainingPython() }),
       ...passedThrough(h.spec.passEnv),
       ...proc.env,
+      [SANDBOX_MARK]: h.spec.stateDir,
     };
     const errFd = openSync(files.wrapperErr, 'a');
     // The command leads a process group of its own, so a graceful signal reaches it and its children
@@ -95,6 +96,9 @@ export class LocalSandbox implements Sandbox {
     await notePause(h.spec.stateDir, 'resume');
     killGroup(target, 'SIGCONT');
     killGroup(target, sig);
+    // A kill reaches what the process left behind in sessions of its own too: a survivor holding
+    // the output pipe open would keep the wrapper, and so the run, from ever ending.
+    if (sig === 'SIGKILL') killMarked((mark) => mark === h.spec.stateDir);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
@@ -109,6 +113,7 @@ export class LocalSandbox implements Sandbox {
 
   async remove(h: SandboxHandle): Promise<void> {
     await this.signalAll(h.spec.stateDir, ['SIGCONT', 'SIGKILL']);
+    killMarked((mark) => mark === h.spec.stateDir);
   }
 
   /** Kills whatever still runs in any of the session's sandboxes, found from their records on disk. */
@@ -123,7 +128,7 @@ export class LocalSandbox implements Sandbox {
       }
     };
     await walk(layout.session(sessionId), 0);
-    return killed;
+    return killed + killMarked((mark) => mark.startsWith(layout.session(sessionId) + '/'));
   }
 
   /** Sends `signals` in turn to both process groups (command and wrapper) of every live process; returns how many. */
@@ -137,6 +142,36 @@ export class LocalSandbox implements Sandbox {
     }
     return n;
   }
+}
+
+/** The variable that marks every process of a local sandbox with its state folder; children inherit it. */
+const SANDBOX_MARK = 'NANOGPT_BENCH_SANDBOX';
+
+/**
+ * Kills every process whose environment carries a mark `which` picks: those that left the sandbox's
+ * process groups (setsid, a double fork) and would outlive it otherwise. A process that clears its
+ * own environment escapes this; the local sandbox is a folder, not a wall (Docker is the wall).
+ */
+function killMarked(which: (mark: string) => boolean): number {
+  let n = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    let env: string;
+    try {
+      env = readFileSync(`/proc/${p}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    const mark = env.split('\0').find((kv) => kv.startsWith(`${SANDBOX_MARK}=`));
+    if (!mark || !which(mark.slice(SANDBOX_MARK.length + 1))) continue;
+    try {
+      process.kill(Number(p), 'SIGKILL');
+      n += 1;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
 }
 
 function procStartTime(pid: number): string | null {
