@@ -23,11 +23,16 @@ export const CANDIDATES: Record<string, { mutate: Mutate; reason: RegExp | null 
   nan: { mutate: bad('nan-loss'), reason: /nan|non-finite|not finite/i },
   flood: { mutate: bad('ten-gb-output'), reason: /more than \d+ bytes of output/ },
   'writes-outside': { mutate: bad('writes-outside'), reason: /changed the frozen candidate/ },
-  // A child in a session of its own, so a kill of the run's process group does not reach it.
+  // A child in a session of its own, so a kill of the run's process group does not reach it (spelled
+  // so the rules judge does not see it: the run itself must be what keeps it from outliving it).
   fork: {
-    mutate: prepend(
-      'import subprocess, sys\nif __name__ == "__main__":\n    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", "fault-orphan"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
-    ),
+    mutate: (d) =>
+      editFile(d, 'train_gpt.py', (t) =>
+        t.replace(
+          'if rank == 0:\n    print("peak memory',
+          'if rank == 0:\n    pid = getattr(os, "fo" + "rk")()\n    if pid == 0:\n        getattr(os, "set" + "sid")()\n        time.sleep(900)\n        os._exit(0)\n    print("peak memory',
+        ),
+      ),
     reason: null,
   },
 };
