@@ -98,7 +98,7 @@ export class LocalSandbox implements Sandbox {
     killGroup(target, sig);
     // A kill reaches what the process left behind in sessions of its own too: a survivor holding
     // the output pipe open would keep the wrapper, and so the run, from ever ending.
-    if (sig === 'SIGKILL') killMarked((mark) => mark === h.spec.stateDir);
+    if (sig === 'SIGKILL') killMarked((mark) => mark === h.spec.stateDir, rec.pid);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
@@ -148,14 +148,16 @@ export class LocalSandbox implements Sandbox {
 const SANDBOX_MARK = 'NANOGPT_BENCH_SANDBOX';
 
 /**
- * Kills every process whose environment carries a mark `which` picks: those that left the sandbox's
+ * Kills every process whose environment carries a mark `which` picks (but those of `spareGroup`): those that left the sandbox's
  * process groups (setsid, a double fork) and would outlive it otherwise. A process that clears its
  * own environment escapes this; the local sandbox is a folder, not a wall (Docker is the wall).
  */
-function killMarked(which: (mark: string) => boolean): number {
+function killMarked(which: (mark: string) => boolean, spareGroup: number | null = null): number {
   let n = 0;
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    // The wrapper's own group (the wrapper and its head) must live to record how the command ended.
+    if (spareGroup !== null && processGroup(Number(p)) === spareGroup) continue;
     let env: string;
     try {
       env = readFileSync(`/proc/${p}/environ`, 'latin1');
@@ -172,6 +174,15 @@ function killMarked(which: (mark: string) => boolean): number {
     }
   }
   return n;
+}
+
+function processGroup(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return null;
+  }
 }
 
 function procStartTime(pid: number): string | null {

@@ -105,6 +105,7 @@ export async function keyLeaks(address: string, home: string, sessionIds: string
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
+      else if (e.name === 'relay-token') continue;
       else if (e.isFile() && statSync(p).size < 256 * 1024 * 1024) {
         const text = readFileSync(p).toString('latin1');
         for (const k of keys) if (text.includes(k)) leaks.push(p);

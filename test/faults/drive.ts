@@ -22,7 +22,8 @@ export const sessionSpec = (extra: Partial<SessionSpecInput> = {}): SessionSpecI
   reference: 'calibration',
   confirmCandidates: 1,
   confirmRuns: 2,
-  runTimeoutSeconds: 8,
+  // Long enough for a fastrun run on a loaded 2-core machine (the calibration runs under it too), short for a hang.
+  runTimeoutSeconds: 25,
   ...extra,
 });
 
@@ -107,7 +108,7 @@ export async function driveSession(
   try {
     out.summary = await Promise.race([
       handle.result(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the session did not end in time')), VERDICT_WAIT_MS)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the session did not end in time')), VERDICT_WAIT_MS).unref()),
     ]);
   } catch (err) {
     for (const i of out.injections) i.stalled ??= `session did not finish: ${(err as Error).message}`;

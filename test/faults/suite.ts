@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Prng } from '../../src/domain/prng';
 import { writeSessionReport } from '../../src/report/write';
 import { eventually } from '../helpers/harness';
@@ -9,6 +9,8 @@ import { checkSession, HEARTBEAT_S, keyLeaks, orphansOf, type SessionFindings } 
 import { driveSession, type DrivenSession } from './drive';
 import { FAULTS, type Fault } from './faults';
 import { PLANTED, World } from './world';
+import { relayProbes, type Probe } from './probes';
+import { dockerProbes } from './dockerProbes';
 
 export interface FaultRow {
   fault: string;
@@ -34,6 +36,8 @@ export interface SuiteResult {
   budgetToleranceGpuS: number;
   notRun: { fault: string; why: string }[];
   keyLeaks: string[];
+  /** What the sandbox walls refused, and how they said so. */
+  probes: Probe[];
   /** Each finding in words (lost, judged twice, wrong verdicts, orphans, stalls): empty when all is well. */
   findings: string[];
 }
@@ -76,8 +80,20 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
   const findings: string[] = [];
   const perSession = new Map<string, SessionFindings>();
   try {
-    const results = await Promise.all(dealt.map((fs, i) => driveSession(world, `faults-${i + 1}`, fs, opts.seed + i + 1)));
-    driven.push(...results);
+    const driving = Promise.all(dealt.map((fs, i) => driveSession(world, `faults-${i + 1}`, fs, opts.seed + i + 1)));
+    // The probes run beside the faults; one that cannot run is a finding, never the end of the suite.
+    const probes: Probe[] = [];
+    try {
+      probes.push(...(await relayProbes('faults-1', 'faults-2')));
+      // The other session's files must be there for a refusal to mean anything.
+      await eventually('a candidate of faults-2 on disk', async () => existsSync(join(layout.workspace('faults-2'), 'submissions', 'c00-good')), 240_000);
+      const walls = await dockerProbes('faults-2', Number(new URL(world.judge.url).port));
+      if ('unavailable' in walls) notRun.push({ fault: 'Docker sandbox probes', why: walls.unavailable });
+      else probes.push(...walls.probes);
+    } catch (err) {
+      findings.push(`the probes could not run: ${(err as Error).message}`);
+    }
+    driven.push(...(await driving));
     for (const d of driven) {
       const f = checkSession(d.sessionId, d.gpus, d.summary, d.submissions, d.acked, world.judge.answers);
       const orphans = await eventually('no orphans', async () => ((await orphansOf(d.sessionId, null)).length === 0 ? [] : null), 20_000, 500).catch(() =>
@@ -111,6 +127,7 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
     }
     for (const d of driven) for (const i of d.injections) if (i.stalled) findings.push(`${i.fault} on ${i.sessionId}/${i.submissionId ?? 'end'}: ${i.stalled}`);
     for (const l of leaks) findings.push(`planted key found in ${l}`);
+    for (const p of probes) if (!p.refused) findings.push(`probe not refused: ${p.probe}: ${p.said}`);
     const result: SuiteResult = {
       seed: opts.seed,
       quick: opts.quick,
@@ -122,6 +139,7 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
       budgetToleranceGpuS: tolerance,
       notRun,
       keyLeaks: leaks,
+      probes,
       findings,
     };
     log(formatTable(result));
@@ -189,6 +207,7 @@ export function formatTable(r: SuiteResult): string {
     ...cells.map(line),
     '',
     `seed ${r.seed}, ${r.wallSeconds} s, budget tolerance ${r.budgetToleranceGpuS} GPU-s; planted keys found: ${r.keyLeaks.length}`,
+    ...r.probes.map((p) => `probe: ${p.probe}: ${p.refused ? 'refused' : 'NOT REFUSED'} (${p.said})`),
     ...r.notRun.map((n) => `not run: ${n.fault}: ${n.why}`),
     ...r.findings.map((f) => `FINDING: ${f}`),
   ].join('\n');
