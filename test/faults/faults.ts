@@ -27,8 +27,8 @@ export interface Fault {
   arm?: (t: Target) => void;
   /** Strikes while the candidate is being validated. */
   strike?: (t: Target) => Promise<void>;
-  /** Strikes while the session confirms its best, at its end (the session must have an accepted candidate). */
-  atEnd?: (t: Omit<Target, 'marker' | 'submitted' | 'onJudgeRequest'>) => Promise<void>;
+  /** Strikes while the session confirms its best, at its end; false when there was nothing in flight to strike. */
+  atEnd?: (t: Omit<Target, 'marker' | 'submitted' | 'onJudgeRequest'>) => Promise<boolean>;
   /** Why it cannot run here, if it cannot. */
   unavailable?: (w: World) => string | null;
 }
@@ -108,7 +108,9 @@ export const FAULTS: Fault[] = [
     candidate: 'good',
     atEnd: async (t) => {
       const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).find((n) => n.startsWith('confirmation-')) ?? null;
-      if (await runInFlight(t.sessionId, confirming)) await killWorkerNow(t);
+      if (!(await runInFlight(t.sessionId, confirming))) return false;
+      await killWorkerNow(t);
+      return true;
     },
   },
   {
