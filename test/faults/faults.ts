@@ -36,20 +36,13 @@ export interface Fault {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits for a timed run of `subject` to be in flight: its process record written, its exit line not yet. */
-async function runInFlight(sessionId: string, subject: () => string | null, timeoutMs = 120_000): Promise<boolean> {
+async function runInFlight(sessionId: string, subjects: () => string[], timeoutMs = 120_000): Promise<boolean> {
+  const inFlight = (s: string) => {
+    const runs = join(layout.submission(sessionId, s), 'runs');
+    return existsSync(runs) && readdirSync(runs).some((i) => existsSync(join(runs, i, 'procs', 'run.json')) && !existsSync(join(runs, i, 'procs', 'run.exit')));
+  };
   try {
-    await eventually(
-      'a timed run in flight',
-      async () => {
-        const s = subject();
-        if (!s) return false;
-        const runs = join(layout.submission(sessionId, s), 'runs');
-        if (!existsSync(runs)) return false;
-        return readdirSync(runs).some((i) => existsSync(join(runs, i, 'procs', 'run.json')) && !existsSync(join(runs, i, 'procs', 'run.exit')));
-      },
-      timeoutMs,
-      20,
-    );
+    await eventually('a timed run in flight', async () => subjects().some(inFlight), timeoutMs, 20);
     return true;
   } catch {
     return false;
@@ -97,7 +90,7 @@ export const FAULTS: Fault[] = [
     candidate: 'good',
     strike: async (t) => {
       const id = await t.submitted;
-      if (await runInFlight(t.sessionId, () => id)) {
+      if (await runInFlight(t.sessionId, () => [id])) {
         await sleep(t.rng.below(300));
         await killWorkerNow(t);
       }
@@ -107,7 +100,8 @@ export const FAULTS: Fault[] = [
     name: 'worker SIGKILL: confirmation',
     candidate: 'good',
     atEnd: async (t) => {
-      const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).find((n) => n.startsWith('confirmation-')) ?? null;
+      // The anchor's and each candidate's confirmation runs, interleaved: any of them in flight.
+      const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).filter((n) => n.startsWith('confirmation-'));
       if (!(await runInFlight(t.sessionId, confirming))) return false;
       await killWorkerNow(t);
       return true;
