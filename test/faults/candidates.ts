@@ -6,10 +6,6 @@ import { layout } from '../../src/files/layout';
 import { scanTree, treeHash } from '../../src/files/tree';
 
 const bad = (name: string): Mutate => BAD.find((b) => b.name === name)!.mutate;
-const prepend =
-  (code: string): Mutate =>
-  (d) =>
-    editFile(d, 'train_gpt.py', (t) => `${code}\n${t}`);
 
 /**
  * The candidates the suite submits: a good one, the training runs that misbehave, and the ones

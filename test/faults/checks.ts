@@ -51,7 +51,8 @@ export function checkSession(
     const runsDir = join(layout.submission(sessionId, s.id), 'runs');
     const onDisk = existsSync(runsDir) ? readdirSync(runsDir).sort() : [];
     const reported = s.verdict.runs.map((r) => String(r.index)).sort();
-    if (JSON.stringify(onDisk) !== JSON.stringify(reported)) wrong.push(`${sessionId}/${s.id}: verdict reports runs [${reported}], disk has [${onDisk}]`);
+    if (JSON.stringify(onDisk) !== JSON.stringify(reported))
+      wrong.push(`${sessionId}/${s.id}: verdict reports runs [${reported.join(',')}], disk has [${onDisk.join(',')}]`);
     const said = s.verdict.reasons.join(' | ');
     if (a.reason && (s.verdict.accepted || !a.reason.test(said))) wrong.push(`${sessionId}/${s.id}: expected ${a.reason}, verdict says ${said}`);
   }

@@ -105,11 +105,13 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
           findings.push(`${d.sessionId}: report failed: ${err.message}`),
         );
     }
+    // The relay tokens are secrets too: none may reach a history or any file but its own.
+    const tokens = driven.map((d) => readFileSync(layout.relayToken(d.sessionId), 'utf8').trim());
     const leaks = await keyLeaks(
       world.h.address,
       world.h.home,
       driven.map((d) => d.sessionId),
-      Object.values(PLANTED),
+      [...Object.values(PLANTED), ...tokens],
     );
     const tolerance = HEARTBEAT_S * Math.max(...driven.map((d) => d.gpus));
     const rows = tabulate(driven, perSession, faults);
