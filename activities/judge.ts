@@ -1,16 +1,23 @@
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import type { JudgeReport } from '../src/domain/verdict';
 import { judgeCandidate } from '../src/judge/judge';
 import type { SessionRef } from '../src/domain/session';
 
 /** The rules judge on a frozen candidate; the LLM judge's provider and key come from this worker's environment. */
 export async function judgeSubmission({ session, frozenDir }: { session: SessionRef; frozenDir: string }): Promise<JudgeReport> {
-  return judgeCandidate({
-    candidateDir: frozenDir,
-    anchorDir: session.workspace.anchorDir,
-    env: process.env,
-    log: (line) => {
-      log.info(line);
-    },
-  });
+  // Beats while the model is asked, so a worker that dies mid-judge is noticed within the
+  // heartbeat timeout, not at the end of the judge's 40-minute start-to-close.
+  const beat = setInterval(() => heartbeat(), 2000);
+  try {
+    return await judgeCandidate({
+      candidateDir: frozenDir,
+      anchorDir: session.workspace.anchorDir,
+      env: process.env,
+      log: (line) => {
+        log.info(line);
+      },
+    });
+  } finally {
+    clearInterval(beat);
+  }
 }

@@ -34,10 +34,12 @@ export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validat
     heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '10s' },
   });
-  // The LLM judge may retry a slow provider several times over; its own timeouts bound it.
+  // The LLM judge may retry a slow provider several times over; its own timeouts bound it. It
+  // heartbeats, so a judge lost with its worker is retried at once, not after the 40 minutes.
   const judging = proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '40 minutes',
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3 },
   });
   const control = proxyActivities<Activities>({

@@ -1,13 +1,23 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
-import { existsSync, readFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
 import { harnessToolsDir } from './tools';
 import { trainingPython } from './python';
 import { layout } from '../files/layout';
 import { wrapperArgv } from './procs/wrapper';
-import { DEFAULT_OUTPUT_CAP, ensureProcsDir, listRecords, procFiles, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from './procs/records';
+import {
+  DEFAULT_OUTPUT_CAP,
+  ensureProcsDir,
+  notePause,
+  listRecords,
+  procFiles,
+  readLeaderPid,
+  readRecord,
+  writeRecord,
+  type ProcessRecord,
+} from './procs/records';
 import { exitedStatus, lostStatus } from './procs/status';
 import { passedThrough, sandboxEnvironment } from './procs/environment';
 import type { SandboxSignal } from './procs/signals';
@@ -62,6 +72,7 @@ export class LocalSandbox implements Sandbox {
       ...sandboxEnvironment(h.spec, p, { path: process.env.PATH ?? '/usr/bin:/bin', python: trainingPython() }),
       ...passedThrough(h.spec.passEnv),
       ...proc.env,
+      [SANDBOX_MARK]: h.spec.stateDir,
     };
     const errFd = openSync(files.wrapperErr, 'a');
     // The command leads a process group of its own, so a graceful signal reaches it and its children
@@ -102,20 +113,27 @@ export class LocalSandbox implements Sandbox {
     const rec = await readRecord<LocalRecord>(h.spec.stateDir, name);
     if (!rec || !this.owns(rec) || !alive(rec)) return;
     const target = (await readLeaderPid(h.spec.stateDir, name)) ?? rec.pid;
+    await notePause(h.spec.stateDir, 'resume');
     killGroup(target, 'SIGCONT');
     killGroup(target, sig);
+    // A kill reaches what the process left behind in sessions of its own too: a survivor holding
+    // the output pipe open would keep the wrapper, and so the run, from ever ending.
+    if (sig === 'SIGKILL') killMarked((mark) => mark === h.spec.stateDir, rec.pid);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
     await this.signalAll(h.spec.stateDir, ['SIGSTOP']);
+    await notePause(h.spec.stateDir, 'pause');
   }
 
   async resume(h: SandboxHandle): Promise<void> {
+    await notePause(h.spec.stateDir, 'resume');
     await this.signalAll(h.spec.stateDir, ['SIGCONT']);
   }
 
   async remove(h: SandboxHandle): Promise<void> {
     await this.signalAll(h.spec.stateDir, ['SIGCONT', 'SIGKILL']);
+    killMarked((mark) => mark === h.spec.stateDir);
   }
 
   /** Kills whatever still runs in any of the session's sandboxes, found from their records on disk. */
@@ -130,7 +148,7 @@ export class LocalSandbox implements Sandbox {
       }
     };
     await walk(layout.session(sessionId), 0);
-    return killed;
+    return killed + killMarked((mark) => mark.startsWith(layout.session(sessionId) + '/'));
   }
 
   /** Sends `signals` in turn to both process groups (command and wrapper) of every live process; returns how many. */
@@ -148,6 +166,47 @@ export class LocalSandbox implements Sandbox {
   /** Records from before fleets, or of a worker outside one, belong to whoever finds them. */
   private owns(rec: LocalRecord): boolean {
     return this.owner === undefined || rec.owner === undefined || rec.owner === this.owner;
+  }
+}
+
+/** The variable that marks every process of a local sandbox with its state folder; children inherit it. */
+const SANDBOX_MARK = 'NANOGPT_BENCH_SANDBOX';
+
+/**
+ * Kills every process whose environment carries a mark `which` picks (but those of `spareGroup`): those that left the sandbox's
+ * process groups (setsid, a double fork) and would outlive it otherwise. A process that clears its
+ * own environment escapes this; the local sandbox is a folder, not a wall (Docker is the wall).
+ */
+function killMarked(which: (mark: string) => boolean, spareGroup: number | null = null): number {
+  let n = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    // The wrapper's own group (the wrapper and its head) must live to record how the command ended.
+    if (spareGroup !== null && processGroup(Number(p)) === spareGroup) continue;
+    let env: string;
+    try {
+      env = readFileSync(`/proc/${p}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    const mark = env.split('\0').find((kv) => kv.startsWith(`${SANDBOX_MARK}=`));
+    if (!mark || !which(mark.slice(SANDBOX_MARK.length + 1))) continue;
+    try {
+      process.kill(Number(p), 'SIGKILL');
+      n += 1;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
+function processGroup(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return null;
   }
 }
 

@@ -1,8 +1,30 @@
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 
+/**
+ * Each log line written to stderr as it comes, and dropped when it cannot be written: a worker whose
+ * stderr goes to a full disk must go on serving sessions (pino's async destination throws the
+ * write error as an unhandled 'error' event, which killed the worker).
+ */
+const stderrLines = {
+  write(line: string): void {
+    const buf = Buffer.from(line);
+    let off = 0;
+    for (let busy = 0; off < buf.length && busy < 1000;) {
+      try {
+        off += writeSync(2, buf, off);
+      } catch (err) {
+        // A non-blocking pipe that is full says EAGAIN: try again; anything else drops the line.
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+        busy += 1;
+      }
+    }
+  },
+};
+
 /** Our own log lines: pino to stderr, level from NANOGPT_BENCH_LOG_LEVEL (default info). */
-export const logger = pino({ level: (process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'info').toLowerCase() }, pino.destination(2));
+export const logger = pino({ level: (process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'info').toLowerCase() }, stderrLines);
 
 let installed = false;
 

@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomicWrite';
 import { dirname, join, basename } from 'node:path';
 import { decodeShard, encodeShard } from '../domain/shards';
 
@@ -14,10 +15,9 @@ const SHARD_NAME = /^fineweb_(train|val)_(\d{6})\.bin$/;
 
 export async function writeShardFile(path: string, tokens: Uint16Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  // Written aside then renamed, so a reader never sees half a shard.
-  const partial = `${path}.partial-${process.pid}`;
-  await writeFile(partial, encodeShard(tokens));
-  await rename(partial, path);
+  // Written aside under a name of its own then renamed, so a reader never sees half a shard and two
+  // sessions preparing the same data in one worker never rename each other's copy away.
+  await writeFileAtomic(path, encodeShard(tokens));
 }
 
 export async function readShardFile(path: string): Promise<Uint16Array> {

@@ -1,14 +1,34 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { layout } from '../../src/files/layout';
 import { parseWrapperExit } from '../../src/sandbox/procs/wrapper';
+import { pausesFile } from '../../src/sandbox/procs/records';
+
+/** The spans a sandbox's processes were paused, from the sandbox's own pauses.log (an open pause runs to `untilMs`). */
+function pausedSpans(procsDir: string, untilMs: number): [number, number][] {
+  const file = pausesFile(dirname(procsDir));
+  if (!existsSync(file)) return [];
+  const spans: [number, number][] = [];
+  let since: number | null = null;
+  for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
+    const [what, ms] = line.split(' ');
+    if (what === 'pause' && since === null) since = Number(ms);
+    if (what === 'resume' && since !== null) {
+      spans.push([since, Number(ms)]);
+      since = null;
+    }
+  }
+  if (since !== null) spans.push([since, untilMs]);
+  return spans;
+}
 
 /**
  * GPU-seconds a session's sandboxes actually held, from their own process records on disk (each
- * process's start in its record, its end in the wrapper's exit line), times the GPUs each held:
- * the ground truth a budget ledger must agree with. The agent's sandbox is counted apart.
- * `lost`: a fleet node that died at `atMs` with everything it ran; its processes held their GPUs
- * until then, and its timed runs that never ended are GPU time lost (`lostRuns`), not charged.
+ * process's start in its record, its end in the wrapper's exit line, less the spans its sandbox
+ * says it was paused), times the GPUs each held: the ground truth a budget ledger must agree
+ * with. The agent's sandbox is counted apart. `lost`: a fleet node that died at `atMs` with
+ * everything it ran; its processes held their GPUs until then, and its timed runs that never ended
+ * are GPU time lost (`lostRuns`), not charged.
  */
 export function sandboxGpuSeconds(
   sessionId: string,
@@ -41,7 +61,8 @@ export function sandboxGpuSeconds(
           out.unended.push(join(sub, f));
           continue;
         }
-        const gpuS = ((ended - rec.startedAtMs) / 1000) * gpus;
+        const paused = pausedSpans(sub, ended).reduce((a, [p, r]) => a + Math.max(0, Math.min(r, ended) - Math.max(p, rec.startedAtMs)), 0);
+        const gpuS = ((ended - rec.startedAtMs - paused) / 1000) * gpus;
         if (sub === agentProcs) out.agent += gpuS;
         else out.runs += gpuS;
       }

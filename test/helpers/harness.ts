@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -77,8 +77,12 @@ export class Harness {
     return worker;
   }
 
-  /** `nanogpt-bench worker` as its own process, as an operator would run it (`args`: more flags, such as --node). */
-  spawnWorker(args: string[] = []): ChildProcess {
+  /**
+   * `nanogpt-bench worker` as its own process, as an operator would run it (`args`: more flags,
+   * such as --node); its output appended to `logFile` when given.
+   */
+  spawnWorker(args: string[] = [], logFile?: string): ChildProcess {
+    const out = logFile ? openSync(logFile, 'a') : 'pipe';
     const child = spawn(process.execPath, [CLI, 'worker', ...args], {
       env: {
         ...process.env,
@@ -86,10 +90,11 @@ export class Harness {
         NANOGPT_BENCH_HOME: this.home,
         NANOGPT_BENCH_LOG_LEVEL: process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'warn',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', out, out],
     });
-    child.stdout.resume();
-    child.stderr.resume();
+    if (typeof out === 'number') closeSync(out);
+    child.stdout?.resume();
+    child.stderr?.resume();
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;

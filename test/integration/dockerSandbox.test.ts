@@ -84,7 +84,7 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     const h = await sb.ensure(s);
     await sb.start(h, {
       name: 'look',
-      argv: ['bash', '-c', 'id -u; ls /sys/class/net; python3 -c "import socket; socket.create_connection((\'1.1.1.1\', 80), timeout=2)" 2>&1 | tail -1'],
+      argv: ['bash', '-c', 'id -u; ls /sys/class/net; python3 -c "import socket; socket.create_connection((\'192.0.2.1\', 80), timeout=2)" 2>&1 | tail -1'],
     });
     const st = await exited(sb, h, 'look');
     assert.equal(st.exitCode, 0);

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from '../sandbox';
 import { wrapperArgv } from '../procs/wrapper';
-import { DEFAULT_OUTPUT_CAP, listRecords, procFiles, procsDir, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from '../procs/records';
+import { DEFAULT_OUTPUT_CAP, listRecords, notePause, procFiles, procsDir, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from '../procs/records';
 import { exitedStatus, lostStatus } from '../procs/status';
 import { passedThrough } from '../procs/environment';
 import type { SandboxSignal } from '../procs/signals';
@@ -127,7 +127,10 @@ export class DockerSandbox implements Sandbox {
     const st = await this.status(h, name);
     if (st.state !== 'running') return;
     // As the local sandbox sends SIGCONT first: a frozen process cannot act on the signal.
-    if ((await this.containers.state(h.id))?.paused) await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+    if ((await this.containers.state(h.id))?.paused) {
+      await notePause(h.spec.stateDir, 'resume');
+      await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+    }
     const pgid = await this.leaderPid(h, name);
     if (pgid === null) return;
     await execRun(this.docker, h.id, ['bash', '-c', 'kill -s "$1" -- "-$2" 2>/dev/null || true', 'kill', sig.slice(3), String(pgid)]);
@@ -136,11 +139,14 @@ export class DockerSandbox implements Sandbox {
   async pause(h: SandboxHandle): Promise<void> {
     const st = await this.containers.state(h.id);
     if (st?.running && !st.paused) await this.docker.getContainer(h.id).pause().catch(ignoreStatus(409));
+    await notePause(h.spec.stateDir, 'pause');
   }
 
   async resume(h: SandboxHandle): Promise<void> {
     const st = await this.containers.state(h.id);
-    if (st?.paused) await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+    if (!st?.paused) return;
+    await notePause(h.spec.stateDir, 'resume');
+    await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
   }
 
   async remove(h: SandboxHandle): Promise<void> {

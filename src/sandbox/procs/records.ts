@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../files/atomicWrite';
 
@@ -57,4 +57,16 @@ export async function listRecords<R extends ProcessRecord>(stateDir: string): Pr
 export async function readLeaderPid(stateDir: string, name: string): Promise<number | null> {
   const text = (await readFile(procFiles(stateDir, name).pid, 'utf8').catch(() => '')).trim();
   return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
+}
+
+/** Where a sandbox notes each pause and resume of its processes, one `pause|resume <ms>` line each. */
+export const pausesFile = (stateDir: string) => join(procsDir(stateDir), 'pauses.log');
+
+/**
+ * Notes that the sandbox's processes were just stopped (`pause`) or are about to go on (`resume`):
+ * its own record of the time it held no GPU, so its lifetime can be told from what it held.
+ */
+export async function notePause(stateDir: string, what: 'pause' | 'resume'): Promise<void> {
+  await ensureProcsDir(stateDir);
+  await appendFile(pausesFile(stateDir), `${what} ${Date.now()}\n`);
 }

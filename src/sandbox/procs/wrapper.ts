@@ -14,7 +14,7 @@ import { signalName } from './signals';
  * signal to that group spares the wrapper, which must live on to record how the command ended. OOM non-empty: the memory cgroup's oom_kill counter is read
  * before and after, so a container can tell an out-of-memory kill from any other SIGKILL.
  *
- * The status file holds one line: exit status (128+n for signal n), output bytes, end time in
+ * The status file holds one line (then blanks to its reserved size): exit status (128+n for signal n), output bytes, end time in
  * epoch ms, and the OOM kills seen while the command ran.
  */
 export const PROCESS_WRAPPER = [
@@ -27,13 +27,16 @@ export const PROCESS_WRAPPER = [
   '  done',
   '  echo "$n"',
   '}',
+  // The status file's room is taken before the command runs and written over in place at its end,
+  // so a disk that fills meanwhile cannot keep the harness from learning how the command ended.
+  'printf "%127s\\n" "" > "$exitfile.tmp"',
   'oom0=0; [ -n "$oom" ] && oom0=$(oom_kills)',
   'lead=(); [ -n "$pidfile" ] && lead=(setsid)',
   `"\${lead[@]}" bash -c '[ -n "$0" ] && echo "$$" > "$0"; exec "$@"' "$pidfile" "$@" 2>&1 < /dev/null | head -c "$cap" > "$out"`,
   'st=("${PIPESTATUS[@]}")',
   'sz=$(stat -c %s "$out")',
   'ooms=0; [ -n "$oom" ] && ooms=$(( $(oom_kills) - oom0 ))',
-  'printf "%s %s %s %s\\n" "${st[0]}" "$sz" "$(date +%s%3N)" "$ooms" > "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
+  'printf "%s %s %s %s\\n" "${st[0]}" "$sz" "$(date +%s%3N)" "$ooms" 1<> "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
 ].join('\n');
 
 /** argv that runs `argv` under the wrapper. */

@@ -1,0 +1,139 @@
+import { existsSync, readdirSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Prng } from '../../src/domain/prng';
+import { layout } from '../../src/files/layout';
+import { eventually } from '../helpers/harness';
+import type { CandidateKind } from './candidates';
+import type { JudgeFault } from './judgeServer';
+import type { World } from './world';
+
+/** What an injection acts on: the world, the session it is aimed at, its candidate's marker and (once acknowledged) id. */
+export interface Target {
+  world: World;
+  rng: Prng;
+  sessionId: string;
+  marker: string;
+  /** Resolves with the submission's id once the session acknowledged it. */
+  submitted: Promise<string>;
+  /** Hooks the next judge request for this candidate. */
+  onJudgeRequest: (fn: () => Promise<void>) => void;
+}
+
+export interface Fault {
+  name: string;
+  /** The candidate submitted with it: a misbehaving training run is itself the fault. */
+  candidate: CandidateKind;
+  /** Set up before the submit (a judge answer queued, a hook laid). */
+  arm?: (t: Target) => void;
+  /** Strikes while the candidate is being validated. */
+  strike?: (t: Target) => Promise<void>;
+  /** Strikes while the session confirms its best, at its end; false when there was nothing in flight to strike. */
+  atEnd?: (t: Omit<Target, 'marker' | 'submitted' | 'onJudgeRequest'>) => Promise<boolean>;
+  /** Why it cannot run here, if it cannot. */
+  unavailable?: (w: World) => string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for a timed run of `subject` to be in flight: its process record written, its exit line not yet. */
+async function runInFlight(sessionId: string, subjects: () => string[], timeoutMs = 120_000): Promise<boolean> {
+  const inFlight = (s: string) => {
+    const runs = join(layout.submission(sessionId, s), 'runs');
+    return existsSync(runs) && readdirSync(runs).some((i) => existsSync(join(runs, i, 'procs', 'run.json')) && !existsSync(join(runs, i, 'procs', 'run.exit')));
+  };
+  try {
+    await eventually('a timed run in flight', async () => subjects().some(inFlight), timeoutMs, 20);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fills the home's filesystem to the last byte, holds it full a while, then frees it. */
+async function fillDisk(home: string, holdMs: number): Promise<void> {
+  const filler = join(home, 'filler.bin');
+  const fd = openSync(filler, 'w');
+  const block = Buffer.alloc(1 << 20, 0x5a);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch {
+    // ENOSPC: full
+  }
+  try {
+    for (;;) writeSync(fd, block, 0, 4096);
+  } catch {
+    // the last pages
+  }
+  closeSync(fd);
+  await sleep(holdMs);
+  rmSync(filler, { force: true });
+}
+
+const killWorkerNow = (t: { world: World }) => t.world.exclusive(() => t.world.killWorker());
+const judgeFault = (f: JudgeFault): Fault => ({
+  name: `judge API: ${f === 'timeout' ? 'timeout' : f === 'malformed' ? 'malformed JSON' : f}`,
+  candidate: 'good',
+  arm: (t) => t.world.judge.queue(t.marker, f),
+});
+const badRun = (kind: CandidateKind, what: string): Fault => ({ name: `training run ${what}`, candidate: kind });
+
+export const FAULTS: Fault[] = [
+  {
+    name: 'worker SIGKILL: agent work',
+    candidate: 'good',
+    // Before the submit, while only the agent works: the submit then waits for the next worker.
+    arm: (t) => void sleep(t.rng.below(1500)).then(() => killWorkerNow(t)),
+  },
+  { name: 'worker SIGKILL: judging', candidate: 'good', arm: (t) => t.onJudgeRequest(() => killWorkerNow(t)) },
+  {
+    name: 'worker SIGKILL: retime run',
+    candidate: 'good',
+    strike: async (t) => {
+      const id = await t.submitted;
+      if (await runInFlight(t.sessionId, () => [id])) {
+        await sleep(t.rng.below(300));
+        await killWorkerNow(t);
+      }
+    },
+  },
+  {
+    name: 'worker SIGKILL: confirmation',
+    candidate: 'good',
+    atEnd: async (t) => {
+      // The anchor's and each candidate's confirmation runs, interleaved: any of them in flight.
+      const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).filter((n) => n.startsWith('confirmation-'));
+      if (!(await runInFlight(t.sessionId, confirming))) return false;
+      await killWorkerNow(t);
+      return true;
+    },
+  },
+  {
+    name: 'Temporal server SIGKILL + restart',
+    candidate: 'good',
+    strike: async (t) => {
+      await t.submitted;
+      await sleep(t.rng.below(1500));
+      await t.world.exclusive(() => t.world.killServer());
+    },
+  },
+  {
+    name: 'disk of NANOGPT_BENCH_HOME full',
+    candidate: 'good',
+    strike: async (t) => {
+      await t.submitted;
+      await sleep(t.rng.below(1000));
+      await t.world.exclusive(() => fillDisk(t.world.h.home, 3000));
+    },
+    unavailable: (w) => w.homeNotMounted,
+  },
+  judgeFault('500'),
+  judgeFault('429'),
+  judgeFault('timeout'),
+  judgeFault('malformed'),
+  badRun('hang', 'hangs'),
+  badRun('crash', 'crashes'),
+  badRun('nan', 'prints NaN'),
+  badRun('flood', 'floods output'),
+  badRun('fork', 'forks a survivor'),
+  badRun('writes-outside', 'writes outside its folder'),
+];

@@ -1,0 +1,118 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Harness } from '../helpers/harness';
+import { JudgeServer } from './judgeServer';
+import { LocalSandbox } from '../../src/sandbox/local';
+
+/** Keys planted in the worker's environment: none may show up in history, logs, artifacts or reports. */
+export const PLANTED = {
+  ANTHROPIC_API_KEY: 'sk-ant-api03-faultsPlantedJudgeKey-0123456789abcdefABCDEF',
+  OPENAI_API_KEY: 'sk-proj-faultsPlantedOpenaiKey0123456789abcdefXYZ',
+  AWS_SECRET_ACCESS_KEY: 'faultsPlantedAwsSecret0123456789abcdefABCDEFghij',
+} as const;
+
+/**
+ * What every injection acts on: one Temporal server on its database file, one worker process (so
+ * it can be SIGKILLed), the LLM judge's API on loopback, and NANOGPT_BENCH_HOME on a small tmpfs
+ * of its own when this machine lets us mount one (so its disk can be filled).
+ */
+export class World {
+  readonly h = new Harness();
+  readonly judge = new JudgeServer();
+  readonly workerLog = join(this.h.home, 'worker.log');
+  /** Why the home is not a filesystem of its own, when it is not (the disk-full fault then cannot run). */
+  homeNotMounted: string | null = null;
+  worker!: ChildProcess;
+  workerStarts = 0;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly t0 = Date.now();
+  readonly sessionIds = new Set<string>();
+
+  /** A line of the suite's own story, with the seconds since it began: what struck where, for a rerun with the seed. */
+  note(line: string): void {
+    console.log(`[${((Date.now() - this.t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  }
+  private judgeHooks = new Map<string, () => Promise<void>>();
+
+  /** `fn` runs once, when the judge's API next hears about the candidate with `marker` (and the request waits for it). */
+  hookJudge(marker: string, fn: () => Promise<void>): void {
+    this.judgeHooks.set(marker, fn);
+  }
+
+  async start(opts: { dockerSocket?: string } = {}): Promise<this> {
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400m', 'tmpfs', this.h.home], { encoding: 'utf8' });
+    if (r.status !== 0) this.homeNotMounted = `cannot mount a tmpfs as NANOGPT_BENCH_HOME here: ${(r.stderr || r.error?.message || '').trim()}`;
+    await this.judge.start();
+    this.judge.onRequest = async (marker) => {
+      const fn = marker ? this.judgeHooks.get(marker) : undefined;
+      if (!fn || !marker) return;
+      this.judgeHooks.delete(marker);
+      await fn();
+    };
+    Object.assign(process.env, PLANTED, {
+      NANOGPT_BENCH_JUDGE_PROVIDER: 'anthropic',
+      ANTHROPIC_BASE_URL: this.judge.url,
+      NANOGPT_BENCH_JUDGE_TIMEOUT_S: '3',
+      NANOGPT_BENCH_JUDGE_MAX_RETRIES: '3',
+      NANOGPT_BENCH_LOG_LEVEL: 'info',
+      ...(opts.dockerSocket ? { DOCKER_HOST: `unix://${opts.dockerSocket}`, NANOGPT_BENCH_DOCKER_GPUS: 'none' } : {}),
+    });
+    await this.h.start();
+    this.spawnWorker();
+    return this;
+  }
+
+  private spawnWorker(): void {
+    this.worker = this.h.spawnWorker([], this.workerLog);
+    this.workerStarts += 1;
+  }
+
+  /** Runs `fn` with no other global fault in progress (two kills at once would blur what each did). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** SIGKILL the worker, as a crashed host would lose it, and start another. */
+  async killWorker(): Promise<void> {
+    this.note('SIGKILL worker');
+    const w = this.worker;
+    if (w.exitCode === null && w.signalCode === null) {
+      const gone = new Promise((r) => w.once('exit', r));
+      w.kill('SIGKILL');
+      await gone;
+    }
+    this.spawnWorker();
+    this.note(`worker ${this.worker.pid} started`);
+  }
+
+  /** SIGKILL the Temporal server and start it again on the same database file and port. */
+  async killServer(): Promise<void> {
+    this.note('SIGKILL Temporal server');
+    const p = this.h.server.process;
+    if (p.exitCode === null && p.signalCode === null) {
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await gone;
+    }
+    await this.h.startServer();
+    this.note('Temporal server back');
+  }
+
+  async stop(): Promise<void> {
+    await this.judge.stop();
+    // Whatever a session left running (an interrupted suite) goes with it.
+    for (const id of this.sessionIds) await new LocalSandbox().removeSession(id);
+    // NANOGPT_BENCH_FAULTS_KEEP=<dir>: the sessions' files are copied there first, to read after a red run.
+    if (process.env.NANOGPT_BENCH_FAULTS_KEEP) spawnSync('cp', ['-a', join(this.h.home, 'runs'), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
+    try {
+      await this.h.stop();
+    } catch {
+      // the tmpfs mount point itself cannot be removed until it is unmounted
+    }
+    if (!this.homeNotMounted) spawnSync('umount', ['-l', this.h.home]);
+    spawnSync('rm', ['-rf', this.h.home]);
+  }
+}
