@@ -35,6 +35,17 @@ export function verdictCount(sessionId: string): number {
   return readdirSync(dir).filter((s) => s.startsWith('sub-') && existsSync(layout.verdict(sessionId, s))).length;
 }
 
+/** Submissions of a session whose verdict has timed runs, from the verdict files (no worker needed). */
+export function timedVerdicts(sessionId: string): string[] {
+  const dir = join(layout.session(sessionId), 'submissions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((s) => {
+    if (!s.startsWith('sub-') || !existsSync(layout.verdict(sessionId, s))) return false;
+    const verdict = JSON.parse(readFileSync(layout.verdict(sessionId, s), 'utf8')) as { runs?: unknown[] };
+    return (verdict.runs?.length ?? 0) > 0;
+  });
+}
+
 /** The worker's resident memory in MiB, from /proc. */
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
