@@ -105,13 +105,13 @@ export async function run(): Promise<void> {
     const done = (id: string) => agentLines(id).some((l) => l.op === 'done');
     while (Date.now() < deadline) {
       const bigVerdicts = big > 0 ? verdictCount(bigId) : 0;
-      if (killedAt === 0 && (big === 0 || bigVerdicts >= Math.min(100, big / 2))) {
+      if (killedAt === 0 && big > 0 && bigVerdicts >= Math.min(100, big / 2)) {
         const before = bigVerdicts;
         worker.kill('SIGKILL');
         killedAt = performance.now();
         worker = h.spawnWorker();
         console.log(`SIGKILL of the worker at ${before} verdicts of ${bigId}; a new worker started`);
-        while (big > 0 && verdictCount(bigId) <= before && Date.now() < deadline) await sleep(100);
+        while (verdictCount(bigId) <= before && Date.now() < deadline) await sleep(100);
         recoveryS = (performance.now() - killedAt) / 1000;
         console.log(`${bigId} gave its next verdict ${recoveryS.toFixed(1)} s after the kill`);
       }

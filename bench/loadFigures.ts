@@ -56,7 +56,9 @@ export function rssMiB(pid: number): number {
 export async function runsOf(client: Client, workflowId: string): Promise<{ runId: string; historyLength: number }[]> {
   const out: { runId: string; historyLength: number }[] = [];
   for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    out.push({ runId: w.runId, historyLength: w.historyLength ?? 0 });
+    // Visibility gives the length of closed runs only; a running one is described.
+    const historyLength = w.historyLength || (await client.workflow.getHandle(workflowId, w.runId).describe()).historyLength;
+    out.push({ runId: w.runId, historyLength });
   }
   return out;
 }
