@@ -20,7 +20,7 @@ export function timingActivities(deps: ActivityDeps) {
    * its output to a file; a retry after a worker crash finds it by name and waits for it again
    * instead of starting a second one.
    */
-  async function timeRun({ session, subject, frozenDir, runIndex }: TimeRunInput): Promise<RunResult> {
+  async function timeRun({ session, subject, frozenDir, runIndex, limitSeconds }: TimeRunInput): Promise<RunResult> {
     const sandbox = sandboxOf(deps, session.spec);
     const spec = runSandboxSpec(session, subject, runIndex);
     let handle = await sandbox.ensure(spec);
@@ -34,11 +34,12 @@ export function timingActivities(deps: ActivityDeps) {
     await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
     const timeoutFile = join(spec.stateDir, 'timed-out');
     const ctx = Context.current();
+    const limitS = limitSeconds ?? session.spec.runTimeoutSeconds;
     let st: ProcessStatus;
     for (;;) {
       st = await sandbox.status(handle, 'run');
       if (st.state === 'exited' || st.state === 'absent') break;
-      if (Date.now() - st.startedAtMs > session.spec.runTimeoutSeconds * 1000 && !existsSync(timeoutFile)) {
+      if (Date.now() - st.startedAtMs > limitS * 1000 && !existsSync(timeoutFile)) {
         await writeFile(timeoutFile, String(Date.now()));
         await sandbox.signal(handle, 'run', 'SIGKILL');
       }
@@ -47,7 +48,7 @@ export function timingActivities(deps: ActivityDeps) {
     }
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);
-    const result = assessRun(runIndex, st, output, existsSync(timeoutFile) ? session.spec.runTimeoutSeconds : null, session.spec.gpus);
+    const result = assessRun(runIndex, st, output, existsSync(timeoutFile) ? limitS : null, session.spec.gpus);
     // A run may only write in its own copy; one that reached the frozen original does not count.
     const tampered = await frozenChanged(frozenDir);
     if (tampered) result.invalidReason = [result.invalidReason, `the run changed the frozen candidate (${tampered})`].filter(Boolean).join('; ');

@@ -13,4 +13,6 @@ export interface TimeRunInput {
   subject: string;
   frozenDir: string;
   runIndex: number;
+  /** A candidate's own run limit (spec.candidateRunTimeoutSeconds); absent: runTimeoutSeconds. */
+  limitSeconds?: number;
 }

@@ -1,4 +1,7 @@
-/** Every CPU benchmark in one go (`npm run bench`); the GPU node's is bench/gpuNode.ts. */
+/**
+ * Every CPU benchmark in one go (`npm run bench`); the GPU node's is bench/gpuNode.ts. The load on
+ * one worker (bench/load.ts, ten minutes of a loaded machine) runs on its own: `npm run bench:load`.
+ */
 import { run as parseAndVerdict } from './parseAndVerdict';
 import { run as sandboxOverhead } from './sandboxOverhead';
 import { run as agentSandbox } from './agentSandbox';

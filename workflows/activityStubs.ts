@@ -20,6 +20,8 @@ export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validat
   const short = proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '10 minutes',
+    // The worker heartbeats every activity (src/temporal/keepAlive.ts): a step lost with its worker is retried after this, not after 10 minutes.
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
   });
   const timed = proxyActivities<Activities>({

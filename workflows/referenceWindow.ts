@@ -19,6 +19,7 @@ export async function retimePaired(
   runs: number,
   anchorRuns: RunResult[],
   shouldStop: (done: RunResult[]) => boolean = () => false,
+  limitSeconds?: number,
 ): Promise<RunResult[]> {
   const { spec } = session;
   const { short, timed } = activitiesFor(spec);
@@ -27,7 +28,7 @@ export async function retimePaired(
   const results: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
     anchorRuns.push(await timed.timeRun({ session, subject: `${subject}-anchor`, frozenDir: anchor.frozenDir, runIndex: i }));
-    results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i }));
+    results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i, ...(limitSeconds ? { limitSeconds } : {}) }));
     if (shouldStop(results)) break;
   }
   return results;

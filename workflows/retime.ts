@@ -12,11 +12,12 @@ export async function retime(
   frozenDir: string,
   runs: number,
   shouldStop: (done: RunResult[]) => boolean = () => false,
+  limitSeconds?: number,
 ): Promise<RunResult[]> {
   const { timed } = activitiesFor(session.spec);
   const results: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
-    results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i }));
+    results.push(await timed.timeRun({ session, subject, frozenDir, runIndex: i, ...(limitSeconds ? { limitSeconds } : {}) }));
     if (shouldStop(results)) break;
   }
   return results;

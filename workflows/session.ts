@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
 import { newSessionState, statusView, type Reference, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
@@ -6,7 +6,7 @@ import type { RunResult } from '../src/domain/verdict';
 import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
 import { setUpHandlers } from './sessionHandlers';
-import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, isIdle, type SessionRun } from './sessionRun';
+import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, historyFull, isIdle, mayContinueAsNew, type SessionRun } from './sessionRun';
 import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
 import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
@@ -50,7 +50,7 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
   const spec = carried ? carried.spec : specOrFail(input);
   const state = carried ?? newSessionState(workflowInfo().workflowId, spec, newLedger(spec.budgetGpuHours, spec.gpus), Date.now());
   if (carried) state.continuedAsNew += 1;
-  return { spec, state, activities: activitiesFor(spec), validating: null, budgetEpoch: 0 };
+  return { spec, state, activities: activitiesFor(spec), validating: null, budgetEpoch: 0, continueWithQueue: patched('continue-as-new-with-queue') };
 }
 
 /** The agent's workspace: the anchor record copied in, once. */
@@ -110,7 +110,8 @@ async function waitForEnd(run: SessionRun): Promise<string> {
     if (now >= state.deadlineMs) return 'session hours exhausted';
     const idle = isIdle(run);
     if (state.agentFinished && idle) return 'agent finished';
-    if (idle && (workflowInfo().historyLength > spec.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested)) return CONTINUE_AS_NEW;
+    const mayContinue = mayContinueAsNew(run);
+    if (mayContinue && historyFull(spec)) return CONTINUE_AS_NEW;
     const epoch = run.budgetEpoch;
     const agentFinished = state.agentFinished;
     const placement = state.placement;
@@ -120,7 +121,8 @@ async function waitForEnd(run: SessionRun): Promise<string> {
       state.stopRequested !== null ||
       state.agentFinished !== agentFinished ||
       isIdle(run) !== idle ||
-      state.placement !== placement;
+      state.placement !== placement ||
+      (run.continueWithQueue && mayContinueAsNew(run) !== mayContinue);
     if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
     else await condition(woke);
   }

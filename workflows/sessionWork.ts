@@ -5,7 +5,7 @@ import { agentBackoffMs } from '../src/domain/agentPolicy';
 import { validateSubmission } from './validation';
 import { currentReference } from './referenceWindow';
 import { mayBeBest } from '../src/domain/tickets';
-import { budgetChanged, type SessionRun } from './sessionRun';
+import { budgetChanged, historyFull, type SessionRun } from './sessionRun';
 
 /** The session's three strands of work while it runs. */
 export interface Work {
@@ -92,6 +92,11 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
   const { short } = run.activities;
   for (;;) {
     await condition(() => state.closedReason !== null || state.submissions.some((s) => s.state === 'queued'));
+    if (run.continueWithQueue && state.closedReason === null && historyFull(spec)) {
+      // The next run of the workflow takes the queue: none starts here (waitForEnd continues as new).
+      await condition(() => state.closedReason !== null);
+      continue;
+    }
     const next = state.submissions.find((s) => s.state === 'queued');
     if (!next) return;
     run.validating = next.id;

@@ -66,8 +66,8 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const sequential = spec.retimePolicy === 'sequential';
   const stopEarly = sequential ? (runs: Verdict['runs']) => sequentialStop(decide(runs, levels.interim), runs.length, input.runs) : undefined;
   const runs = paired
-    ? await retimePaired(session, submissionId, frozen.frozenDir, input.runs, anchorRuns, stopEarly)
-    : await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly);
+    ? await retimePaired(session, submissionId, frozen.frozenDir, input.runs, anchorRuns, stopEarly, spec.candidateRunTimeoutSeconds)
+    : await retime(session, submissionId, frozen.frozenDir, input.runs, stopEarly, spec.candidateRunTimeoutSeconds);
   const decided = markScreening(
     decide(runs, !sequential ? spec.alpha : runs.length >= input.runs ? levels.final : levels.interim),
     input.runs,

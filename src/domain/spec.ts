@@ -95,6 +95,12 @@ export const SessionSpecSchema = z
     /** Seconds a single timed run may take before it is killed and judged a timeout. */
     runTimeoutSeconds: z.number().positive().default(1800),
     /**
+     * A candidate's timed runs only: seconds before one is killed and judged a timeout (absent:
+     * runTimeoutSeconds). The anchor's runs (calibration, references, confirmation) keep
+     * runTimeoutSeconds, so a tight limit for candidates never fails the session's calibration.
+     */
+    candidateRunTimeoutSeconds: z.number().positive().optional(),
+    /**
      * Task queue of a validation pool: timed runs (and the anchor's reference runs) go to its
      * workers, on GPUs of their own, so the agent is not paused while a submission is timed. Its
      * workers must see the same NANOGPT_BENCH_HOME (a shared filesystem). Absent: the runs take
@@ -122,6 +128,9 @@ export const SessionSpecSchema = z
     }
     if (spec.fleet && spec.nodeTaskQueue) {
       ctx.addIssue({ code: 'custom', path: ['nodeTaskQueue'], message: 'must be absent when fleet is true (the fleet picks the node)' });
+    }
+    if (spec.candidateRunTimeoutSeconds !== undefined && spec.candidateRunTimeoutSeconds > spec.runTimeoutSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['candidateRunTimeoutSeconds'], message: `at most runTimeoutSeconds (${spec.runTimeoutSeconds})` });
     }
     if (spec.agent === 'command' && !spec.agentCommand) {
       ctx.addIssue({ code: 'custom', path: ['agentCommand'], message: 'required when agent is "command" (argv array)' });

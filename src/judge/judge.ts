@@ -1,3 +1,4 @@
+import { preloadScriptFacts } from './scriptFacts';
 import type { JudgeCheck, JudgeReport } from '../domain/verdict';
 import { submissionDiff } from './diff';
 import { judgeConfigFromEnv } from './llmConfig';
@@ -26,6 +27,7 @@ export interface JudgeOptions {
  */
 export async function judgeCandidate(opts: JudgeOptions): Promise<JudgeReport> {
   const log = opts.log ?? (() => {});
+  await Promise.all([opts.anchorDir, opts.candidateDir].map((d) => preloadScriptFacts(d).catch(() => undefined)));
   const checks = staticChecks(opts.candidateDir, opts.anchorDir);
   const staticPassed = checks.every((c) => c.passed);
   const staticOnly = (note: string): JudgeReport => ({ passed: staticPassed, checks, staticOnly: true, note });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -85,14 +85,40 @@ export function readScriptFacts(dir: string): ScriptFacts {
   const hit = cache.get(dir);
   if (hit && hit.stamp === stamp) return hit.facts;
   const facts = runHelper(dir);
-  cache.delete(dir);
-  cache.set(dir, { stamp, facts });
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  remember(dir, stamp, facts);
   return facts;
 }
 
 function runHelper(dir: string): ScriptFacts {
-  const r = spawnSync(python(), [helperPath(), dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  return helperFacts(dir, spawnSync(python(), [helperPath(), dir], HELPER_OPTIONS));
+}
+
+const HELPER_OPTIONS = { encoding: 'utf8' as const, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 };
+
+/**
+ * The same facts read without blocking: one worker serves many sessions, and a synchronous helper
+ * run stops every relay, heartbeat and query of all of them while Python starts and parses. Fills
+ * the cache readScriptFacts reads; a failure is left for readScriptFacts to report.
+ */
+export async function preloadScriptFacts(dir: string): Promise<void> {
+  const stamp = pythonFilesStamp(dir);
+  if (cache.get(dir)?.stamp === stamp) return;
+  const r = await new Promise<{ error?: Error; status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(python(), [helperPath(), dir], HELPER_OPTIONS, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ error: err && typeof err.code !== 'number' ? err : undefined, status, stdout, stderr });
+    });
+  });
+  remember(dir, stamp, helperFacts(dir, r));
+}
+
+function remember(dir: string, stamp: string, facts: ScriptFacts): void {
+  cache.delete(dir);
+  cache.set(dir, { stamp, facts });
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+}
+
+function helperFacts(dir: string, r: { error?: Error; status: number | null; stdout: string; stderr: string }): ScriptFacts {
   if (r.error) throw new Error(`cannot run the judge's Python helper (${python()}): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`the judge's Python helper failed on ${dir}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
   let json: unknown;

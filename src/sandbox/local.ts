@@ -72,7 +72,7 @@ export class LocalSandbox implements Sandbox {
       ...sandboxEnvironment(h.spec, p, { path: process.env.PATH ?? '/usr/bin:/bin', python: trainingPython() }),
       ...passedThrough(h.spec.passEnv),
       ...proc.env,
-      [SANDBOX_MARK]: h.spec.stateDir,
+      [SANDBOX_MARK]: this.mark(h.spec.stateDir),
     };
     const errFd = openSync(files.wrapperErr, 'a');
     // The command leads a process group of its own, so a graceful signal reaches it and its children
@@ -118,7 +118,7 @@ export class LocalSandbox implements Sandbox {
     killGroup(target, sig);
     // A kill reaches what the process left behind in sessions of its own too: a survivor holding
     // the output pipe open would keep the wrapper, and so the run, from ever ending.
-    if (sig === 'SIGKILL') killMarked((mark) => mark === h.spec.stateDir, rec.pid);
+    if (sig === 'SIGKILL') killMarked((mark) => mark === this.mark(h.spec.stateDir), rec.pid);
   }
 
   async pause(h: SandboxHandle): Promise<void> {
@@ -133,7 +133,7 @@ export class LocalSandbox implements Sandbox {
 
   async remove(h: SandboxHandle): Promise<void> {
     await this.signalAll(h.spec.stateDir, ['SIGCONT', 'SIGKILL']);
-    killMarked((mark) => mark === h.spec.stateDir);
+    killMarked((mark) => mark === this.mark(h.spec.stateDir));
   }
 
   /** Kills whatever still runs in any of the session's sandboxes, found from their records on disk. */
@@ -148,7 +148,7 @@ export class LocalSandbox implements Sandbox {
       }
     };
     await walk(layout.session(sessionId), 0);
-    return killed + killMarked((mark) => mark.startsWith(layout.session(sessionId) + '/'));
+    return killed + killMarked((mark) => mark.startsWith(layout.session(sessionId) + '/') && (this.owner === undefined || mark.endsWith(`#${this.owner}`)));
   }
 
   /** Sends `signals` in turn to both process groups (command and wrapper) of every live process; returns how many. */
@@ -161,6 +161,15 @@ export class LocalSandbox implements Sandbox {
       n += 1;
     }
     return n;
+  }
+
+  /**
+   * The mark a process of this sandbox carries: its state folder and, in a fleet, its node, since a
+   * session's state folder is the same on every node (shared storage) and a node fencing its
+   * leftovers must not reach the session's processes on the node it moved to.
+   */
+  private mark(stateDir: string): string {
+    return this.owner === undefined ? stateDir : `${stateDir}#${this.owner}`;
   }
 
   /** Records from before fleets, or of a worker outside one, belong to whoever finds them. */

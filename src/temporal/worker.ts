@@ -7,6 +7,14 @@ import { LocalSandbox } from '../sandbox/local';
 import type { Sandboxes } from '../sandbox/backends';
 import { CONTROL_TASK_QUEUE, namespace } from './connection';
 import { fencingInterceptor } from '../fleet/fencing';
+import { keepAlive } from './keepAlive';
+
+/**
+ * Every session holds two activities for its whole life (its agent's watcher and its relay), both
+ * idle between heartbeats; the SDK's default of 100 slots would let 50 sessions take them all and
+ * leave no slot for any step of any session (found by bench/load.ts: 200 sessions stood still).
+ */
+export const MAX_CONCURRENT_ACTIVITIES = 2000;
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -27,9 +35,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: namespace(),
     taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
-    ...(opts.node ? { interceptors: { activity: [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] } } : {}),
     ...(opts.node ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
+    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    interceptors: { activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])] },
     shutdownGraceTime: '5s',
   });
 }

@@ -3,10 +3,14 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Sandbox, SandboxHandle, SandboxSpec } from '../../src/sandbox/sandbox';
 import { eventually } from './harness';
 import { done } from './sandboxWait';
+
+/** Counts to 600 in a file, 20 times a second. */
+const TICKER = 'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo $i > tick.tmp && mv tick.tmp tick; sleep 0.05; done';
 
 export interface ConformanceTarget {
   /** A sandbox, or the reason this machine cannot have one (the suite then skips, saying so). */
@@ -147,15 +151,23 @@ export function sandboxConformance(kind: string, target: ConformanceTarget): voi
 
     test('pause freezes the processes and resume lets them go on', async () => {
       const { sb, h } = await fresh();
-      await sb.start(h, {
-        name: 'ticker',
-        argv: ['bash', '-c', 'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo $i > tick.tmp && mv tick.tmp tick; sleep 0.05; done'],
-      });
+      await sb.start(h, { name: 'ticker', argv: ['bash', '-c', TICKER] });
       const tick = () => Number(readFileSync(join(h.spec.workspaceDir, 'tick'), 'utf8').trim() || 0);
       await eventually('ticks', async () => existsSync(join(h.spec.workspaceDir, 'tick')) && tick() > 0);
       await sb.pause(h);
       const frozen = tick();
-      await new Promise((r) => setTimeout(r, 400));
+      // The same loop outside the sandbox, never paused: once it has ticked 10 times, the paused
+      // one would have ticked too had it been running (a window that scales with the machine's load).
+      const reference = mkdtempSync(join(root, 'reference-'));
+      const outside = spawn('bash', ['-c', TICKER], { cwd: reference, stdio: 'ignore' });
+      try {
+        await eventually(
+          '10 ticks outside the sandbox',
+          async () => existsSync(join(reference, 'tick')) && Number(readFileSync(join(reference, 'tick'), 'utf8')) >= 10,
+        );
+      } finally {
+        outside.kill('SIGKILL');
+      }
       assert.equal(tick(), frozen, 'no tick while paused');
       assert.equal((await sb.status(h, 'ticker')).state, 'running', 'a paused process is still running');
       await sb.resume(h);

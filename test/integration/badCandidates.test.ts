@@ -22,7 +22,8 @@ describe('bad candidates get a verdict, never a broken session', () => {
     const id = 'bad-1';
     const handle = await startSession(
       h.client,
-      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 2, runTimeoutSeconds: 6 },
+      // The hang is cut at 6 s; the anchor's runs (calibration, the paired references) keep the default limit.
+      { agent: 'command', agentCommand: ['sleep', '600'], anchor: FASTRUN, budgetGpuHours: 1, gpus: 1, retimeRuns: 2, candidateRunTimeoutSeconds: 6 },
       id,
     );
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 120_000);

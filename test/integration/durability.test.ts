@@ -1,14 +1,30 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Harness, FASTRUN, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { layout } from '../../src/files/layout';
 import { startCountingFamily } from '../helpers/startCount';
+import { sandboxGpuSeconds } from '../helpers/groundTruth';
+import { agentBackoffMs } from '../../src/domain/agentPolicy';
 
 const runRecord = (sessionId: string, subject: string, i: number) => join(layout.run(sessionId, subject, i), 'procs', 'run.json');
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
+/** One poll of a process watcher (POLL_MS in activities/agent.ts). */
+const HEARTBEAT_S = 1;
+/** From the workflow's decision to launch the agent to its process's start: charged, though no process holds the GPUs yet. */
+const LAUNCH_ALLOWANCE_S = 2;
+
+/** The aliveAtMs of the agent watcher's last heartbeat that reached the server, if any. */
+async function agentAliveOnServer(handle: WorkflowHandle): Promise<number | null> {
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  const data = pending.find((a) => a.activityType?.name === 'runAgent')?.heartbeatDetails?.payloads?.[0]?.data;
+  if (!data) return null;
+  const aliveAtMs = (JSON.parse(Buffer.from(data).toString('utf8')) as { aliveAtMs?: number }).aliveAtMs;
+  return typeof aliveAtMs === 'number' ? aliveAtMs : null;
+}
 
 describe('a session survives its worker and its server', () => {
   const h = new Harness();
@@ -71,30 +87,57 @@ describe('a session survives its worker and its server', () => {
       async () => (await sessionQueries.status(handle)).phase === 'running' && existsSync(join(procs, 'agent-1.pid')),
       120_000,
     );
-    const tRunning = Date.now();
-    await new Promise((r) => setTimeout(r, 3000));
+    // The ledger can charge a lost agent only up to the last heartbeat the server holds: wait for
+    // the first one (the event), not for a fixed time.
+    const lastAliveMs = await eventually('the agent seen alive by the server', () => agentAliveOnServer(handle), 60_000, 100);
     // The host goes down: the worker and every process of the agent's sandbox die at once.
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
-    for (const f of ['agent-1.pid', 'agent-1.json']) {
-      const text = readFileSync(join(procs, f), 'utf8');
-      const pid = f.endsWith('.pid') ? Number(text.trim()) : JSON.parse(text).pid;
+    const first = JSON.parse(readFileSync(join(procs, 'agent-1.json'), 'utf8')) as { pid: number; startedAtMs: number };
+    for (const pid of [Number(readFileSync(join(procs, 'agent-1.pid'), 'utf8').trim()), first.pid]) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
         // already gone with the other group
       }
     }
+    const killedAtMs = Date.now();
     const downS = 15;
     await new Promise((r) => setTimeout(r, downS * 1000));
     worker = h.spawnWorker();
     await eventually('the agent relaunched', async () => (await sessionQueries.status(handle)).agentLaunches >= 2, 90_000, 500);
+    // A relaunch that lives long enough for a charge at the wrong rate to show, either way.
+    await eventually('the relaunched agent charged 20 GPU-s', async () => (await sessionQueries.budget(handle)).byCategory.agent * 3600 >= 20, 60_000, 250);
     await stopSession(handle, 'back up');
     const summary = await handle.result();
-    const heldS = (Date.now() - tRunning) / 1000;
+    // The ground truth, both ways: the relaunch from its own record and exit line; the first launch
+    // from its record to the kill (its wrapper died with it, so it wrote no exit line).
+    const truth = sandboxGpuSeconds('lost-1', gpus);
+    assert.deepEqual(
+      truth.unended.map((f) => basename(f)),
+      ['agent-1.json'],
+      'only the killed launch has no end',
+    );
+    const truthS = truth.agent + ((killedAtMs - first.startedAtMs) / 1000) * gpus;
     const chargedS = summary.budget.byCategory.agent * 3600;
-    assert.ok(chargedS <= gpus * (heldS - downS), `agent charged ${chargedS.toFixed(1)} GPU-s over ${heldS.toFixed(1)} s held, ${downS} s of it down`);
-    assert.ok(chargedS > 0);
+    // Never less than held, but for what the ledger cannot know: the life between the last
+    // heartbeat the server held and the kill, and one poll.
+    const unknowableS = gpus * ((killedAtMs - lastAliveMs) / 1000 + HEARTBEAT_S);
+    // Never more than held, but for what the ledger charges with no process: each launch from the
+    // workflow's decision to the process's start (allowed 2 s each on a loaded machine), and the
+    // relaunch's backoff (agentBackoffMs, 1 s after a first exit).
+    const noProcessS = gpus * (2 * LAUNCH_ALLOWANCE_S + agentBackoffMs([], 0) / 1000);
+    console.log(
+      `agent charged ${chargedS.toFixed(2)} GPU-s, held ${truthS.toFixed(2)}, allowed -${unknowableS.toFixed(2)} / +${(unknowableS + noProcessS).toFixed(2)}`,
+    );
+    assert.ok(
+      chargedS >= truthS - unknowableS,
+      `agent charged ${chargedS.toFixed(1)} GPU-s, less than the ${truthS.toFixed(1)} held (- ${unknowableS.toFixed(1)})`,
+    );
+    assert.ok(
+      chargedS <= truthS + unknowableS + noProcessS,
+      `agent charged ${chargedS.toFixed(1)} GPU-s, more than the ${truthS.toFixed(1)} held (+ ${(unknowableS + noProcessS).toFixed(1)}); ${downS} s down not held`,
+    );
   });
 
   it('a server restarted on its database file keeps the session', { timeout: 240_000 }, async () => {

@@ -94,4 +94,65 @@ describe('benchmarkSession: retiming policies and a stop while a run is timed', 
       assert.ok(Math.abs(validation * 3600 - validationRuns.reduce((a, r) => a + r.gpuSeconds, 0)) < 1e-6);
     },
   );
+
+  it(
+    'session hours that run out while a validation runs: the candidate still gets its verdict with all its runs, each charged as long as it ran',
+    { timeout: 240_000 },
+    async () => {
+      const id = 'hours-mid-1';
+      const handle = await startSession(
+        h.client,
+        {
+          agent: 'command',
+          agentCommand: ['sleep', '600'],
+          anchor: FASTRUN,
+          budgetGpuHours: 0.05,
+          gpus: 1,
+          retimeRuns: 2,
+          reference: 'calibration',
+          confirmCandidates: 1,
+          confirmRuns: 2,
+          sessionHours: 45 / 3600,
+        },
+        id,
+      );
+      await eventually('the relay socket', async () => existsSync(join(layout.relay(id), 'submit.sock')));
+      const ws = layout.workspace(id);
+      spawnSync('cp', ['-r', join(FASTRUN, 'records', '01_faster'), join(ws, 'submissions', 'mine')]);
+      const env = { ...process.env, NANOGPT_BENCH_RELAY_DIR: layout.relay(id), NANOGPT_BENCH_TOKEN: readFileSync(layout.relayToken(id), 'utf8').trim() };
+      const submitted = runCommand(join(repoRoot(), 'image', 'bin', 'submit'), [join(ws, 'submissions', 'mine')], { env });
+      // Hold the first timed run (SIGSTOP from outside) until the session's hours are over: the
+      // end then lands mid-validation whatever the machine's speed.
+      const held = await eventually(
+        'a timed run to hold',
+        async () => {
+          for (let i = 0; i < 2; i++) {
+            const rec = join(layout.run(id, 'sub-001', i), 'procs', 'run.json');
+            if (existsSync(rec) && !existsSync(rec.replace(/\.json$/, '.exit'))) return JSON.parse(readFileSync(rec, 'utf8')).pid as number;
+          }
+          return null;
+        },
+        120_000,
+        10,
+      );
+      process.kill(-held, 'SIGSTOP');
+      try {
+        await eventually('the session finishing', async () => (await sessionQueries.status(handle)).phase === 'finishing', 120_000, 250);
+      } finally {
+        process.kill(-held, 'SIGCONT');
+      }
+      const summary = await handle.result();
+      assert.equal(summary.endReason, 'session hours exhausted');
+      const [sub] = await sessionQueries.submissions(handle);
+      assert.ok(sub.state === 'accepted' || sub.state === 'rejected', `a definite state, got ${sub.state}: ${sub.reason}`);
+      assert.equal(sub.verdict?.runs.length, 2);
+      assert.equal(readdirSync(join(layout.submission(id, 'sub-001'), 'runs')).length, 2, 'no run started after the verdict, none left out');
+      assert.equal(JSON.parse((await submitted).stdout).state, sub.state, 'the agent heard the same verdict');
+      const truth = sandboxGpuSeconds(id, 1);
+      assert.deepEqual(truth.unended, []);
+      const { calibration, validation, confirmation } = summary.budget.byCategory;
+      const chargedRuns = (calibration + validation + confirmation) * 3600;
+      assert.ok(Math.abs(chargedRuns - truth.runs) <= HEARTBEAT_S, `runs charged ${chargedRuns.toFixed(2)} GPU-s, held ${truth.runs.toFixed(2)}`);
+    },
+  );
 });

@@ -1,0 +1,83 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { layout } from '../src/files/layout';
+
+/** The q-quantile by nearest rank (p99 of 200 samples is the 198th smallest). */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+export interface AgentLine {
+  op: 'submit' | 'status' | 'done';
+  ms: number;
+  paused: boolean;
+  ok: boolean;
+  error?: string | null;
+}
+
+/** What the scripted agent of one session wrote (bench/loadAgent.py). */
+export function agentLines(sessionId: string): AgentLine[] {
+  const file = join(layout.workspace(sessionId), 'load-agent.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AgentLine);
+}
+
+/** Verdicts written for a session's submissions so far (the files, readable while no worker runs). */
+export function verdictCount(sessionId: string): number {
+  const dir = join(layout.session(sessionId), 'submissions');
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).filter((s) => s.startsWith('sub-') && existsSync(layout.verdict(sessionId, s))).length;
+}
+
+/** Submissions of a session whose verdict has timed runs, from the verdict files (no worker needed). */
+export function timedVerdicts(sessionId: string): string[] {
+  const dir = join(layout.session(sessionId), 'submissions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((s) => {
+    if (!s.startsWith('sub-') || !existsSync(layout.verdict(sessionId, s))) return false;
+    const verdict = JSON.parse(readFileSync(layout.verdict(sessionId, s), 'utf8')) as { runs?: unknown[] };
+    return (verdict.runs?.length ?? 0) > 0;
+  });
+}
+
+/** The worker's resident memory in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Every run of a workflow id (continue-as-new makes one run each) with its event count. */
+export async function runsOf(client: Client, workflowId: string): Promise<{ runId: string; historyLength: number }[]> {
+  const out: { runId: string; historyLength: number }[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    // Visibility gives the length of closed runs only; a running one is described.
+    const historyLength = w.historyLength || (await client.workflow.getHandle(workflowId, w.runId).describe()).historyLength;
+    out.push({ runId: w.runId, historyLength });
+  }
+  return out;
+}
+
+/** Events of one session and of its validations (children named <session>.<submission>). */
+export async function sessionEvents(
+  client: Client,
+  sessionId: string,
+  submissionIds: string[],
+): Promise<{ session: number; children: number; runs: number; maxRun: number }> {
+  const runs = await runsOf(client, sessionId);
+  let children = 0;
+  for (const id of submissionIds) children += (await client.workflow.getHandle(`${sessionId}.${id}`).describe()).historyLength;
+  return {
+    session: runs.reduce((a, r) => a + r.historyLength, 0),
+    children,
+    runs: runs.length,
+    maxRun: Math.max(0, ...runs.map((r) => r.historyLength)),
+  };
+}
+
+export const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');
