@@ -74,10 +74,7 @@ export async function confirmBest(
   }
 
   const times = new Map<string, (number | null)[]>([...frozen.keys()].map((id) => [id, []]));
-  for (const { round, subject } of interleavedOrder(
-    [...(withHorizon ? [HORIZON] : []), ...chosen.map((c) => c.id)],
-    runs,
-  )) {
+  for (const { round, subject } of interleavedOrder([...(withHorizon ? [HORIZON] : []), ...chosen.map((c) => c.id)], runs)) {
     const run: RunResult = await timed.timeRun({ session, subject: `confirmation-${subject}`, frozenDir: frozen.get(subject)!, runIndex: round });
     charge(run.gpuSeconds);
     times.get(subject)!.push(run.invalidReason === null && run.trainTimeMs !== null ? run.trainTimeMs : null);

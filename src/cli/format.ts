@@ -61,7 +61,8 @@ export function formatStatus(s: SessionStatus): string {
 
 /** Where the 100% mark of the confirmed percentage came from. */
 function hundredLine(c: NonNullable<SessionStatus['confirmation']>): string {
-  if (c.progressBasis === 'same-window' && c.horizon) return `100% = the horizon record timed in the same rounds, ${c.horizon.speedupSeconds.toFixed(3)} s faster than the anchor`;
+  if (c.progressBasis === 'same-window' && c.horizon)
+    return `100% = the horizon record timed in the same rounds, ${c.horizon.speedupSeconds.toFixed(3)} s faster than the anchor`;
   if (c.horizon) return `the horizon record's runs in the window were not faster than the anchor's: 100% = calibration's figure`;
   return `100% = calibration's figure for the horizon record`;
 }

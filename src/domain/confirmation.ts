@@ -118,7 +118,10 @@ export function summarizeConfirmation(
   const hundred = sameWindow ? window.speedupSeconds : horizonSpeedupSeconds;
   const pct = (s: number) => (hundred > 0 ? (s / hundred) * 100 : 0);
   const basis: Pick<ConfirmationSummary, 'horizon' | 'progressBasis'> = window
-    ? { horizon: { speedupSeconds: window.speedupSeconds, ci95: window.ci95, runsS: seconds(horizonMs!) }, progressBasis: sameWindow ? 'same-window' : 'calibration' }
+    ? {
+        horizon: { speedupSeconds: window.speedupSeconds, ci95: window.ci95, runsS: seconds(horizonMs!) },
+        progressBasis: sameWindow ? 'same-window' : 'calibration',
+      }
     : {};
   const candidates: ConfirmedCandidate[] = [];
   for (const c of confirmed) {

@@ -38,7 +38,9 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.node ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
-    interceptors: { activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])] },
+    interceptors: {
+      activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])],
+    },
     shutdownGraceTime: '5s',
   });
 }
