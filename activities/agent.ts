@@ -17,8 +17,12 @@ import { agentSandboxSpec } from './sandboxSpecs';
 import type { SessionRef } from '../src/domain/session';
 import { spendLimitReason, type AgentSpend } from '../src/domain/agentSpend';
 import { spendFromUsage } from '../src/agents/spend';
+import { summarizeUsage, type AgentUsageSummary } from '../src/agents/usage';
+import { agentUsageSignal } from '../workflows/messages';
 
 const POLL_MS = 1000;
+/** At most one usage report to the session this often (each is a history event). */
+const USAGE_REPORT_MS = 30_000;
 /** The agent's processes in its sandbox are named by launch: agent-1, agent-2, … */
 const AGENT_PROCESS = /^agent-\d+$/;
 
@@ -88,6 +92,7 @@ export function agentActivities(deps: ActivityDeps) {
     // out lost with its sandbox, its GPUs were not held from then on.
     const prior = actx.info.heartbeatDetails as { launch?: number; aliveAtMs?: number } | undefined;
     let aliveAtMs = prior?.launch === launch && prior.aliveAtMs ? prior.aliveAtMs : Date.now();
+    const report = usageReporter(deps, actx.info.workflowExecution?.workflowId ?? session.sessionId, traceDir);
     for (;;) {
       const st = await sandbox.status(handle, name);
       if (st.state === 'exited') {
@@ -101,7 +106,8 @@ export function agentActivities(deps: ActivityDeps) {
           return { exitCode: null, finished: false, lostSinceMs: aliveAtMs };
         }
         const spend = await readSpend(traceDir, session);
-        return { exitCode: st.exitCode, finished: agent.finishesOnExit, spend, spendLimit: spendLimitReason(session.spec, spend) ?? undefined };
+        const usage = await readUsage(traceDir);
+        return { exitCode: st.exitCode, finished: agent.finishesOnExit, spend, usage, spendLimit: spendLimitReason(session.spec, spend) ?? undefined };
       }
       aliveAtMs = Date.now();
       // stopAgent made the trace final already: this watcher is late and must not write to it.
@@ -110,7 +116,8 @@ export function agentActivities(deps: ActivityDeps) {
       // The model spend as the CLI has reported it: at its limit the session ends (and stops the agent).
       const spend = await readSpend(traceDir, session);
       const over = spendLimitReason(session.spec, spend);
-      if (over) return { exitCode: null, finished: false, spend, spendLimit: over };
+      if (over) return { exitCode: null, finished: false, spend, usage: await readUsage(traceDir), spendLimit: over };
+      await report();
       heartbeat({ launch, aliveAtMs });
       await actx.sleep(POLL_MS);
     }
@@ -160,6 +167,37 @@ export interface AgentRunResult {
   spend?: AgentSpend | null;
   /** Set when the spend reached a limit of the spec: why the session ends. */
   spendLimit?: string;
+  /** The agent's token usage so far, when its CLI has reported any. */
+  usage?: AgentUsageSummary | null;
+}
+
+/** The agent's usage.json summarized, or null before its CLI reported any. */
+async function readUsage(traceDir: string): Promise<AgentUsageSummary | null> {
+  const raw = await readFile(traceFiles.usage(traceDir), 'utf8').catch(() => null);
+  return raw === null ? null : summarizeUsage(JSON.parse(raw));
+}
+
+/**
+ * Sends the session the agent's usage when it changed, at most every USAGE_REPORT_MS: the workflow
+ * keeps it, so `status` shows it from any machine the server answers, not only the worker's. A
+ * report that cannot be sent waits for the next change; the exit carries the last one anyway.
+ */
+function usageReporter(deps: ActivityDeps, workflowId: string, traceDir: string): () => Promise<void> {
+  let sent = '';
+  let sentAtMs = 0;
+  return async () => {
+    if (Date.now() - sentAtMs < USAGE_REPORT_MS) return;
+    const usage = await readUsage(traceDir).catch(() => null);
+    const text = usage ? JSON.stringify(usage) : '';
+    if (!usage || text === sent) return;
+    sentAtMs = Date.now();
+    try {
+      await deps.client.workflow.getHandle(workflowId).signal(agentUsageSignal, { usage });
+      sent = text;
+    } catch (err) {
+      log.warn('agent usage not reported to the session', { error: String(err) });
+    }
+  };
 }
 
 /** The spend in the agent's usage.json, or null before its CLI reported any. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export async function prepareWorkspace({ sessionId, spec }: { sessionId: string;
     horizonSpeedupSeconds: anchor.horizonSpeedupSeconds,
     horizonDir: anchor.horizonRecordDir,
     targetValLoss: spec.targetValLoss ?? anchor.targetValLoss,
+    host: hostname(),
+    sessionDir: layout.session(sessionId),
   };
 }
 

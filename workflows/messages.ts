@@ -7,6 +7,7 @@ import type { BudgetView } from '../src/domain/budget';
 import type { SubmissionRecord, SubmitRequest } from '../src/domain/submission';
 import type { SessionStatus, BestView } from '../src/domain/session';
 import type { FleetView, Placement } from '../src/fleet/fleet';
+import type { AgentUsageSummary } from '../src/agents/usage';
 
 export const budgetQuery = defineQuery<BudgetView>('budget');
 export const bestQuery = defineQuery<BestView | null>('best');
@@ -18,6 +19,8 @@ export const submitUpdate = defineUpdate<{ submissionId: string }, [SubmitReques
 
 export const stopSignal = defineSignal<[{ reason?: string }?]>('stop');
 export const extendBudgetSignal = defineSignal<[{ gpuHours: number }]>('extendBudget');
+/** The agent's token usage as its CLI reported it, sent by the worker watching it when it changes, so `status` reads it from anywhere. */
+export const agentUsageSignal = defineSignal<[{ usage: AgentUsageSummary }]>('agentUsage');
 
 /** The fleet workflow's messages (workflows/fleet.ts); each answer names what is placed on the node. */
 export const registerNodeUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number }]>('registerNode');

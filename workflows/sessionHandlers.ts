@@ -2,7 +2,7 @@ import { log, setHandler } from '@temporalio/workflow';
 import { refuseSubmit, statusView, bestView, budgetWithSpend } from '../src/domain/session';
 import { SubmitRequestSchema, normaliseSubmissionPath, type SubmissionRecord } from '../src/domain/submission';
 import { formatZodError } from '../src/domain/validation';
-import { budgetQuery, bestQuery, submissionsQuery, statusQuery, submitUpdate, stopSignal, extendBudgetSignal } from './messages';
+import { budgetQuery, bestQuery, submissionsQuery, statusQuery, submitUpdate, stopSignal, extendBudgetSignal, agentUsageSignal } from './messages';
 import { budgetChanged, type SessionRun } from './sessionRun';
 
 /** Queries read the state; signals and the `submit` update change it (messages.ts declares them). */
@@ -14,6 +14,7 @@ export function setUpHandlers(run: SessionRun): void {
   setHandler(statusQuery, () => statusView(state, Date.now()));
   // Kept in state: a stop that arrives while the run is continuing as new must reach the next one.
   setHandler(stopSignal, (arg) => void (state.stopRequested ??= arg?.reason ?? 'stop requested'));
+  setHandler(agentUsageSignal, (arg) => void (state.agentUsage = arg.usage));
   setHandler(extendBudgetSignal, (arg) => {
     const gpuHours = Number(arg?.gpuHours);
     if (!Number.isFinite(gpuHours) || gpuHours <= 0) {

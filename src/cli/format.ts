@@ -1,6 +1,7 @@
 import type { SessionStatus } from '../domain/session';
 import type { SubmissionRecord } from '../domain/submission';
 import type { FleetView } from '../fleet/fleet';
+import { formatUsage } from '../agents/usage';
 
 const h = (x: number) => x.toFixed(4);
 
@@ -11,6 +12,8 @@ export function formatStatus(s: SessionStatus): string {
     `session ${s.sessionId}  (${s.agent} on ${s.anchor})  phase: ${s.phase}${s.endReason ? `  ended: ${s.endReason}` : ''}`,
     `budget   ${h(b.usedGpuHours)} of ${h(b.grantedGpuHours)} GPU-h used, ${h(b.remainingGpuHours)} left  (agent ${h(b.byCategory.agent)}, validation ${h(b.byCategory.validation)}, calibration ${h(b.byCategory.calibration)}, confirmation ${h(b.byCategory.confirmation ?? 0)}${b.reservedGpuHours ? `, ${h(b.reservedGpuHours)} reserved for it` : ''})`,
     ...spendLine(b.agentSpend),
+    ...(s.agentUsage ? [`agent    ${formatUsage(s.agentUsage)}`] : []),
+    ...(s.files ? [`files    ${s.files.host ? `${s.files.host}:` : ''}${s.files.sessionDir} (summary.json, report.html, agent/ transcripts)`] : []),
     `submissions ${
       Object.entries(s.submissions)
         .map(([k, v]) => `${k}: ${v}`)

@@ -2,6 +2,7 @@ import type { SessionSpec } from './spec';
 import { type BudgetLedger, type BudgetView, projectBudget, remainingAt, viewBudget } from './budget';
 import { normaliseSubmissionPath, type SubmissionRecord, type SubmitRequest } from './submission';
 import { viewSpend, type AgentSpend } from './agentSpend';
+import type { AgentUsageSummary } from '../agents/usage';
 import { mean } from './stats';
 import type { ConfirmationSummary } from './confirmation';
 import { countTickets, resubmitAllowed, type TicketCount } from './tickets';
@@ -27,6 +28,9 @@ export interface Workspace {
   horizonSpeedupSeconds: number;
   /** A family's horizon record, timed beside the anchor at calibration (null: use the figure above). */
   horizonDir: string | null;
+  /** The host whose disk holds the session's folder, and that folder (runs/<id>): where its files are. Absent in older state. */
+  host?: string;
+  sessionDir?: string;
 }
 
 /** What every sandbox-bound activity needs to find a session's files and sandboxes. */
@@ -73,6 +77,8 @@ export interface SessionState {
   continuedAsNew: number;
   /** The agent's model spend as last reported (absent in state carried from before spend limits). */
   agentSpend?: AgentSpend | null;
+  /** The agent's token usage as last reported by the worker watching it (agentUsage signal, or its exit). */
+  agentUsage?: AgentUsageSummary | null;
   /** Why the session ends because the model spend reached a limit of the spec. */
   spendLimitReached?: string | null;
   /** The end-of-session confirmation, once it ran: the headline comes from it. */
@@ -108,8 +114,9 @@ export interface NodeMove {
  * Keeps the spend a finished agent watch reported; true when it reached a limit of the spec and
  * the session must end with that reason (the agent is not relaunched).
  */
-export function recordSpend(state: SessionState, exit: { spend?: AgentSpend | null; spendLimit?: string }): boolean {
+export function recordSpend(state: SessionState, exit: { spend?: AgentSpend | null; spendLimit?: string; usage?: AgentUsageSummary | null }): boolean {
   if (exit.spend) state.agentSpend = exit.spend;
+  if (exit.usage) state.agentUsage = exit.usage;
   if (exit.spendLimit) state.spendLimitReached ??= exit.spendLimit;
   return Boolean(state.spendLimitReached);
 }
@@ -156,6 +163,10 @@ export interface SessionStatus {
   tickets?: TicketCount;
   /** Reference windows (calibration, each verdict's paired anchor runs, re-timings, confirmation) and the shifts between them beyond their noise. */
   referenceDrift?: ReferenceDrift;
+  /** The agent's token usage (null before its CLI reported any), from the workflow: right from any machine. */
+  agentUsage?: AgentUsageSummary | null;
+  /** Where the session's files are (summary.json, report.html, agent/ transcripts): a host and a folder on it. */
+  files?: { host: string | null; sessionDir: string } | null;
   /** Fleet sessions: the node it runs on (null while it waits for one), since when it waits, and its moves. */
   fleet?: { node: string | null; epoch: number | null; waitingSince: string | null; moves: NodeMove[] };
 }
@@ -279,6 +290,8 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
     endReason: state.endReason,
     continuedAsNew: state.continuedAsNew,
     ...(state.confirmation ? { confirmation: state.confirmation } : {}),
+    agentUsage: state.agentUsage ?? null,
+    files: filesView(state),
     ...(state.spec.fleet ? { fleet: fleetView(state) } : {}),
     tickets: countTickets(state.submissions, state.spec.retimeRuns),
     referenceDrift: referenceDrift(
@@ -291,4 +304,11 @@ export function statusView(state: SessionState, nowMs: number): SessionStatus {
       state.spec.alpha,
     ),
   };
+}
+
+/** In a fleet the session's folder is on storage every node shares: named by the node it runs on. */
+function filesView(state: SessionState): SessionStatus['files'] {
+  const w = state.workspace;
+  if (!w?.sessionDir) return null;
+  return { host: state.placement?.node ?? w.host ?? null, sessionDir: w.sessionDir };
 }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Harness, FASTRUN, eventually, runCommand, CLI } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
@@ -120,6 +121,8 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       const dir = layout.agentState(id);
       // The model holds back the turn after the verdict: the CLI is waiting on it when it is killed.
       await eventually('the CLI waiting after the verdict', async () => srv.requests.some((r) => r.status === 0), 240_000);
+      // While the CLI runs, the worker watching it reports its usage to the session.
+      await eventually('the usage reported mid-launch', async () => ((await sessionQueries.status(handle)).agentUsage?.inputTokens ?? 0) > 0, 60_000);
       const pid = Number(readFileSync(join(dir, 'procs', 'agent-1.pid'), 'utf8').trim());
       process.kill(-pid, 'SIGKILL');
       const resumed = await eventually(
@@ -165,11 +168,16 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       const usage = summarizeUsage(JSON.parse(readFileSync(traceFiles.usage(dir), 'utf8')))!;
       assert.equal(usage.agent, which);
       assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0, JSON.stringify(usage));
+      // From a machine that holds none of the session's files (an empty home): usage and where the
+      // files are come through the workflow's query.
+      const elsewhere = mkdtempSync(join(tmpdir(), 'laptop-'));
       const status = await runCommand(process.execPath, [CLI, 'status', handle.workflowId, '--json'], {
-        env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: h.home },
+        env: { ...process.env, TEMPORAL_ADDRESS: h.address, NANOGPT_BENCH_HOME: elsewhere },
       });
       assert.equal(status.status, 0, status.stderr);
-      assert.deepEqual(JSON.parse(status.stdout).agentUsage, usage);
+      const shown = JSON.parse(status.stdout);
+      assert.deepEqual(shown.agentUsage, usage);
+      assert.deepEqual(shown.files, { host: hostname(), sessionDir: layout.session(id) });
 
       const transcript = readFileSync(traceFiles.transcript(dir), 'utf8');
       assert.match(

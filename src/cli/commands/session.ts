@@ -4,9 +4,6 @@ import { connectClient } from '../../temporal/connection';
 import { sessionHandle, sessionQueries, startSession, stopSession, extendBudget } from '../../temporal/client';
 import { SANDBOX_KINDS, type SessionSpecInput } from '../../domain/spec';
 import { formatStatus, formatSubmissions } from '../format';
-import { formatUsage, summarizeUsage, type AgentUsageSummary } from '../../agents/usage';
-import { layout } from '../../files/layout';
-import { join } from 'node:path';
 
 /** `start` flags mirror SessionSpec one to one; --spec takes the whole object as JSON instead. */
 export function registerSessionCommands(program: Command): void {
@@ -55,12 +52,10 @@ export function registerSessionCommands(program: Command): void {
     .description("a session's phase, budget and best submission")
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
+      // Everything comes through the workflow's query: right from any machine the server answers.
       const status = await sessionQueries.status(sessionHandle(await connectClient(), id));
-      // Token usage lives in the agent's traces on the worker's disk, not in workflow state:
-      // shown when this machine holds the session's files.
-      const usage = readAgentUsage(id);
-      if (o.json) console.log(JSON.stringify({ ...status, agentUsage: usage }, null, 2));
-      else console.log(formatStatus(status) + (usage ? `\nagent    ${formatUsage(usage)}` : ''));
+      if (o.json) console.log(JSON.stringify(status, null, 2));
+      else console.log(formatStatus(status));
     });
 
   program
@@ -90,14 +85,6 @@ export function registerSessionCommands(program: Command): void {
       await extendBudget(sessionHandle(await connectClient(), id), n);
       console.log(`granted ${n} GPU-hours to ${id}`);
     });
-}
-
-function readAgentUsage(sessionId: string): AgentUsageSummary | null {
-  try {
-    return summarizeUsage(JSON.parse(readFileSync(join(layout.agentState(sessionId), 'usage.json'), 'utf8')));
-  } catch {
-    return null;
-  }
 }
 
 function specFromFlags(o: Record<string, unknown>): SessionSpecInput {
