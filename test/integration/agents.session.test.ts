@@ -121,8 +121,21 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
       const dir = layout.agentState(id);
       // The model holds back the turn after the verdict: the CLI is waiting on it when it is killed.
       await eventually('the CLI waiting after the verdict', async () => srv.requests.some((r) => r.status === 0), 240_000);
-      // While the CLI runs, the worker watching it reports its usage to the session.
-      await eventually('the usage reported mid-launch', async () => ((await sessionQueries.status(handle)).agentUsage?.inputTokens ?? 0) > 0, 60_000);
+      // The CLI keeps its conversation in its own files under $HOME (the workspace) and writes them
+      // behind its requests: a kill before the verdict is on disk would lose it from the resumed one.
+      await eventually(
+        "the verdict in the CLI's own session files",
+        async () =>
+          filesUnder(join(ws, which === 'codex' ? '.codex' : '.claude')).some(
+            (f) => f.endsWith('.jsonl') && readFileSync(f, 'utf8').includes('faster than the anchor'),
+          ),
+        60_000,
+      );
+      // While the CLI runs, the worker watching it reports its usage to the session (codex reports
+      // usage only when a turn ends, and this turn is held open: its usage arrives with its exit).
+      if (which === 'claude-code') {
+        await eventually('the usage reported mid-launch', async () => ((await sessionQueries.status(handle)).agentUsage?.inputTokens ?? 0) > 0, 60_000);
+      }
       const pid = Number(readFileSync(join(dir, 'procs', 'agent-1.pid'), 'utf8').trim());
       process.kill(-pid, 'SIGKILL');
       const resumed = await eventually(
@@ -262,3 +275,11 @@ describe('sessions with the real claude and codex CLIs (local sandbox, scripted 
     assert.ok(server.requests.some((r) => r.status === 500));
   });
 });
+
+/** Every file under `dir` (none when it does not exist). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
