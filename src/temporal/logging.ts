@@ -1,27 +1,49 @@
+import { Console } from 'node:console';
 import { writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 
 /**
- * Each log line written to stderr as it comes, and dropped when it cannot be written: a worker whose
- * stderr goes to a full disk must go on serving sessions (pino's async destination throws the
- * write error as an unhandled 'error' event, which killed the worker).
+ * Writes `text` to `fd` as it comes and drops it when it cannot be written: a worker whose
+ * stdout and stderr go to a full disk must go on serving sessions.
  */
-const stderrLines = {
-  write(line: string): void {
-    const buf = Buffer.from(line);
-    let off = 0;
-    for (let busy = 0; off < buf.length && busy < 1000;) {
-      try {
-        off += writeSync(2, buf, off);
-      } catch (err) {
-        // A non-blocking pipe that is full says EAGAIN: try again; anything else drops the line.
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-        busy += 1;
-      }
+function writeOrDrop(fd: number, text: string | Uint8Array): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  for (let busy = 0; off < buf.length && busy < 1000;) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (err) {
+      // A non-blocking pipe that is full says EAGAIN: try again; anything else drops the line.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      busy += 1;
     }
-  },
-};
+  }
+}
+
+/** pino's async destination throws the write error as an unhandled 'error' event, which killed the worker. */
+const stderrLines = { write: (line: string) => writeOrDrop(2, line) };
+
+const droppingStream = (fd: number) =>
+  new Writable({
+    write(chunk: Buffer, _enc, done) {
+      writeOrDrop(fd, chunk);
+      done();
+    },
+  });
+
+/**
+ * For a long-lived process (a worker): its console lines, too, are dropped when they cannot be
+ * written. Node's console over a file is a SyncWriteStream that, on ENOSPC, emits its error on
+ * the next tick, after the console took its guard listener off: an unhandled 'error' event that
+ * ended the worker with status 1 on its next console.log (the "worker on ..." line of a worker
+ * started while the disk was full). Lines written once the disk has room again are kept.
+ */
+export function keepRunningWhenLogsCannotBeWritten(): void {
+  globalThis.console = new Console({ stdout: droppingStream(1), stderr: droppingStream(2) });
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+}
 
 /** Our own log lines: pino to stderr, level from NANOGPT_BENCH_LOG_LEVEL (default info). */
 export const logger = pino({ level: (process.env.NANOGPT_BENCH_LOG_LEVEL ?? 'info').toLowerCase() }, stderrLines);

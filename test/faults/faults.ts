@@ -69,7 +69,7 @@ async function fillDisk(home: string, holdMs: number): Promise<void> {
   rmSync(filler, { force: true });
 }
 
-const killWorkerNow = (t: { world: World }) => t.world.exclusive(() => t.world.killWorker());
+const killWorkerNow = (t: { world: World }, fault: string) => t.world.exclusive(fault, () => t.world.killWorker());
 const judgeFault = (f: JudgeFault): Fault => ({
   name: `judge API: ${f === 'timeout' ? 'timeout' : f === 'malformed' ? 'malformed JSON' : f}`,
   candidate: 'good',
@@ -82,9 +82,9 @@ export const FAULTS: Fault[] = [
     name: 'worker SIGKILL: agent work',
     candidate: 'good',
     // Before the submit, while only the agent works: the submit then waits for the next worker.
-    arm: (t) => void sleep(t.rng.below(1500)).then(() => killWorkerNow(t)),
+    arm: (t) => void sleep(t.rng.below(1500)).then(() => killWorkerNow(t, 'worker SIGKILL: agent work')),
   },
-  { name: 'worker SIGKILL: judging', candidate: 'good', arm: (t) => t.onJudgeRequest(() => killWorkerNow(t)) },
+  { name: 'worker SIGKILL: judging', candidate: 'good', arm: (t) => t.onJudgeRequest(() => killWorkerNow(t, 'worker SIGKILL: judging')) },
   {
     name: 'worker SIGKILL: retime run',
     candidate: 'good',
@@ -92,7 +92,7 @@ export const FAULTS: Fault[] = [
       const id = await t.submitted;
       if (await runInFlight(t.sessionId, () => [id])) {
         await sleep(t.rng.below(300));
-        await killWorkerNow(t);
+        await killWorkerNow(t, 'worker SIGKILL: retime run');
       }
     },
   },
@@ -103,7 +103,7 @@ export const FAULTS: Fault[] = [
       // The anchor's and each candidate's confirmation runs, interleaved: any of them in flight.
       const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).filter((n) => n.startsWith('confirmation-'));
       if (!(await runInFlight(t.sessionId, confirming))) return false;
-      await killWorkerNow(t);
+      await killWorkerNow(t, 'worker SIGKILL: confirmation');
       return true;
     },
   },
@@ -113,7 +113,7 @@ export const FAULTS: Fault[] = [
     strike: async (t) => {
       await t.submitted;
       await sleep(t.rng.below(1500));
-      await t.world.exclusive(() => t.world.killServer());
+      await t.world.exclusive('Temporal server SIGKILL + restart', () => t.world.killServer());
     },
   },
   {
@@ -122,7 +122,7 @@ export const FAULTS: Fault[] = [
     strike: async (t) => {
       await t.submitted;
       await sleep(t.rng.below(1000));
-      await t.world.exclusive(() => fillDisk(t.world.h.home, 3000));
+      await t.world.exclusive('disk of NANOGPT_BENCH_HOME full', () => fillDisk(t.world.h.home, 3000));
     },
     unavailable: (w) => w.homeNotMounted,
   },

@@ -22,6 +22,8 @@ export interface FaultRow {
   orphans: number;
   wrongVerdicts: number;
   stalled: number;
+  /** Workers that exited on their own while this fault was struck (restarted, as a supervisor would). */
+  workerDeaths: number;
 }
 
 export interface SuiteResult {
@@ -114,8 +116,10 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
       [...Object.values(PLANTED), ...tokens],
     );
     const tolerance = HEARTBEAT_S * Math.max(...driven.map((d) => d.gpus));
-    const rows = tabulate(driven, perSession, faults);
-    const total = tabulate(driven, perSession, null)[0];
+    const rows = tabulate(driven, perSession, faults, world.workerDeaths);
+    const total = tabulate(driven, perSession, null, world.workerDeaths)[0];
+    for (const d of world.workerDeaths)
+      findings.push(`the worker died on its own (${d.how}) ${d.during ? `during "${d.during}"` : 'with no fault in progress'}`);
     for (const [id, f] of perSession) {
       if (!f.completed) findings.push(`${id}: did not finish`);
       for (const x of [
@@ -156,7 +160,7 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
   }
 }
 
-function tabulate(driven: DrivenSession[], per: Map<string, SessionFindings>, faults: Fault[] | null): FaultRow[] {
+function tabulate(driven: DrivenSession[], per: Map<string, SessionFindings>, faults: Fault[] | null, deaths: { during: string | null }[]): FaultRow[] {
   const names = faults ? faults.map((f) => f.name) : ['all'];
   return names.map((name) => {
     const inj = driven.flatMap((d) => d.injections).filter((i) => name === 'all' || i.fault === name);
@@ -174,6 +178,7 @@ function tabulate(driven: DrivenSession[], per: Map<string, SessionFindings>, fa
       orphans: fs.reduce((n, f) => n + f.orphans.length, 0),
       wrongVerdicts: fs.reduce((n, f) => n + mine(f.wrong.map((w) => w.replace(/:.*/, ''))), 0),
       stalled: inj.filter((i) => i.stalled).length,
+      workerDeaths: deaths.filter((d) => name === 'all' || d.during === name).length,
     };
   });
 }
@@ -189,6 +194,7 @@ export function formatTable(r: SuiteResult): string {
     'orphans',
     'wrong verdicts',
     'stalled',
+    'worker deaths',
   ];
   const cells = [...r.rows, r.total].map((x) => [
     x.fault,
@@ -200,6 +206,7 @@ export function formatTable(r: SuiteResult): string {
     String(x.orphans),
     String(x.wrongVerdicts),
     String(x.stalled),
+    String(x.workerDeaths),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i])).join(' | ')} |`;

@@ -25,6 +25,12 @@ export class World {
   homeNotMounted: string | null = null;
   worker!: ChildProcess;
   workerStarts = 0;
+  /** Workers that exited on their own, restarted as a deployment's supervisor would: each is a finding. */
+  readonly workerDeaths: { during: string | null; how: string }[] = [];
+  private readonly killedOnPurpose = new WeakSet<ChildProcess>();
+  private stopping = false;
+  /** The global fault in progress, if any: a worker death is put down to it. */
+  private during: string | null = null;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly t0 = Date.now();
   readonly sessionIds = new Set<string>();
@@ -64,13 +70,29 @@ export class World {
   }
 
   private spawnWorker(): void {
-    this.worker = this.h.spawnWorker([], this.workerLog);
+    const w = this.h.spawnWorker([], this.workerLog);
+    this.worker = w;
     this.workerStarts += 1;
+    w.once('exit', (code, signal) => {
+      if (this.stopping || this.killedOnPurpose.has(w) || this.worker !== w) return;
+      const how = signal ? `signal ${signal}` : `status ${code}`;
+      this.workerDeaths.push({ during: this.during, how });
+      this.spawnWorker();
+      this.note(`worker died on its own (${how}${this.during ? ` during "${this.during}"` : ''}); worker ${this.worker.pid} started`);
+    });
   }
 
-  /** Runs `fn` with no other global fault in progress (two kills at once would blur what each did). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
+  /** Runs `fn` (the fault `name`) with no other global fault in progress (two kills at once would blur what each did). */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const marked = async () => {
+      this.during = name;
+      try {
+        return await fn();
+      } finally {
+        this.during = null;
+      }
+    };
+    const run = this.lock.then(marked, marked);
     this.lock = run.catch(() => undefined);
     return run;
   }
@@ -81,6 +103,7 @@ export class World {
     const w = this.worker;
     if (w.exitCode === null && w.signalCode === null) {
       const gone = new Promise((r) => w.once('exit', r));
+      this.killedOnPurpose.add(w);
       w.kill('SIGKILL');
       await gone;
     }
@@ -102,6 +125,7 @@ export class World {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.judge.stop();
     // Whatever a session left running (an interrupted suite) goes with it.
     for (const id of this.sessionIds) await new LocalSandbox().removeSession(id);

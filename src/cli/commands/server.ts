@@ -3,7 +3,7 @@ import { connectClient, connectWorker, temporalAddress, CONTROL_TASK_QUEUE } fro
 import { startEmbedded } from '../../temporal/embedded';
 import { createWorker } from '../../temporal/worker';
 import { benchHome } from '../../files/layout';
-import { installTemporalLogging } from '../../temporal/logging';
+import { installTemporalLogging, keepRunningWhenLogsCannotBeWritten } from '../../temporal/logging';
 import { availableSandboxes } from '../../sandbox/backends';
 import { NODE_NAME, nodeTaskQueue } from '../../fleet/fleet';
 import { NodeMembership } from '../../fleet/nodeMembership';
@@ -17,6 +17,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <n>', 'gRPC port of the embedded server', Number, 7233)
     .option('--ui-port <n>', 'web UI port', Number, 8233)
     .action(async (o: { port: number; uiPort: number }) => {
+      keepRunningWhenLogsCannotBeWritten();
       const sandboxes = await availableSandboxes((m) => console.log(m));
       const embedded = await startEmbedded(
         process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, sandboxes } : { port: o.port, uiPort: o.uiPort, sandboxes },
@@ -38,6 +39,7 @@ export function registerServerCommands(program: Command): void {
     .option('--gpus <n>', 'GPUs this node offers to sessions (with --node)', Number)
     .option('--heartbeat-seconds <s>', 'seconds between heartbeats to the fleet (with --node)', Number, 10)
     .action(async (o: { taskQueue: string; node?: string; gpus?: number; heartbeatSeconds: number }) => {
+      keepRunningWhenLogsCannotBeWritten();
       installTemporalLogging();
       if (o.node !== undefined && !NODE_NAME.test(o.node)) throw new Error(`--node: letters, digits, '.', '_' or '-' (at most 63), got ${o.node}`);
       if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0))
