@@ -31,6 +31,11 @@ export interface Fault {
   atEnd?: (t: Omit<Target, 'marker' | 'submitted' | 'onJudgeRequest'>) => Promise<boolean>;
   /** Why it cannot run here, if it cannot. */
   unavailable?: (w: World) => string | null;
+  /**
+   * A defect this fault finds that is known and not fixed yet: the full form still strikes it (and
+   * goes red on it); the quick form in `npm test` leaves it out, says so, and stays a gate for the rest.
+   */
+  openDefect?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,6 +86,8 @@ export const FAULTS: Fault[] = [
   {
     name: 'worker SIGKILL: agent work',
     candidate: 'good',
+    openDefect:
+      "the ledger charges the agent from its exit until a new worker notices it (a heartbeat timeout and more), and through validations that resume its holding after it exited: 10–27 GPU-s over the sandboxes' records",
     // Before the submit, while only the agent works: the submit then waits for the next worker.
     arm: (t) => void sleep(t.rng.below(1500)).then(() => killWorkerNow(t, 'worker SIGKILL: agent work')),
   },

@@ -37,6 +37,8 @@ export interface SuiteResult {
   /** GPU-seconds a ledger may be off: one heartbeat per GPU. */
   budgetToleranceGpuS: number;
   notRun: { fault: string; why: string }[];
+  /** Faults the quick form leaves out because of a known defect not fixed yet (the full form strikes them). */
+  openDefects: { fault: string; defect: string }[];
   keyLeaks: string[];
   /** What the sandbox walls refused, and how they said so. */
   probes: Probe[];
@@ -76,7 +78,9 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
   const interrupted = () => void world.stop().finally(() => process.exit(130));
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const notRun = FAULTS.flatMap((f) => (f.unavailable?.(world) ? [{ fault: f.name, why: f.unavailable(world)! }] : []));
-  const faults = FAULTS.filter((f) => !f.unavailable?.(world));
+  const openDefects = opts.quick ? FAULTS.flatMap((f) => (f.openDefect ? [{ fault: f.name, defect: f.openDefect }] : [])) : [];
+  for (const d of openDefects) log(`left out of the quick form, open defect: ${d.fault}: ${d.defect}`);
+  const faults = FAULTS.filter((f) => !f.unavailable?.(world) && !(opts.quick && f.openDefect));
   const dealt = plan(rng, faults, opts.quick ? 1 : 5, opts.quick ? 3 : 6);
   const driven: DrivenSession[] = [];
   const findings: string[] = [];
@@ -144,6 +148,7 @@ export async function runSuite(opts: { quick: boolean; seed: number; out?: strin
       total,
       budgetToleranceGpuS: tolerance,
       notRun,
+      openDefects,
       keyLeaks: leaks,
       probes,
       findings,
