@@ -137,10 +137,11 @@ export function agentActivities(deps: ActivityDeps) {
    * A graceful signal to every launch of the agent, then a kill once the grace period is over;
    * then every trace is made final (the watcher of the last launch was cancelled before this ran).
    */
-  async function stopAgent({ session, graceSeconds }: { session: SessionRef; graceSeconds: number }): Promise<void> {
+  async function stopAgent({ session, graceSeconds }: { session: SessionRef; graceSeconds: number }): Promise<AgentStopped> {
     const sandbox = sandboxOf(deps, session.spec);
     const agent = agentFor(session.spec);
     const handle = await sandbox.ensure(agentSandboxSpec(session, agent.passEnv(session.spec)));
+    const resumedAtMs = Date.now();
     await sandbox.resume(handle);
     const names = await runningAgentNames(sandbox, handle);
     for (const n of names) await sandbox.signal(handle, n, 'SIGTERM');
@@ -154,6 +155,7 @@ export function agentActivities(deps: ActivityDeps) {
     await sandbox.remove(handle);
     const token = (await readFile(layout.relayToken(session.sessionId), 'utf8')).trim();
     await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, token), Infinity);
+    return { resumedAtMs, runningAtStop: names.length > 0, lastLaunch: await lastLaunchSpan(sandbox, handle) };
   }
 
   /** Returns when the agent's processes were stopped: its GPU time stops counting there. */
@@ -188,6 +190,13 @@ export interface AgentRunResult {
   /** When the launch's process started and ended, from the sandbox's records (absent when it never ran, or still runs). */
   startedAtMs?: number;
   endedAtMs?: number;
+}
+
+/** What stopping the agent found: when its sandbox was let go on (were it paused), whether a launch ran, and the last launch's span (null: none ever started). */
+export interface AgentStopped {
+  resumedAtMs: number;
+  runningAtStop: boolean;
+  lastLaunch: { startedAtMs: number; endedAtMs: number } | null;
 }
 
 /**
@@ -285,6 +294,16 @@ async function writeMissingFiles(workspace: string, files: Record<string, string
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, text);
   }
+}
+
+/** The latest launch's start and end, from its record (one killed with its sandbox, and so never recorded, ended now). */
+async function lastLaunchSpan(sandbox: Sandbox, handle: SandboxHandle): Promise<AgentStopped['lastLaunch']> {
+  const names = (await sandbox.list(handle)).filter((n) => AGENT_PROCESS.test(n));
+  const last = names.sort((a, b) => Number(a.slice(6)) - Number(b.slice(6))).at(-1);
+  if (!last) return null;
+  const st = await sandbox.status(handle, last);
+  if (st.state === 'absent') return null;
+  return { startedAtMs: st.startedAtMs, endedAtMs: st.state === 'exited' ? st.endedAtMs : Date.now() };
 }
 
 async function runningAgentNames(sandbox: Sandbox, handle: SandboxHandle): Promise<string[]> {

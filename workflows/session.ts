@@ -1,5 +1,5 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
-import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge } from '../src/domain/budget';
+import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge, settleStoppedAgent } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
 import { newSessionState, statusView, type Reference, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
 import type { RunResult } from '../src/domain/verdict';
@@ -154,11 +154,13 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
       s.reason = `session ended before validation: ${outcome}`;
     }
   }
-  // The agent's GPU time ends where the session decided to end, not when the kill lands.
-  stopAgentHolding(state.ledger, Date.now());
+  // Older histories: the agent's GPU time ends where the session decided to end. Now: where its
+  // processes did (its sandbox's records), as it held its GPUs until then, paused or not.
+  if (!run.agentChargedByProcess) stopAgentHolding(state.ledger, Date.now());
   work.agentScope.cancel();
   await work.agentDone;
-  await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
+  const stopped = await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
+  if (run.agentChargedByProcess) settleStoppedAgent(state.ledger, stopped, Date.now());
   await work.validationDone;
   await confirmAtEnd(state, session, () => budgetChanged(run));
   work.relayScope.cancel();

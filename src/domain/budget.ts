@@ -102,6 +102,21 @@ export function settleAgentLaunch(ledger: BudgetLedger, proc: { startedAtMs?: nu
 }
 
 /**
+ * The session stopped its agent: its last launch held its GPUs until it ended (its sandbox's
+ * record), a paused one from when the stop let it go on. `stopped` absent (an older worker): now.
+ */
+export function settleStoppedAgent(
+  ledger: BudgetLedger,
+  stopped: { resumedAtMs: number; runningAtStop: boolean; lastLaunch: { startedAtMs: number; endedAtMs: number } | null } | undefined,
+  nowMs: number,
+): void {
+  if (!stopped) return stopAgentHolding(ledger, nowMs);
+  if (stopped.runningAtStop) startAgentHolding(ledger, stopped.resumedAtMs);
+  // No launch ever started: an interval opened for one held nothing.
+  settleAgentLaunch(ledger, stopped.lastLaunch ?? { endedAtMs: ledger.agentHoldingSinceMs ?? nowMs }, nowMs);
+}
+
+/**
  * The agent's sandbox vanished at `lostSinceMs` (host rebooted, container removed) and is back at
  * `nowMs`: its GPUs were not held in between, so that stretch is not charged.
  */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentStartedAt, agentUsedAt, newLedger, settleAgentLaunch, startAgentHolding, stopAgentHolding } from '../../src/domain/budget';
+import { agentStartedAt, agentUsedAt, newLedger, settleAgentLaunch, settleStoppedAgent, startAgentHolding, stopAgentHolding } from '../../src/domain/budget';
 
 /** The agent's ledger against its processes' own records: what a launch held is from its start to its end, at 2 GPUs. */
 describe("the agent's GPU time is the time its processes ran", () => {
@@ -41,5 +41,25 @@ describe("the agent's GPU time is the time its processes ran", () => {
     startAgentHolding(l, 10_000);
     settleAgentLaunch(l, { startedAtMs: 1_000, endedAtMs: 8_000 }, 12_000);
     assert.equal(l.used.agent, 3);
+  });
+
+  it('at the end, a stopped launch is charged until it ended, a paused one from when the stop let it go on', () => {
+    const running = newLedger(1, 1);
+    startAgentHolding(running, 0);
+    // Decided at 10 000; the SIGTERM landed and the process ended at 12 500.
+    settleStoppedAgent(running, { resumedAtMs: 11_000, runningAtStop: true, lastLaunch: { startedAtMs: 500, endedAtMs: 12_500 } }, 13_000);
+    assert.equal(running.used.agent, 12);
+
+    const paused = newLedger(1, 1);
+    startAgentHolding(paused, 0);
+    stopAgentHolding(paused, 4_000); // paused for a validation, still paused at the end
+    settleStoppedAgent(paused, { resumedAtMs: 20_000, runningAtStop: true, lastLaunch: { startedAtMs: 0, endedAtMs: 21_000 } }, 22_000);
+    assert.equal(paused.used.agent, 5);
+
+    const between = newLedger(1, 1);
+    startAgentHolding(between, 30_000); // a relaunch asked for, its process never started
+    settleStoppedAgent(between, { resumedAtMs: 31_000, runningAtStop: false, lastLaunch: { startedAtMs: 0, endedAtMs: 25_000 } }, 32_000);
+    assert.equal(between.used.agent, 0);
+    assert.equal(between.agentHoldingSinceMs, null);
   });
 });
