@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities';
@@ -15,6 +16,28 @@ import { keepAlive } from './keepAlive';
  * leave no slot for any step of any session (found by bench/load.ts: 200 sessions stood still).
  */
 export const MAX_CONCURRENT_ACTIVITIES = 2000;
+
+/**
+ * How many workflow runs a worker keeps in memory between their tasks (`NANOGPT_BENCH_WORKFLOW_CACHE`,
+ * default 0: none). With a cache, a task is sent to the worker that holds the run (its sticky
+ * queue); when that worker dies the task times out there and goes to another, and the Temporal
+ * SDK (1.24, its core) then orders the next task's commands one way when it runs it and another
+ * when it replays it: a submit, a signal or a timer beside a child's end fails every later task
+ * with a nondeterminism error (TMPRL1100), and the session stands still. The fault suite hit it in
+ * 1 to 4 of about 20 worker kills; without the cache, in none of 80 injections. Each task then
+ * replays its run's history (at most continueAsNewAfterEvents events): a cache suits a worker that
+ * carries hundreds of sessions, on hosts that do not die.
+ */
+export function workflowCacheSize(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.NANOGPT_BENCH_WORKFLOW_CACHE;
+  const parsed = z.coerce
+    .number()
+    .int()
+    .min(0)
+    .safeParse(raw ?? '0');
+  if (!parsed.success) throw new Error(`NANOGPT_BENCH_WORKFLOW_CACHE: expected a whole number ≥ 0 (runs kept in memory), got ${JSON.stringify(raw)}`);
+  return parsed.data;
+}
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -42,5 +65,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])],
     },
     shutdownGraceTime: '5s',
+    maxCachedWorkflows: workflowCacheSize(),
   });
 }
