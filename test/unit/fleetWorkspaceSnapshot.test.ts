@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { readManifest, restoreSnapshot, takeSnapshot } from '../../src/files/workspaceSnapshot';
+
+/** Every entry under dir: files with their bytes and mode, folders, symlinks with their targets. */
+function treeOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (at: string) => {
+    for (const e of readdirSync(at, { withFileTypes: true })) {
+      const full = join(at, e.name);
+      const rel = relative(dir, full);
+      if (e.isSymbolicLink()) out[rel] = `-> ${readlinkSync(full)}`;
+      else if (e.isDirectory()) {
+        out[rel] = 'dir';
+        walk(full);
+      } else out[rel] = `${(statSync(full).mode & 0o777).toString(8)} ${readFileSync(full, 'utf8')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const blobsIn = (store: string) => readdirSync(join(store, 'blobs')).flatMap((p) => readdirSync(join(store, 'blobs', p)));
+
+describe('workspace checkpoints in the shared home', () => {
+  it('restores each checkpoint as it was, reads only what changed, and keeps the last two', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ws-snapshot-'));
+    try {
+      const ws = join(root, 'node-a', 'workspace');
+      const store = join(root, 'home', 'checkpoints');
+      mkdirSync(join(ws, 'submissions', 'c1'), { recursive: true });
+      mkdirSync(join(ws, 'empty'));
+      writeFileSync(join(ws, 'train_gpt.py'), 'print(1)\n');
+      writeFileSync(join(ws, 'run.sh'), '#!/bin/sh\n');
+      chmodSync(join(ws, 'run.sh'), 0o755);
+      writeFileSync(join(ws, 'submissions', 'c1', 'train_gpt.py'), 'print(2)\n');
+      symlinkSync('submissions/c1', join(ws, 'latest'));
+      const first = treeOf(ws);
+
+      const one = await takeSnapshot(ws, store, 1, 1000);
+      assert.deepEqual([one.number, one.takenAtMs, one.files], [1, 1000, 3]);
+      assert.equal(one.newBytes, one.bytes);
+      assert.deepEqual((await takeSnapshot(ws, store, 1, 2000)).takenAtMs, 1000, 'taken again: the one already whole');
+
+      writeFileSync(join(ws, 'train_gpt.py'), 'print(3)  # faster\n');
+      writeFileSync(join(ws, 'notes.md'), 'tried lr 0.1\n');
+      rmSync(join(ws, 'run.sh'));
+      const second = treeOf(ws);
+      const two = await takeSnapshot(ws, store, 2, 3000);
+      assert.equal(two.newBytes, 'print(3)  # faster\n'.length + 'tried lr 0.1\n'.length, 'the unchanged file is not copied again');
+
+      const back1 = join(root, 'node-b', 'one');
+      const back2 = join(root, 'node-b', 'two');
+      await restoreSnapshot(store, 1, back1);
+      await restoreSnapshot(store, 2, back2);
+      assert.deepEqual(treeOf(back1), first);
+      assert.deepEqual(treeOf(back2), second);
+      await assert.rejects(restoreSnapshot(store, 7, join(root, 'node-b', 'seven')), /checkpoint 7 is not in/);
+      assert.ok(!existsSync(join(root, 'node-b', 'seven')));
+
+      writeFileSync(join(ws, 'notes.md'), 'tried lr 0.2\n');
+      await takeSnapshot(ws, store, 3, 4000);
+      await restoreSnapshot(store, 3, join(root, 'node-c'));
+      assert.equal(readFileSync(join(root, 'node-c', 'notes.md'), 'utf8'), 'tried lr 0.2\n', 'a file rewritten at the same size');
+      assert.equal(await readManifest(store, 1), null, 'the third drops the first');
+      assert.ok(await readManifest(store, 2), 'the one before the last is kept');
+      const named = new Set([...(await readManifest(store, 2))!.files, ...(await readManifest(store, 3))!.files].map((f) => f.sha256));
+      assert.deepEqual(new Set(blobsIn(store)), named, 'only what the kept checkpoints name is kept');
+      assert.deepEqual(
+        readdirSync(store).filter((n) => n.includes('tmp')),
+        [],
+        'no temporary left behind',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
