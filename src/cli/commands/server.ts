@@ -70,7 +70,8 @@ export function registerServerCommands(program: Command): void {
       });
       const placed = await membership?.start();
       console.log(
-        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`,
+        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}` +
+          (o.workspaceDir ? `; agent workspaces on this node's disk in ${process.env.NANOGPT_BENCH_WORKSPACES}` : ''),
       );
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
