@@ -4,6 +4,8 @@ import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, wr
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { repoRoot } from '../../src/files/repoRoot';
 import { Harness, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { listNodes } from '../../src/fleet/fleetClient';
@@ -217,6 +219,10 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) await stopSession(handles.get(id)!, 'test done');
       const summaries = new Map([['fleet-t', tSummary]]);
       for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) summaries.set(id, await handles.get(id)!.result());
+
+      // The new workflow paths (restores, checkpoint timers, the patch marker) replay as they ran.
+      const bundle = { workflowBundle: { codePath: join(repoRoot(), 'dist', 'workflow-bundle.js') } };
+      for (const id of ['fleet-t', 'fleet-g']) await Worker.runReplayHistory(bundle, await handles.get(id)!.fetchHistory(), id);
 
       const ranOnAAfter = processesOf(h.home, 'a').filter((p) => p.startedAtMs >= restartedAtMs && /fleet-[tg]\b/.test(p.file));
       assert.deepEqual(ranOnAAfter, [], 'node a ran nothing of the sessions that moved');
