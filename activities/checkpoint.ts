@@ -29,7 +29,15 @@ export interface RestoredWorkspace {
  * anchor, when none was taken), replacing whatever an earlier stay on this node left. Done once per
  * placement `epoch`: a retry after it completed finds the note beside the folder and changes nothing.
  */
-export async function restoreWorkspace({ session, checkpoint, epoch }: { session: SessionRef; checkpoint: number | null; epoch: number }): Promise<RestoredWorkspace> {
+export async function restoreWorkspace({
+  session,
+  checkpoint,
+  epoch,
+}: {
+  session: SessionRef;
+  checkpoint: number | null;
+  epoch: number;
+}): Promise<RestoredWorkspace> {
   const { sessionId, spec } = session;
   const dir = layout.workspace(sessionId);
   const note = `${dir}.restored.json`;
@@ -51,7 +59,7 @@ export async function restoreWorkspace({ session, checkpoint, epoch }: { session
 
 async function readNote(path: string): Promise<{ epoch: number; checkpoint: RestoredWorkspace['checkpoint'] } | null> {
   const raw = await readFile(path, 'utf8').catch(() => null);
-  return raw === null ? null : JSON.parse(raw);
+  return raw === null ? null : (JSON.parse(raw) as { epoch: number; checkpoint: RestoredWorkspace['checkpoint'] });
 }
 
 /** An older copy of the workspace on this node is moved out of the way first, then removed. */

@@ -10,7 +10,7 @@ import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, historyFull, isIdle, mayCont
 import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
 import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
-import { bringWorkspace, workspacePrepared } from './workspaceCheckpoints';
+import { bringWorkspace, checkpointAtEnd, workspacePrepared } from './workspaceCheckpoints';
 
 /**
  * One benchmark session: prepare the agent's workspace, time the anchor for reference, let the
@@ -156,6 +156,7 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
   await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
   await work.validationDone;
   await work.checkpointsDone;
+  await checkpointAtEnd(run, session);
   await confirmAtEnd(state, session, () => budgetChanged(run));
   work.relayScope.cancel();
   await work.relayDone;

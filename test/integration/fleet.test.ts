@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { repoRoot } from '../../src/files/repoRoot';
+import { readManifest } from '../../src/files/workspaceSnapshot';
 import { Harness, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { listNodes } from '../../src/fleet/fleetClient';
@@ -133,7 +134,7 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         writeFileSync(onA(id, 'before.txt'), 'written before the checkpoint\n');
         assert.ok(!existsSync(layout.workspace(id)), `${id}'s workspace is not in the shared home`);
       }
-      const beforeWrittenAtMs = Date.now();
+      const beforeWrittenAt = new Date().toISOString();
 
       // Node a dies while fleet-t's first candidate is being timed and fleet-g's agent works.
       const runRecord = (i: number) => join(layout.run('fleet-t', 'sub-001', i), 'procs', 'run.json');
@@ -147,18 +148,10 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       await eventually('fleet-g agent running', async () => existsSync(join(gProcs, 'agent-1.pid')) && existsSync(join(gProcs, 'agent-1.json')), 60_000);
       await new Promise((r) => setTimeout(r, 2000)); // well into the run (it sleeps 6 s before training)
       // fleet-t's submit was checkpointed, fleet-g's workspace on its timer; a file written after fleet-t's checkpoint is lost with the node.
-      const tCheckpoint = await eventually('the checkpoint at fleet-t\'s submit', async () => (await sessionQueries.status(handles.get('fleet-t')!)).fleet?.workspace?.last, 30_000, 100);
-      assert.equal(tCheckpoint.reason, 'submit sub-001');
-      const gCheckpoint = await eventually(
-        'a timed checkpoint of fleet-g after before.txt',
-        async () => {
-          const last = (await sessionQueries.status(handles.get('fleet-g')!)).fleet?.workspace?.last;
-          return last && Date.parse(last.takenAt) > beforeWrittenAtMs ? last : null;
-        },
-        60_000,
-        100,
-      );
-      assert.match(gCheckpoint.reason, /^every 0.1 min$/);
+      const lastCheckpoint = async (id: string) => (await sessionQueries.status(handles.get(id)!)).fleet?.workspace?.last;
+      assert.equal((await eventually("fleet-t's submit checkpointed", () => lastCheckpoint('fleet-t'), 30_000, 100)).reason, 'submit sub-001');
+      await eventually('fleet-g checkpointed after before.txt', async () => ((await lastCheckpoint('fleet-g'))?.takenAt ?? '') > beforeWrittenAt);
+      assert.equal((await lastCheckpoint('fleet-g'))?.reason, 'every 0.1 min');
       writeFileSync(onA('fleet-t', 'after.txt'), 'written after the checkpoint\n');
       nodes.get('a')!.kill('SIGKILL');
       const killedAtMs = Date.now();
@@ -199,14 +192,15 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         assert.equal(ws!.last?.node, 'a');
         assert.deepEqual(
           ws!.restores.map((r) => [r.checkpoint, r.node, r.takenAt]),
-          [[ws!.last!.number, node, ws!.last!.takenAt]],
+          [[ws!.last.number, node, ws!.last.takenAt]],
           `${id} restored its last checkpoint: ${JSON.stringify(ws)}`,
         );
         assert.ok(existsSync(join(layout.workspace(id), 'before.txt')), `${id}: the file written before the checkpoint is there`);
       }
       assert.ok(!existsSync(join(layout.workspace('fleet-t'), 'after.txt')), 'fleet-t: the file written after its checkpoint is not');
       assert.ok(existsSync(join(layout.workspace('fleet-t'), 'submissions', 'replay_01_01_faster', 'train_gpt.py')), 'its submitted folder is there');
-      assert.equal(readlinkSync(`/proc/${JSON.parse(readFileSync(agent2, 'utf8')).pid}/cwd`), layout.workspace('fleet-g'), "fleet-g's agent works in the restored folder");
+      const agent2Cwd = readlinkSync(`/proc/${JSON.parse(readFileSync(agent2, 'utf8')).pid}/cwd`);
+      assert.equal(agent2Cwd, layout.workspace('fleet-g'), "fleet-g's agent works in the restored folder");
       assert.ok(alive(leftover.pid), 'the frozen leftover is still there before node a returns');
 
       // Node a comes back: it ends its leftovers of the sessions that moved, and runs nothing of them.
@@ -215,10 +209,17 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       await eventually('the leftover ended by node a', async () => !alive(leftover.pid), 60_000, 250);
       assert.ok(alive(JSON.parse(readFileSync(agent2, 'utf8')).pid), "fleet-g's relaunched agent, on another node, is untouched");
 
+      // Only node a has room: a new session works on its disk, and its workspace goes to the shared home when it ends.
+      handles.set('fleet-h', await startSession(h.client, { ...sleeper, agentCommand: ['sh', '-c', 'echo done > end.txt; exec sleep 600'] }, 'fleet-h'));
+      await eventually("fleet-h's agent at work on node a", async () => existsSync(onA('fleet-h', 'end.txt')), 90_000, 250);
+
       const tSummary = await handles.get('fleet-t')!.result();
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) await stopSession(handles.get(id)!, 'test done');
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) await stopSession(handles.get(id)!, 'test done');
       const summaries = new Map([['fleet-t', tSummary]]);
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) summaries.set(id, await handles.get(id)!.result());
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) summaries.set(id, await handles.get(id)!.result());
+      const hEnd = summaries.get('fleet-h')!.fleet!.workspace!;
+      assert.deepEqual([hEnd.nodeLocal, hEnd.last?.reason, hEnd.last?.node], [true, 'session end', 'a']);
+      assert.ok((await readManifest(layout.checkpoints('fleet-h'), hEnd.last!.number))!.files.some((f) => f.path === 'end.txt'));
 
       // The new workflow paths (restores, checkpoint timers, the patch marker) replay as they ran.
       const bundle = { workflowBundle: { codePath: join(repoRoot(), 'dist', 'workflow-bundle.js') } };
