@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { readManifest, restoreSnapshot, takeSnapshot } from '../../src/files/workspaceSnapshot';
+import { parseSessionSpec } from '../../src/domain/spec';
 
 /** Every entry under dir: files with their bytes and mode, folders, symlinks with their targets. */
 function treeOf(dir: string): Record<string, string> {
@@ -77,5 +78,12 @@ describe('workspace checkpoints in the shared home', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('takes workspaceCheckpointMinutes from the spec: 10 by default, refused with the field named when not a positive number of minutes', () => {
+    const spec = { agent: 'replay', budgetGpuHours: 1, gpus: 1, fleet: true };
+    assert.equal(parseSessionSpec(spec).workspaceCheckpointMinutes, 10);
+    assert.equal(parseSessionSpec({ ...spec, workspaceCheckpointMinutes: 0.5 }).workspaceCheckpointMinutes, 0.5);
+    for (const bad of [0, -1, '5', 100_000]) assert.throws(() => parseSessionSpec({ ...spec, workspaceCheckpointMinutes: bad }), /workspaceCheckpointMinutes/);
   });
 });
