@@ -8,7 +8,7 @@ import { mayBeBest } from '../src/domain/tickets';
 import { budgetChanged, historyFull, type SessionRun } from './sessionRun';
 import { checkpointLoop } from './workspaceCheckpoints';
 
-/** The session's three strands of work while it runs. */
+/** The strands of the session's work while it runs. */
 export interface Work {
   agentScope: CancellationScope;
   relayScope: CancellationScope;
