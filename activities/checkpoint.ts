@@ -5,7 +5,7 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { SessionRef, Workspace } from '../src/domain/session';
 import { layout } from '../src/files/layout';
 import { writeJsonAtomic } from '../src/files/atomicWrite';
-import { restoreSnapshot, takeSnapshot, type SnapshotFacts } from '../src/files/workspaceSnapshot';
+import { putBack, restoreSnapshot, takeSnapshot, type SnapshotFacts } from '../src/files/workspaceSnapshot';
 import { describeWorkspace, prepareWorkspace } from './workspace';
 
 /**
@@ -22,6 +22,8 @@ export interface RestoredWorkspace {
   workspace: Workspace;
   /** The checkpoint laid out, or null when the anchor was copied in afresh (none had been taken). */
   checkpoint: { number: number; takenAtMs: number } | null;
+  /** Submitted folders put back from the relay's copies. */
+  putBack: string[];
 }
 
 /**
@@ -33,16 +35,20 @@ export async function restoreWorkspace({
   session,
   checkpoint,
   epoch,
+  submittedSince = [],
 }: {
   session: SessionRef;
   checkpoint: number | null;
   epoch: number;
+  /** Submissions not yet frozen that the checkpoint may not hold as submitted: put back from the relay's copies. */
+  submittedSince?: { path: string; contentHash: string }[];
 }): Promise<RestoredWorkspace> {
   const { sessionId, spec } = session;
   const dir = layout.workspace(sessionId);
   const note = `${dir}.restored.json`;
   const done = await readNote(note);
-  if (done?.epoch === epoch && existsSync(dir)) return { workspace: await describeWorkspace(sessionId, spec), checkpoint: done.checkpoint };
+  if (done?.epoch === epoch && existsSync(dir))
+    return { workspace: await describeWorkspace(sessionId, spec), checkpoint: done.checkpoint, putBack: done.putBack ?? [] };
   await mkdir(dirname(dir), { recursive: true });
   await setAside(dir);
   let restored: RestoredWorkspace['checkpoint'] = null;
@@ -53,13 +59,19 @@ export async function restoreWorkspace({
     restored = { number: manifest.number, takenAtMs: manifest.takenAtMs };
     workspace = await describeWorkspace(sessionId, spec);
   }
-  await writeJsonAtomic(note, { epoch, checkpoint: restored });
-  return { workspace, checkpoint: restored };
+  const put = await putBack(
+    dir,
+    submittedSince.map((x) => ({ path: x.path, copy: layout.submittedCopy(sessionId, x.contentHash) })),
+  );
+  await writeJsonAtomic(note, { epoch, checkpoint: restored, putBack: put });
+  return { workspace, checkpoint: restored, putBack: put };
 }
 
-async function readNote(path: string): Promise<{ epoch: number; checkpoint: RestoredWorkspace['checkpoint'] } | null> {
+type Note = { epoch: number; checkpoint: RestoredWorkspace['checkpoint']; putBack?: string[] };
+
+async function readNote(path: string): Promise<Note | null> {
   const raw = await readFile(path, 'utf8').catch(() => null);
-  return raw === null ? null : (JSON.parse(raw) as { epoch: number; checkpoint: RestoredWorkspace['checkpoint'] });
+  return raw === null ? null : (JSON.parse(raw) as Note);
 }
 
 /** An older copy of the workspace on this node is moved out of the way first, then removed. */

@@ -1,5 +1,5 @@
 import { condition, isCancellation, log, patched } from '@temporalio/workflow';
-import { newWorkspaceCheckpoints, type WorkspaceCheckpoints } from '../src/domain/workspaceCheckpoint';
+import { newWorkspaceCheckpoints, submittedSince, type WorkspaceCheckpoints } from '../src/domain/workspaceCheckpoint';
 import type { SessionRef } from '../src/domain/session';
 import { sessionRef } from './sessionPlacement';
 import type { SessionRun } from './sessionRun';
@@ -61,7 +61,12 @@ export async function bringWorkspace(run: SessionRun): Promise<void> {
   const { state } = run;
   const c = state.workspaceCheckpoints;
   if (!hasNodeLocalWorkspace(run) || !c || c.epoch === run.placedEpoch) return;
-  const restored = await run.activities.short.restoreWorkspace({ session: sessionRef(run), checkpoint: c.last?.number ?? null, epoch: run.placedEpoch! });
+  const restored = await run.activities.short.restoreWorkspace({
+    session: sessionRef(run),
+    checkpoint: c.last?.number ?? null,
+    epoch: run.placedEpoch!,
+    submittedSince: submittedSince(state.submissions, c.last?.takenAtMs ?? null),
+  });
   state.workspace = restored.workspace;
   c.epoch = run.placedEpoch!;
   c.restores.push({
@@ -69,5 +74,6 @@ export async function bringWorkspace(run: SessionRun): Promise<void> {
     takenAtMs: restored.checkpoint?.takenAtMs ?? null,
     node: state.placement?.node ?? null,
     restoredAtMs: Date.now(),
+    putBack: restored.putBack,
   });
 }

@@ -20,6 +20,8 @@ export interface WorkspaceRestore {
   takenAtMs: number | null;
   node: string | null;
   restoredAtMs: number;
+  /** Submitted folders put back from the relay's copies (submitted after the checkpoint began). */
+  putBack?: string[];
 }
 
 export interface WorkspaceCheckpoints {
@@ -39,6 +41,20 @@ export interface WorkspaceCheckpointView {
   restores: (Omit<WorkspaceRestore, 'takenAtMs' | 'restoredAtMs'> & { takenAt: string | null; restoredAt: string })[];
 }
 
+/**
+ * The submissions a checkpoint taken at `takenAtMs` may not hold as they were submitted: those
+ * submitted since it began and not yet validated. Their folders are put back from the copies the
+ * relay kept at submit. (One submitted before it began is in it, as the agent left it then.)
+ */
+export function submittedSince(
+  submissions: { path: string; contentHash: string; submittedAtMs: number; state: string }[],
+  takenAtMs: number | null,
+): { path: string; contentHash: string }[] {
+  return submissions
+    .filter((s) => (s.state === 'queued' || s.state === 'validating') && (takenAtMs === null || s.submittedAtMs >= takenAtMs))
+    .map(({ path, contentHash }) => ({ path, contentHash }));
+}
+
 export function newWorkspaceCheckpoints(epoch: number | null): WorkspaceCheckpoints {
   return { epoch, last: null, taken: 0, failed: 0, restores: [] };
 }
@@ -54,6 +70,7 @@ export function workspaceCheckpointView(nodeLocal: boolean, c: WorkspaceCheckpoi
     restores: (c?.restores ?? []).map((r) => ({
       checkpoint: r.checkpoint,
       node: r.node,
+      putBack: r.putBack ?? [],
       takenAt: r.takenAtMs === null ? null : iso(r.takenAtMs),
       restoredAt: iso(r.restoredAtMs),
     })),

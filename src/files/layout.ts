@@ -37,6 +37,8 @@ export const layout = {
   },
   /** Checkpoints of a node-local workspace: numbered manifests and the file contents they name, by sha256. */
   checkpoints: (sessionId: string) => join(layout.session(sessionId), 'checkpoints'),
+  /** A submitted folder of a node-local workspace, copied by the relay before the submit is made: its content hash names it. */
+  submittedCopy: (sessionId: string, contentHash: string) => join(layout.session(sessionId), 'checkpoints', 'submitted', contentHash),
   relay: (sessionId: string) => join(layout.session(sessionId), 'relay'),
   /** Host-only: the sandbox gets the token through its environment, never from a mounted file. */
   relayToken: (sessionId: string) => join(layout.session(sessionId), 'relay-token'),

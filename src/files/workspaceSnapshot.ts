@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, cp, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeJsonAtomic } from './atomicWrite';
@@ -99,6 +99,38 @@ export async function restoreSnapshot(store: string, number: number, dest: strin
   }
   await rename(tmp, dest);
   return manifest;
+}
+
+/** A copy of `files` (a submitted folder as scanTree lists it) at `dest`, made once: built beside it and renamed into place. */
+export async function keepCopy(files: { path: string; source: string; mode: number }[], dest: string): Promise<void> {
+  if (existsSync(dest)) return;
+  const tmp = tmpName(dest);
+  await mkdir(tmp, { recursive: true });
+  for (const f of files) {
+    await mkdir(dirname(join(tmp, f.path)), { recursive: true });
+    await copyFile(f.source, join(tmp, f.path));
+    await chmod(join(tmp, f.path), f.mode & 0o777);
+  }
+  await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
+    await rm(tmp, { recursive: true, force: true });
+    // Another attempt put the same content there first.
+    if (!existsSync(dest)) throw err;
+  });
+}
+
+/** Puts each kept copy back at its path in `dir`, replacing what is there. */
+export async function putBack(dir: string, copies: { path: string; copy: string }[]): Promise<string[]> {
+  const put: string[] = [];
+  for (const { path, copy } of copies) {
+    if (!existsSync(copy)) continue;
+    const to = join(dir, path);
+    if (relative(dir, to).startsWith('..')) continue;
+    await rm(to, { recursive: true, force: true });
+    await mkdir(dirname(to), { recursive: true });
+    await cp(copy, to, { recursive: true });
+    put.push(path);
+  }
+  return put;
 }
 
 /** Copies a file into the store by its sha256 (hashed as it is copied); null when it vanished. */

@@ -191,14 +191,15 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         assert.equal(ws!.nodeLocal, false, `${id} now works in the shared home`);
         assert.equal(ws!.last?.node, 'a');
         assert.deepEqual(
-          ws!.restores.map((r) => [r.checkpoint, r.node, r.takenAt]),
-          [[ws!.last.number, node, ws!.last.takenAt]],
+          ws!.restores.map((r) => [r.checkpoint, r.node, r.takenAt, r.putBack]),
+          [[ws!.last.number, node, ws!.last.takenAt, []]],
           `${id} restored its last checkpoint: ${JSON.stringify(ws)}`,
         );
         assert.ok(existsSync(join(layout.workspace(id), 'before.txt')), `${id}: the file written before the checkpoint is there`);
       }
       assert.ok(!existsSync(join(layout.workspace('fleet-t'), 'after.txt')), 'fleet-t: the file written after its checkpoint is not');
       assert.ok(existsSync(join(layout.workspace('fleet-t'), 'submissions', 'replay_01_01_faster', 'train_gpt.py')), 'its submitted folder is there');
+      assert.ok(existsSync(layout.submittedCopy('fleet-t', (await sessionQueries.submissions(handles.get('fleet-t')!))[0].contentHash)), 'kept at submit');
       const agent2Cwd = readlinkSync(`/proc/${JSON.parse(readFileSync(agent2, 'utf8')).pid}/cwd`);
       assert.equal(agent2Cwd, layout.workspace('fleet-g'), "fleet-g's agent works in the restored folder");
       assert.ok(alive(leftover.pid), 'the frozen leftover is still there before node a returns');

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { readManifest, restoreSnapshot, takeSnapshot } from '../../src/files/workspaceSnapshot';
+import { keepCopy, putBack, readManifest, restoreSnapshot, takeSnapshot } from '../../src/files/workspaceSnapshot';
+import { submittedSince } from '../../src/domain/workspaceCheckpoint';
+import { scanTree, treeHash } from '../../src/files/tree';
 import { parseSessionSpec } from '../../src/domain/spec';
 
 /** Every entry under dir: files with their bytes and mode, folders, symlinks with their targets. */
@@ -85,5 +87,39 @@ describe('workspace checkpoints in the shared home', () => {
     assert.equal(parseSessionSpec(spec).workspaceCheckpointMinutes, 10);
     assert.equal(parseSessionSpec({ ...spec, workspaceCheckpointMinutes: 0.5 }).workspaceCheckpointMinutes, 0.5);
     for (const bad of [0, -1, '5', 100_000]) assert.throws(() => parseSessionSpec({ ...spec, workspaceCheckpointMinutes: bad }), /workspaceCheckpointMinutes/);
+  });
+
+  it('puts back a folder submitted after the checkpoint began, as it was submitted, from the copy kept at submit', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ws-submitted-'));
+    try {
+      const sub = join(root, 'node-a', 'submissions', 'c2');
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, 'train_gpt.py'), 'print("submitted")\n');
+      const entries = await scanTree(sub);
+      const copy = join(root, 'home', 'submitted', treeHash(entries));
+      await keepCopy(entries, copy);
+      await keepCopy(entries, copy); // a retried relay finds it there
+      writeFileSync(join(sub, 'train_gpt.py'), 'print("edited after the submit")\n');
+
+      const subs = [
+        { path: 'submissions/c1', contentHash: 'a'.repeat(64), submittedAtMs: 900, state: 'queued' },
+        { path: 'submissions/c0', contentHash: 'b'.repeat(64), submittedAtMs: 1500, state: 'accepted' },
+        { path: 'submissions/c2', contentHash: treeHash(entries), submittedAtMs: 1500, state: 'queued' },
+      ];
+      assert.deepEqual(submittedSince(subs, 1000), [{ path: 'submissions/c2', contentHash: treeHash(entries) }], 'c1 is in the checkpoint, c0 validated');
+      assert.equal(submittedSince(subs, null).length, 2, 'no checkpoint: every one not validated');
+
+      const restored = join(root, 'node-b');
+      mkdirSync(join(restored, 'submissions', 'c2'), { recursive: true });
+      writeFileSync(join(restored, 'submissions', 'c2', 'old.py'), 'an older version\n');
+      const put = await putBack(restored, [
+        { path: 'submissions/c2', copy },
+        { path: 'submissions/c9', copy: join(root, 'home', 'submitted', 'none') },
+      ]);
+      assert.deepEqual(put, ['submissions/c2'], 'a copy that was never kept is skipped');
+      assert.equal(treeHash(await scanTree(join(restored, 'submissions', 'c2'))), treeHash(entries), 'the folder as it was submitted');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
