@@ -6,6 +6,11 @@ import { join, relative } from 'node:path';
 import { keepCopy, putBack, readManifest, restoreSnapshot, takeSnapshot } from '../../src/files/workspaceSnapshot';
 import { submittedSince } from '../../src/domain/workspaceCheckpoint';
 import { scanTree, treeHash } from '../../src/files/tree';
+import { layout } from '../../src/files/layout';
+import { parseSessionSpec as spec } from '../../src/domain/spec';
+import { restoreWorkspace } from '../../activities/checkpoint';
+import { prepareWorkspace } from '../../activities/workspace';
+import { FASTRUN } from '../helpers/harness';
 import { parseSessionSpec } from '../../src/domain/spec';
 
 /** Every entry under dir: files with their bytes and mode, folders, symlinks with their targets. */
@@ -119,6 +124,41 @@ describe('workspace checkpoints in the shared home', () => {
       assert.deepEqual(put, ['submissions/c2'], 'a copy that was never kept is skipped');
       assert.equal(treeHash(await scanTree(join(restored, 'submissions', 'c2'))), treeHash(entries), 'the folder as it was submitted');
     } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a node-local workspace: prepared on node a, checkpointed to the home, restored on node b once per placement', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ws-restore-'));
+    const saved = { home: process.env.NANOGPT_BENCH_HOME, local: process.env.NANOGPT_BENCH_WORKSPACES };
+    try {
+      process.env.NANOGPT_BENCH_HOME = join(root, 'home');
+      process.env.NANOGPT_BENCH_WORKSPACES = join(root, 'a');
+      const s = spec({ agent: 'replay', budgetGpuHours: 1, gpus: 1, fleet: true, anchor: FASTRUN });
+      const onA = await prepareWorkspace({ sessionId: 'w1', spec: s });
+      assert.deepEqual([onA.dir, onA.nodeLocal], [join(root, 'a', 'w1', 'workspace'), true]);
+      writeFileSync(join(onA.dir, 'notes.md'), 'kept\n');
+      const taken = await takeSnapshot(onA.dir, layout.checkpoints('w1'), 1, Date.now());
+      assert.ok(existsSync(join(layout.checkpoints('w1'), '000001.json')) && taken.files > 1);
+
+      process.env.NANOGPT_BENCH_WORKSPACES = join(root, 'b');
+      const restore = (epoch: number) => restoreWorkspace({ session: { sessionId: 'w1', spec: s, workspace: onA }, checkpoint: 1, epoch });
+      const onB = await restore(2);
+      assert.deepEqual([onB.workspace.dir, onB.checkpoint?.number, onB.putBack], [join(root, 'b', 'w1', 'workspace'), 1, []]);
+      assert.equal(readFileSync(join(onB.workspace.dir, 'notes.md'), 'utf8'), 'kept\n');
+      writeFileSync(join(onB.workspace.dir, 'since.md'), 'the agent on b\n');
+      assert.deepEqual((await restore(2)).checkpoint, onB.checkpoint, 'retried: the same answer');
+      assert.ok(existsSync(join(onB.workspace.dir, 'since.md')), 'retried: nothing laid out again');
+      await restore(3);
+      assert.ok(!existsSync(join(onB.workspace.dir, 'since.md')), 'a later placement on b starts from the checkpoint again');
+    } finally {
+      for (const [k, v] of [
+        ['NANOGPT_BENCH_HOME', saved.home],
+        ['NANOGPT_BENCH_WORKSPACES', saved.local],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       rmSync(root, { recursive: true, force: true });
     }
   });
