@@ -11,8 +11,9 @@ import { ensureSynthData } from '../src/tokenShards/tinyData';
 
 /**
  * Lays out runs/<id>: the workspace seeded with the anchor's files and an empty submissions
- * folder, the relay folder and its host-only token, and the data the runs read. Safe to repeat:
- * nothing the agent already wrote is overwritten.
+ * folder (on this node's own disk when its worker has --workspace-dir), the relay folder and its
+ * host-only token, and the data the runs read. Safe to repeat: nothing the agent already wrote is
+ * overwritten.
  */
 export async function prepareWorkspace({ sessionId, spec }: { sessionId: string; spec: SessionSpec }): Promise<Workspace> {
   const anchor = anchorOf(spec);
