@@ -5,6 +5,7 @@ import { cleanupActivities } from './cleanup';
 import { fleetActivities } from './fleet';
 import { timingActivities } from './timing';
 import { prepareWorkspace } from './workspace';
+import { checkpointWorkspace, restoreWorkspace } from './checkpoint';
 import { freezeSubmission } from './freeze';
 import { judgeSubmission } from './judge';
 import { lookupCalibration, storeCalibration } from './calibration';
@@ -13,6 +14,8 @@ import { writeVerdict, writeSummary } from './records';
 export function createActivities(deps: ActivityDeps) {
   return {
     prepareWorkspace,
+    checkpointWorkspace,
+    restoreWorkspace,
     freezeSubmission,
     judgeSubmission,
     lookupCalibration,

@@ -13,6 +13,7 @@ import { submitUpdate, submissionsQuery, statusQuery } from '../workflows/messag
 import type { ActivityDeps } from './deps';
 import { liveStatus, type SessionRef } from '../src/domain/session';
 import { listenUnix } from '../src/files/unixSocket';
+import { keepCopy } from '../src/files/workspaceSnapshot';
 
 const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('submit'), token: z.string(), path: z.string().min(1), runs: z.number().int().min(2).max(100).optional() }),
@@ -56,7 +57,10 @@ export function relayActivities(deps: ActivityDeps) {
       if (!p.ok) return { ok: false, error: p.reason };
       let contentHash: string;
       try {
-        contentHash = treeHash(await scanTree(join(session.workspace.dir, p.path)));
+        const entries = await scanTree(join(session.workspace.dir, p.path));
+        contentHash = treeHash(entries);
+        // A node-local workspace: the submitted folder is in the shared home before the submit is made.
+        if (session.workspace.nodeLocal) await keepCopy(entries, layout.submittedCopy(session.sessionId, contentHash));
       } catch (err) {
         return { ok: false, error: (err as Error).message };
       }

@@ -8,6 +8,7 @@ import { run as agentSandbox } from './agentSandbox';
 import { run as sequentialPolicy } from './sequentialPolicy';
 import { run as reportRender } from './reportRender';
 import { run as headlineSimulation } from './headlineSimulation';
+import { run as workspaceCheckpoint } from './workspaceCheckpoint';
 
 async function main(): Promise<void> {
   console.log('\n## log parsing and verdict statistics\n');
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   await reportRender();
   console.log("\n## the headline: winner's curse, drift and screening (issue 14)\n");
   headlineSimulation(2000);
+  console.log('\n## checkpoints of a node-local workspace (issue 15)\n');
+  await workspaceCheckpoint();
 }
 
 main().catch((err) => {

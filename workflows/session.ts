@@ -10,6 +10,7 @@ import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, historyFull, isIdle, mayCont
 import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
 import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
+import { bringWorkspace, checkpointAtEnd, workspacePrepared } from './workspaceCheckpoints';
 
 /**
  * One benchmark session: prepare the agent's workspace, time the anchor for reference, let the
@@ -27,6 +28,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
 
   run.state.phase = 'running';
   reserveConfirmation(run.state);
+  await onNode(run, () => bringWorkspace(run));
   let work = startWork(run, sessionRef(run));
   let outcome = await waitForEnd(run);
   // A fleet session whose node is lost goes on on another one: the agent resumes on its
@@ -34,6 +36,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
   while (outcome === NODE_LOST) {
     await leaveLostNode(run, work);
     await placeOnNode(run);
+    await onNode(run, () => bringWorkspace(run));
     work = startWork(run, sessionRef(run));
     outcome = await waitForEnd(run);
   }
@@ -66,7 +69,9 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
 /** The agent's workspace: the anchor record copied in, once. */
 async function prepare(run: SessionRun): Promise<void> {
   const { state, spec } = run;
-  if (!state.workspace) state.workspace = await run.activities.short.prepareWorkspace({ sessionId: state.sessionId, spec });
+  if (state.workspace) return;
+  state.workspace = await run.activities.short.prepareWorkspace({ sessionId: state.sessionId, spec });
+  workspacePrepared(run);
 }
 
 /** The anchor's own N timed runs on this hardware (and the horizon record's), from the cache when this hardware has them. */
@@ -162,6 +167,8 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
   const stopped = await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
   if (run.agentChargedByProcess) settleStoppedAgent(state.ledger, stopped, Date.now());
   await work.validationDone;
+  await work.checkpointsDone;
+  await checkpointAtEnd(run, session);
   await confirmAtEnd(state, session, () => budgetChanged(run));
   work.relayScope.cancel();
   await work.relayDone;

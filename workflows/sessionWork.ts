@@ -6,8 +6,9 @@ import { validateSubmission } from './validation';
 import { currentReference } from './referenceWindow';
 import { mayBeBest } from '../src/domain/tickets';
 import { budgetChanged, historyFull, type SessionRun } from './sessionRun';
+import { checkpointLoop } from './workspaceCheckpoints';
 
-/** The session's three strands of work while it runs. */
+/** The strands of the session's work while it runs. */
 export interface Work {
   agentScope: CancellationScope;
   relayScope: CancellationScope;
@@ -16,6 +17,9 @@ export interface Work {
   agentDone: Promise<void>;
   relayDone: Promise<void>;
   validationDone: Promise<void>;
+  /** Checkpoints of a node-local workspace (workflows/workspaceCheckpoints.ts). */
+  checkpointScope: CancellationScope;
+  checkpointsDone: Promise<void>;
 }
 
 /**
@@ -30,7 +34,9 @@ export function startWork(run: SessionRun, session: SessionRef): Work {
   const relayDone = relayScope.run(() => run.activities.longLived.serveRelay({ session, workflowId: workflowInfo().workflowId })).catch(swallowCancellation);
   const validationScope = new CancellationScope();
   const validationDone = validationScope.run(() => validationLoop(run, session)).catch(swallowCancellation);
-  return { agentScope, relayScope, validationScope, agentDone, relayDone, validationDone };
+  const checkpointScope = new CancellationScope();
+  const checkpointsDone = checkpointScope.run(() => checkpointLoop(run, session)).catch(swallowCancellation);
+  return { agentScope, relayScope, validationScope, agentDone, relayDone, validationDone, checkpointScope, checkpointsDone };
 }
 
 /**
@@ -42,7 +48,8 @@ export async function leaveLostNode(run: SessionRun, work: Work): Promise<void> 
   work.agentScope.cancel();
   work.relayScope.cancel();
   work.validationScope.cancel();
-  await Promise.all([work.agentDone, work.relayDone, work.validationDone]);
+  work.checkpointScope.cancel();
+  await Promise.all([work.agentDone, work.relayDone, work.validationDone, work.checkpointsDone]);
   const { state } = run;
   const lost = state.nodeMoves?.at(-1);
   if (state.agentLaunches > 0 && !state.agentExits.some((e) => e.launch === state.agentLaunches)) {
@@ -58,7 +65,8 @@ export async function leaveLostNode(run: SessionRun, work: Work): Promise<void> 
 export async function detachWork(work: Work): Promise<void> {
   work.agentScope.cancel();
   work.relayScope.cancel();
-  await Promise.all([work.agentDone, work.relayDone]);
+  work.checkpointScope.cancel();
+  await Promise.all([work.agentDone, work.relayDone, work.checkpointsDone]);
 }
 
 /**

@@ -41,6 +41,14 @@ export function formatStatus(s: SessionStatus): string {
     lines.push(
       `node     ${s.fleet.node ?? `none: waiting for a node with room since ${s.fleet.waitingSince ?? '?'}`}${moves.length ? `; moved ${moves.length}×: ${moves.join('; ')}` : ''}`,
     );
+    const w = s.fleet.workspace;
+    if (w && (w.checkpoints > 0 || w.restores.length > 0)) {
+      const last = w.last ? `last checkpoint ${w.last.number} (${w.last.reason}, on ${w.last.node ?? '?'}, taken ${w.last.takenAt})` : 'no checkpoint';
+      const restored = w.restores.map(
+        (r) => `on ${r.node ?? '?'} from ${r.checkpoint === null ? 'the anchor (none taken)' : `checkpoint ${r.checkpoint} taken ${r.takenAt}`}`,
+      );
+      lines.push(`workspace ${w.nodeLocal ? 'node-local' : 'shared'}: ${last}${restored.length ? `; restored ${restored.join('; ')}` : ''}`);
+    }
   }
   const d = s.referenceDrift;
   if (d && d.flagged.length > 0) {

@@ -6,6 +6,7 @@ import type { AgentUsageSummary } from '../agents/usage';
 import { mean } from './stats';
 import type { ConfirmationSummary } from './confirmation';
 import { countTickets, resubmitAllowed, type TicketCount } from './tickets';
+import { workspaceCheckpointView, type WorkspaceCheckpointView, type WorkspaceCheckpoints } from './workspaceCheckpoint';
 import { referenceDrift, sessionWindows, type ReferenceDrift } from './referenceDrift';
 
 export type Phase = 'preparing' | 'calibrating' | 'running' | 'finishing' | 'confirming' | 'ended';
@@ -31,6 +32,8 @@ export interface Workspace {
   /** The host whose disk holds the session's folder, and that folder (runs/<id>): where its files are. Absent in older state. */
   host?: string;
   sessionDir?: string;
+  /** On the local disk of the node that holds it (worker --workspace-dir): checkpointed to the shared home. */
+  nodeLocal?: boolean;
 }
 
 /** What every sandbox-bound activity needs to find a session's files and sandboxes. */
@@ -89,6 +92,8 @@ export interface SessionState {
   waitingForNodeSinceMs?: number | null;
   /** Fleet sessions: each node lost under it, and where it went. */
   nodeMoves?: NodeMove[];
+  /** Fleet sessions with a node-local workspace: its checkpoints and restores. */
+  workspaceCheckpoints?: WorkspaceCheckpoints;
   /** Reference `periodic`: the anchor's re-timings, each before the submission it first served. */
   referenceWindows?: { label: string; timesMs: number[]; beforeSubmission: string; atMs: number }[];
 }
@@ -168,7 +173,7 @@ export interface SessionStatus {
   /** Where the session's files are (summary.json, report.html, agent/ transcripts): a host and a folder on it. */
   files?: { host: string | null; sessionDir: string } | null;
   /** Fleet sessions: the node it runs on (null while it waits for one), since when it waits, and its moves. */
-  fleet?: { node: string | null; epoch: number | null; waitingSince: string | null; moves: NodeMove[] };
+  fleet?: { node: string | null; epoch: number | null; waitingSince: string | null; moves: NodeMove[]; workspace?: WorkspaceCheckpointView };
 }
 
 export type SessionSummary = SessionStatus;
@@ -255,6 +260,7 @@ function fleetView(state: SessionState): NonNullable<SessionStatus['fleet']> {
     epoch: state.placement?.epoch ?? null,
     waitingSince: state.waitingForNodeSinceMs ? new Date(state.waitingForNodeSinceMs).toISOString() : null,
     moves: state.nodeMoves ?? [],
+    workspace: workspaceCheckpointView(Boolean(state.workspace?.nodeLocal), state.workspaceCheckpoints),
   };
 }
 

@@ -114,6 +114,12 @@ export const SessionSpecSchema = z
      * named one; when that node is lost, the session moves to another. Needs nodeTaskQueue absent.
      */
     fleet: z.boolean().optional(),
+    /**
+     * Fleet sessions on a node with node-local workspaces (worker --workspace-dir): minutes between
+     * checkpoints of the agent's workspace to the shared home (one is also taken at each accepted
+     * submit). A lost node loses at most the work of this many minutes.
+     */
+    workspaceCheckpointMinutes: z.number().positive().max(1440).default(10),
     /** History length at which the workflow continues as new (low values force it, for tests). */
     continueAsNewAfterEvents: z.number().int().min(20).default(5000),
   })

@@ -16,10 +16,29 @@ export function safeName(id: string): string {
   return clean === id && id !== '.' && id !== '..' ? id : `${clean}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * The node's own folder for agent workspaces, when the worker was given one (`worker
+ * --workspace-dir`, or NANOGPT_BENCH_WORKSPACES): workspaces then live on the node's local disk
+ * and are checkpointed to NANOGPT_BENCH_HOME (src/files/workspaceSnapshot.ts). Null: they live in
+ * NANOGPT_BENCH_HOME, which every node shares.
+ */
+export function localWorkspaceRoot(): string | null {
+  const dir = process.env.NANOGPT_BENCH_WORKSPACES;
+  return dir ? resolve(dir) : null;
+}
+
 export const layout = {
   temporalDb: () => join(benchHome(), 'temporal.db'),
   session: (sessionId: string) => join(benchHome(), 'runs', safeName(sessionId)),
-  workspace: (sessionId: string) => join(layout.session(sessionId), 'workspace'),
+  /** The agent's folder on this node: on its local disk when it has a workspace root, else in the shared home. */
+  workspace: (sessionId: string) => {
+    const local = localWorkspaceRoot();
+    return local ? join(local, safeName(sessionId), 'workspace') : join(layout.session(sessionId), 'workspace');
+  },
+  /** Checkpoints of a node-local workspace: numbered manifests and the file contents they name, by sha256. */
+  checkpoints: (sessionId: string) => join(layout.session(sessionId), 'checkpoints'),
+  /** A submitted folder of a node-local workspace, copied by the relay before the submit is made: its content hash names it. */
+  submittedCopy: (sessionId: string, contentHash: string) => join(layout.session(sessionId), 'checkpoints', 'submitted', contentHash),
   relay: (sessionId: string) => join(layout.session(sessionId), 'relay'),
   /** Host-only: the sandbox gets the token through its environment, never from a mounted file. */
   relayToken: (sessionId: string) => join(layout.session(sessionId), 'relay-token'),

@@ -1,9 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { repoRoot } from '../../src/files/repoRoot';
+import { readManifest } from '../../src/files/workspaceSnapshot';
 import { Harness, eventually } from '../helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../../src/temporal/client';
 import { listNodes } from '../../src/fleet/fleetClient';
@@ -56,8 +59,12 @@ function signalGroups(p: { pid: number; leader: number | null }, sig: NodeJS.Sig
 describe('a fleet of three nodes: sessions placed and balanced, one node lost for good', () => {
   const h = new Harness();
   const nodes = new Map<string, ChildProcess>();
+  // Node a keeps agent workspaces on a disk of its own, checkpointed to the shared home.
+  const aDisk = join(h.home, 'node-a-disk');
+  const onA = (id: string, ...p: string[]) => join(aDisk, id, 'workspace', ...p);
   const spawnNode = (name: string) => {
-    const child = h.spawnWorker(['--node', name, '--gpus', '2', '--heartbeat-seconds', String(HEARTBEAT_S)]);
+    const local = name === 'a' ? ['--workspace-dir', aDisk] : [];
+    const child = h.spawnWorker(['--node', name, '--gpus', '2', '--heartbeat-seconds', String(HEARTBEAT_S), ...local]);
     if (process.env.FLEET_DEBUG) for (const s of [child.stdout!, child.stderr!]) s.on('data', (d) => appendFileSync(`/tmp/fleet-node-${name}.log`, d));
     nodes.set(name, child);
   };
@@ -95,6 +102,7 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         fleet: true,
       } as const;
       const sleeper: SessionSpecInput = { ...small, agent: 'command', agentCommand: ['sleep', '600'] };
+      const checkpointEvery = 0.1; // minutes: fleet-g's workspace is checkpointed every 6 s on node a
 
       const handles = new Map<string, WorkflowHandle<typeof benchmarkSession>>();
       const firstNode = new Map<string, string>();
@@ -102,7 +110,7 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         ['fleet-t', { ...small, agent: 'replay' }],
         ['fleet-f1', sleeper],
         ['fleet-f2', sleeper],
-        ['fleet-g', sleeper],
+        ['fleet-g', { ...sleeper, workspaceCheckpointMinutes: checkpointEvery }],
       ] as [string, SessionSpecInput][]) {
         const handle = await startSession(h.client, spec, id);
         handles.set(id, handle);
@@ -120,6 +128,14 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         ],
       );
 
+      // Node a's workspaces are on its own disk: each gets a file before its first checkpoint.
+      for (const id of ['fleet-t', 'fleet-g']) {
+        await eventually(`${id}'s workspace on node a`, async () => existsSync(onA(id, 'train_gpt.py')), 60_000, 100);
+        writeFileSync(onA(id, 'before.txt'), 'written before the checkpoint\n');
+        assert.ok(!existsSync(layout.workspace(id)), `${id}'s workspace is not in the shared home`);
+      }
+      const beforeWrittenAt = new Date().toISOString();
+
       // Node a dies while fleet-t's first candidate is being timed and fleet-g's agent works.
       const runRecord = (i: number) => join(layout.run('fleet-t', 'sub-001', i), 'procs', 'run.json');
       const inFlight = await eventually(
@@ -131,6 +147,12 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       const gProcs = join(layout.agentState('fleet-g'), 'procs');
       await eventually('fleet-g agent running', async () => existsSync(join(gProcs, 'agent-1.pid')) && existsSync(join(gProcs, 'agent-1.json')), 60_000);
       await new Promise((r) => setTimeout(r, 2000)); // well into the run (it sleeps 6 s before training)
+      // fleet-t's submit was checkpointed, fleet-g's workspace on its timer; a file written after fleet-t's checkpoint is lost with the node.
+      const lastCheckpoint = async (id: string) => (await sessionQueries.status(handles.get(id)!)).fleet?.workspace?.last;
+      assert.equal((await eventually("fleet-t's submit checkpointed", () => lastCheckpoint('fleet-t'), 30_000, 100)).reason, 'submit sub-001');
+      await eventually('fleet-g checkpointed after before.txt', async () => ((await lastCheckpoint('fleet-g'))?.takenAt ?? '') > beforeWrittenAt);
+      assert.equal((await lastCheckpoint('fleet-g'))?.reason, 'every 0.1 min');
+      writeFileSync(onA('fleet-t', 'after.txt'), 'written after the checkpoint\n');
       nodes.get('a')!.kill('SIGKILL');
       const killedAtMs = Date.now();
       // Its sandbox processes die with it; one, fleet-g's agent, only freezes, as on a hung host:
@@ -155,6 +177,31 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       }
       const agent2 = join(layout.agentState('fleet-g'), 'procs', 'agent-2.json');
       await eventually('fleet-g agent relaunched on its new node', async () => existsSync(agent2), 60_000);
+      // Each workspace was laid out on its new node (which shares the home) from its last checkpoint before the agent came back.
+      for (const id of ['fleet-t', 'fleet-g']) {
+        const { node, workspace: ws } = await eventually(
+          `${id}'s workspace restored`,
+          async () => {
+            const f = (await sessionQueries.status(handles.get(id)!)).fleet!;
+            return f.workspace?.restores.length ? f : null;
+          },
+          60_000,
+          250,
+        );
+        assert.equal(ws!.nodeLocal, false, `${id} now works in the shared home`);
+        assert.equal(ws!.last?.node, 'a');
+        assert.deepEqual(
+          ws!.restores.map((r) => [r.checkpoint, r.node, r.takenAt, r.putBack]),
+          [[ws!.last.number, node, ws!.last.takenAt, []]],
+          `${id} restored its last checkpoint: ${JSON.stringify(ws)}`,
+        );
+        assert.ok(existsSync(join(layout.workspace(id), 'before.txt')), `${id}: the file written before the checkpoint is there`);
+      }
+      assert.ok(!existsSync(join(layout.workspace('fleet-t'), 'after.txt')), 'fleet-t: the file written after its checkpoint is not');
+      assert.ok(existsSync(join(layout.workspace('fleet-t'), 'submissions', 'replay_01_01_faster', 'train_gpt.py')), 'its submitted folder is there');
+      assert.ok(existsSync(layout.submittedCopy('fleet-t', (await sessionQueries.submissions(handles.get('fleet-t')!))[0].contentHash)), 'kept at submit');
+      const agent2Cwd = readlinkSync(`/proc/${JSON.parse(readFileSync(agent2, 'utf8')).pid}/cwd`);
+      assert.equal(agent2Cwd, layout.workspace('fleet-g'), "fleet-g's agent works in the restored folder");
       assert.ok(alive(leftover.pid), 'the frozen leftover is still there before node a returns');
 
       // Node a comes back: it ends its leftovers of the sessions that moved, and runs nothing of them.
@@ -163,10 +210,21 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       await eventually('the leftover ended by node a', async () => !alive(leftover.pid), 60_000, 250);
       assert.ok(alive(JSON.parse(readFileSync(agent2, 'utf8')).pid), "fleet-g's relaunched agent, on another node, is untouched");
 
+      // Only node a has room: a new session works on its disk, and its workspace goes to the shared home when it ends.
+      handles.set('fleet-h', await startSession(h.client, { ...sleeper, agentCommand: ['sh', '-c', 'echo done > end.txt; exec sleep 600'] }, 'fleet-h'));
+      await eventually("fleet-h's agent at work on node a", async () => existsSync(onA('fleet-h', 'end.txt')), 90_000, 250);
+
       const tSummary = await handles.get('fleet-t')!.result();
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) await stopSession(handles.get(id)!, 'test done');
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) await stopSession(handles.get(id)!, 'test done');
       const summaries = new Map([['fleet-t', tSummary]]);
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) summaries.set(id, await handles.get(id)!.result());
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) summaries.set(id, await handles.get(id)!.result());
+      const hEnd = summaries.get('fleet-h')!.fleet!.workspace!;
+      assert.deepEqual([hEnd.nodeLocal, hEnd.last?.reason, hEnd.last?.node], [true, 'session end', 'a']);
+      assert.ok((await readManifest(layout.checkpoints('fleet-h'), hEnd.last!.number))!.files.some((f) => f.path === 'end.txt'));
+
+      // The new workflow paths (restores, checkpoint timers, the patch marker) replay as they ran.
+      const bundle = { workflowBundle: { codePath: join(repoRoot(), 'dist', 'workflow-bundle.js') } };
+      for (const id of ['fleet-t', 'fleet-g']) await Worker.runReplayHistory(bundle, await handles.get(id)!.fetchHistory(), id);
 
       const ranOnAAfter = processesOf(h.home, 'a').filter((p) => p.startedAtMs >= restartedAtMs && /fleet-[tg]\b/.test(p.file));
       assert.deepEqual(ranOnAAfter, [], 'node a ran nothing of the sessions that moved');

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { connectClient, connectWorker, temporalAddress, CONTROL_TASK_QUEUE } from '../../temporal/connection';
 import { startEmbedded } from '../../temporal/embedded';
@@ -38,13 +39,19 @@ export function registerServerCommands(program: Command): void {
     .option('--node <name>', 'be this GPU node of the fleet: serve its task queue, register and heartbeat')
     .option('--gpus <n>', 'GPUs this node offers to sessions (with --node)', Number)
     .option('--heartbeat-seconds <s>', 'seconds between heartbeats to the fleet (with --node)', Number, 10)
-    .action(async (o: { taskQueue: string; node?: string; gpus?: number; heartbeatSeconds: number }) => {
+    .option(
+      '--workspace-dir <dir>',
+      "a folder on this node's own disk for agent workspaces (NANOGPT_BENCH_WORKSPACES); fleet sessions checkpoint them to NANOGPT_BENCH_HOME",
+    )
+    .action(async (o: { taskQueue: string; node?: string; gpus?: number; heartbeatSeconds: number; workspaceDir?: string }) => {
       keepRunningWhenLogsCannotBeWritten();
       installTemporalLogging();
       if (o.node !== undefined && !NODE_NAME.test(o.node)) throw new Error(`--node: letters, digits, '.', '_' or '-' (at most 63), got ${o.node}`);
       if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0))
         throw new Error('--gpus: a positive whole number of GPUs is required with --node');
       if (!(o.heartbeatSeconds > 0)) throw new Error(`--heartbeat-seconds: expected a positive number, got ${o.heartbeatSeconds}`);
+      // Read by the activities where they lay out a workspace (src/files/layout.ts), as NANOGPT_BENCH_HOME is.
+      if (o.workspaceDir !== undefined) process.env.NANOGPT_BENCH_WORKSPACES = resolve(o.workspaceDir);
       const address = temporalAddress();
       const client = await connectClient(address);
       const connection = await connectWorker(address);
@@ -63,7 +70,8 @@ export function registerServerCommands(program: Command): void {
       });
       const placed = await membership?.start();
       console.log(
-        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}`,
+        `worker on ${address}, task queue ${taskQueue}${o.node ? `: node ${o.node} with ${o.gpus} GPUs, ${placed!.length} session(s) placed on it` : ''}` +
+          (o.workspaceDir ? `; agent workspaces on this node's disk in ${process.env.NANOGPT_BENCH_WORKSPACES}` : ''),
       );
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
