@@ -1,5 +1,5 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
-import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge, settleStoppedAgent } from '../src/domain/budget';
+import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge, settleStoppedAgent, agentStopMargin } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
 import { newSessionState, statusView, type Reference, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
 import type { RunResult } from '../src/domain/verdict';
@@ -120,7 +120,9 @@ async function waitForEnd(run: SessionRun): Promise<string> {
     const now = Date.now();
     if (nodeLost(run)) return NODE_LOST;
     if (state.stopRequested) return `stopped: ${state.stopRequested}`;
-    if (remainingAt(state.ledger, now) <= 1e-9) return 'budget exhausted';
+    // The agent is charged until it has stopped: its stop is kept out of what it may spend.
+    const margin = run.agentChargedByProcess ? agentStopMargin(state.ledger) : 0;
+    if (remainingAt(state.ledger, now) - margin <= 1e-9) return 'budget exhausted';
     if (state.spendLimitReached) return state.spendLimitReached;
     if (now >= state.deadlineMs) return 'session hours exhausted';
     const idle = isIdle(run);
@@ -130,7 +132,7 @@ async function waitForEnd(run: SessionRun): Promise<string> {
     const epoch = run.budgetEpoch;
     const agentFinished = state.agentFinished;
     const placement = state.placement;
-    const waitMs = Math.min(msUntilExhausted(state.ledger, now), state.deadlineMs - now);
+    const waitMs = Math.min(msUntilExhausted(state.ledger, now, margin), state.deadlineMs - now);
     const woke = () =>
       run.budgetEpoch !== epoch ||
       state.stopRequested !== null ||

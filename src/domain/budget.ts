@@ -127,11 +127,23 @@ export function agentWasDown(ledger: BudgetLedger, lostSinceMs: number, nowMs: n
 }
 
 /**
+ * Seconds an agent takes to be stopped once the session decides to (the activity, the signal, its
+ * exit), during which it still holds its GPUs and is charged for them: a session whose agent is
+ * burning ends its agent phase this much before the budget does, so the stop lands at the end.
+ */
+export const AGENT_STOP_MARGIN_S = 1;
+
+/** GPU-seconds to keep for stopping the agent: its margin while it holds its GPUs, else none. */
+export function agentStopMargin(ledger: BudgetLedger): number {
+  return ledger.agentHoldingSinceMs === null ? 0 : AGENT_STOP_MARGIN_S * ledger.gpus;
+}
+
+/**
  * Milliseconds of wall time until the budget runs out at the current burn rate: only the agent
  * sandbox burns continuously; validation is charged when a run ends. Infinity while nothing burns.
  */
-export function msUntilExhausted(ledger: BudgetLedger, nowMs: number): number {
-  const remaining = remainingAt(ledger, nowMs);
+export function msUntilExhausted(ledger: BudgetLedger, nowMs: number, marginGpuSeconds = 0): number {
+  const remaining = remainingAt(ledger, nowMs) - marginGpuSeconds;
   if (remaining <= 0) return 0;
   if (ledger.agentHoldingSinceMs === null) return Infinity;
   return (remaining / ledger.gpus) * 1000;
