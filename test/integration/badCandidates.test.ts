@@ -10,7 +10,8 @@ import { submitUpdate } from '../../workflows/messages';
 import { layout } from '../../src/files/layout';
 import { scanTree, treeHash } from '../../src/files/tree';
 
-describe('bad candidates get a verdict, never a broken session', () => {
+// The two sessions share nothing but the server and the worker: they run side by side.
+describe('bad candidates get a verdict, never a broken session', { concurrency: true }, () => {
   const h = new Harness();
   before(async () => {
     await h.start();
