@@ -49,7 +49,12 @@ export function checkSession(
     const s = byId.get(a.id);
     if (!s?.verdict) continue;
     const runsDir = join(layout.submission(sessionId, s.id), 'runs');
-    const onDisk = existsSync(runsDir) ? readdirSync(runsDir).sort() : [];
+    // Runs lost with their sandbox are set aside as <i>.lost-<n> and started again: not the verdict's.
+    const onDisk = existsSync(runsDir)
+      ? readdirSync(runsDir)
+          .filter((r) => !/\.lost-\d+$/.test(r))
+          .sort()
+      : [];
     const reported = s.verdict.runs.map((r) => String(r.index)).sort();
     if (JSON.stringify(onDisk) !== JSON.stringify(reported))
       wrong.push(`${sessionId}/${s.id}: verdict reports runs [${reported.join(',')}], disk has [${onDisk.join(',')}]`);

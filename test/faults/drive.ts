@@ -80,12 +80,15 @@ export async function driveSession(
     const target = { world, rng, sessionId, marker: c.marker, submitted, onJudgeRequest: (fn: () => Promise<void>) => world.hookJudge(c.marker, fn) };
     world.note(`${sessionId}: ${name} for "${fault.name}"`);
     fault.arm?.(target);
+    const first = await fault.before?.(target);
     const striking = fault.strike?.(target);
     const id = await submitOnce(handle, c.path, c.contentHash);
     ack(id);
     injection.submissionId = id;
     out.acked.push({ id, marker: c.marker, reason: CANDIDATES[fault.candidate].reason });
-    await striking;
+    // Only a fault that struck counts as an injection.
+    const struck = first !== false && (await striking) !== false;
+    if (!struck) world.note(`${sessionId}/${id}: "${fault.name}" found nothing to strike`);
     try {
       await eventually(
         `a verdict for ${sessionId}/${id}`,
@@ -98,7 +101,7 @@ export async function driveSession(
       injection.stalled = (err as Error).message;
       world.note(`${sessionId}/${id}: STALLED`);
     }
-    if (fault.name !== 'none') out.injections.push(injection);
+    if (fault.name !== 'none' && struck) out.injections.push(injection);
   }
 
   await retryable('the stop signal', () => stopSession(handle, 'faults done'));
