@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { ensureTestImage } from '../helpers/testImage';
@@ -43,6 +43,12 @@ export class SuiteDockerd {
 
   /** Starts the engine and brings the test image into it. */
   async start(): Promise<this> {
+    // What a suite killed before it could stop its engine left (its engine died with it).
+    const engineOf = (d: string) => Number(existsSync(join(d, 'dockerd.pid')) ? readFileSync(join(d, 'dockerd.pid'), 'utf8') : 0);
+    for (const d of readdirSync('/run').filter((n) => /^nbf-\d+$/.test(n) && !alive(Number(n.slice(4))))) {
+      const dir = join('/run', d);
+      if (!(engineOf(dir) > 0 && alive(engineOf(dir)))) rmSync(dir, { recursive: true, force: true });
+    }
     this.takeDataRoot();
     mkdirSync(this.runDir, { recursive: true });
     await this.launch();

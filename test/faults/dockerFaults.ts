@@ -33,6 +33,10 @@ async function runToStrike(t: Target): Promise<{ subject: string; index: number 
 
 const unavailable = (w: Target['world']) => w.dockerUnavailable;
 
+/** Seen on seeds 7 and 11 (2026-11-30): the workflow's ledger, not the sandbox, is what is off. */
+const AGENT_LOST =
+  "an agent lost with its container is charged while no agent process runs: from the watcher's noticing the loss (agentWasDown starts holding again) and from each resume until the next launch starts (after a backoff, and after the validation when it was lost while paused): 1.2–3.1 GPU-s over the sandbox's records per session (workflows/sessionWork.ts, src/domain/budget.ts: charging the agent by its processes' own start and end removes it)";
+
 /**
  * The Docker sandbox's faults, struck into sessions on the suite's own engine: the engine stopped
  * and started again (its containers stop with it), and a sandbox's container killed from outside.
@@ -41,6 +45,7 @@ export const DOCKER_FAULTS: Fault[] = [
   {
     name: 'dockerd restart: agent work',
     sandbox: 'docker',
+    openDefect: AGENT_LOST,
     candidate: 'good',
     unavailable,
     before: async (t) => (await agentAtWork(t)) && (await t.world.exclusive('dockerd restart: agent work', () => t.world.restartDockerd()), true),
@@ -48,6 +53,7 @@ export const DOCKER_FAULTS: Fault[] = [
   {
     name: 'dockerd restart: timed run',
     sandbox: 'docker',
+    openDefect: AGENT_LOST,
     candidate: 'good',
     unavailable,
     strike: async (t) => (await runToStrike(t)) !== null && (await t.world.exclusive('dockerd restart: timed run', () => t.world.restartDockerd()), true),
@@ -67,6 +73,7 @@ export const DOCKER_FAULTS: Fault[] = [
   {
     name: 'docker kill: agent container',
     sandbox: 'docker',
+    openDefect: AGENT_LOST,
     candidate: 'good',
     unavailable,
     before: async (t) =>

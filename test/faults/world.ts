@@ -56,7 +56,8 @@ export class World {
   }
 
   async start(opts: { docker?: boolean } = {}): Promise<this> {
-    if (opts.docker) await this.startDockerd();
+    // The engine comes up beside the server: only the worker needs it.
+    const docker = opts.docker ? this.startDockerd() : Promise.resolve();
     const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400m', 'tmpfs', this.h.home], { encoding: 'utf8' });
     if (r.status !== 0) this.homeNotMounted = `cannot mount a tmpfs as NANOGPT_BENCH_HOME here: ${(r.stderr || r.error?.message || '').trim()}`;
     await this.judge.start();
@@ -72,18 +73,17 @@ export class World {
       NANOGPT_BENCH_JUDGE_TIMEOUT_S: '3',
       NANOGPT_BENCH_JUDGE_MAX_RETRIES: '3',
       NANOGPT_BENCH_LOG_LEVEL: 'info',
-      // The worker's Docker sandbox is on the suite's own engine, with the limits this machine can grant.
-      ...(this.dockerd
-        ? {
-            DOCKER_HOST: `unix://${this.dockerd.socketPath}`,
-            NANOGPT_BENCH_DOCKER_GPUS: 'none',
-            NANOGPT_BENCH_DOCKER_ULIMITS: grantableUlimits()
-              .map((u) => `${u.Name}=${u.Soft}:${u.Hard}`)
-              .join(','),
-          }
-        : {}),
     });
-    await this.h.start();
+    await Promise.all([this.h.start(), docker]);
+    // The worker's Docker sandbox is on the suite's own engine, with the limits this machine can grant.
+    if (this.dockerd)
+      Object.assign(process.env, {
+        DOCKER_HOST: `unix://${this.dockerd.socketPath}`,
+        NANOGPT_BENCH_DOCKER_GPUS: 'none',
+        NANOGPT_BENCH_DOCKER_ULIMITS: grantableUlimits()
+          .map((u) => `${u.Name}=${u.Soft}:${u.Hard}`)
+          .join(','),
+      });
     this.spawnWorker();
     return this;
   }
