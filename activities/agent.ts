@@ -146,14 +146,15 @@ export function agentActivities(deps: ActivityDeps) {
     await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, token), Infinity);
   }
 
+  // A step of the validation loop: its few retries must not be spent on an engine that restarts.
   async function pauseAgent({ session }: { session: SessionRef }): Promise<void> {
     const sandbox = sandboxOf(deps, session.spec);
-    await sandbox.pause(await sandbox.ensure(agentSandboxSpec(session)));
+    await whileEngineRestarts(async () => sandbox.pause(await sandbox.ensure(agentSandboxSpec(session))));
   }
 
   async function resumeAgent({ session }: { session: SessionRef }): Promise<void> {
     const sandbox = sandboxOf(deps, session.spec);
-    await sandbox.resume(await sandbox.ensure(agentSandboxSpec(session)));
+    await whileEngineRestarts(async () => sandbox.resume(await sandbox.ensure(agentSandboxSpec(session))));
   }
 
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
@@ -169,6 +170,30 @@ export interface AgentRunResult {
   spendLimit?: string;
   /** The agent's token usage so far, when its CLI has reported any. */
   usage?: AgentUsageSummary | null;
+}
+
+/** The sandbox's engine is not answering on its socket (stopped, or starting again). */
+export function engineUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; syscall?: string };
+  return (e.syscall === 'connect' && ['ECONNREFUSED', 'ENOENT'].includes(e.code ?? '')) || e.code === 'ECONNRESET';
+}
+
+/**
+ * Runs `fn` again every second while the sandbox's engine does not answer (dockerd restarting),
+ * until the activity's own timeout; any other failure is the activity's. The worker heartbeats
+ * the activity meanwhile (src/temporal/keepAlive.ts), so a worker lost here is still noticed.
+ */
+async function whileEngineRestarts<T>(fn: () => Promise<T>): Promise<T> {
+  for (let logged = false; ;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!engineUnreachable(err)) throw err;
+      if (!logged) log.warn('the sandbox engine does not answer: waiting for it', { error: String(err) });
+      logged = true;
+      await Context.current().sleep(1000);
+    }
+  }
 }
 
 /** The agent's usage.json summarized, or null before its CLI reported any. */

@@ -57,8 +57,9 @@ export class SuiteDockerd {
   }
 
   /** The fault: the engine stopped (its containers with it, as a host's service manager stops it) and started again on the same data root and socket. */
-  async restart(): Promise<void> {
+  async restart(downMs = 0): Promise<void> {
     await this.halt();
+    await sleep(downMs);
     await this.launch();
   }
 

@@ -31,6 +31,9 @@ async function runToStrike(t: Target): Promise<{ subject: string; index: number 
   return r;
 }
 
+/** How long the engine stays down: up to 20 s, as a service manager's restart of a loaded engine may take. */
+const downtime = (t: Target) => t.rng.below(20_000);
+
 const unavailable = (w: Target['world']) => w.dockerUnavailable;
 
 /** Seen on seeds 7 and 11 (2026-11-30): the workflow's ledger, not the sandbox, is what is off. */
@@ -48,7 +51,7 @@ export const DOCKER_FAULTS: Fault[] = [
     openDefect: AGENT_LOST,
     candidate: 'good',
     unavailable,
-    before: async (t) => (await agentAtWork(t)) && (await t.world.exclusive('dockerd restart: agent work', () => t.world.restartDockerd()), true),
+    before: async (t) => (await agentAtWork(t)) && (await t.world.exclusive('dockerd restart: agent work', () => t.world.restartDockerd(downtime(t))), true),
   },
   {
     name: 'dockerd restart: timed run',
@@ -56,7 +59,8 @@ export const DOCKER_FAULTS: Fault[] = [
     openDefect: AGENT_LOST,
     candidate: 'good',
     unavailable,
-    strike: async (t) => (await runToStrike(t)) !== null && (await t.world.exclusive('dockerd restart: timed run', () => t.world.restartDockerd()), true),
+    strike: async (t) =>
+      (await runToStrike(t)) !== null && (await t.world.exclusive('dockerd restart: timed run', () => t.world.restartDockerd(downtime(t))), true),
   },
   {
     name: 'docker kill: run container',

@@ -67,7 +67,14 @@ export async function driveSession(
   world.sessionIds.add(sessionId);
   const handle = await startSession(world.h.client, spec, sessionId);
   const out: DrivenSession = { sessionId, gpus: spec.gpus ?? 1, summary: null, submissions: [], acked: [], injections: [] };
-  await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 300_000, 500);
+  try {
+    await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 300_000, 500);
+  } catch (err) {
+    // A finding of its own (did not finish; its faults stalled), never the end of the suite.
+    world.note(`${sessionId}: NEVER RUNNING`);
+    out.injections = faults.map((f) => ({ fault: f.name, sessionId, submissionId: null, stalled: `the session never ran: ${(err as Error).message}` }));
+    return out;
+  }
 
   // A session ends with its best confirmed: one good candidate first, so there is one.
   const plan: Fault[] = [{ name: 'none', candidate: 'good' }, ...faults.filter((f) => !f.atEnd)];

@@ -3,7 +3,7 @@ import { repoRoot } from '../../src/files/repoRoot';
 import { runSuite } from './suite';
 
 /**
- * `npm run test:faults [-- --quick] [--seed N] [--only NAME]`: drives real sessions, strikes each fault into
+ * `npm run test:faults [-- --quick] [--seed N] [--only NAME] [--no-docker]`: drives real sessions, strikes each fault into
  * them at seeded random points, prints the table and writes bench/results/faults.json. Exits
  * non-zero when anything was lost, judged twice, orphaned, misjudged or mischarged.
  */
@@ -15,7 +15,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(seed)) throw new Error(`--seed takes an integer, got ${args[seedAt + 1]}`);
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
-  const r = await runSuite({ quick, seed, only, out: join(repoRoot(), 'bench', 'results', quick ? 'faults-quick.json' : 'faults.json') });
+  // --no-docker: no engine of its own started; its faults are reported as not run.
+  const r = await runSuite({
+    quick,
+    seed,
+    only,
+    docker: !args.includes('--no-docker'),
+    out: join(repoRoot(), 'bench', 'results', quick ? 'faults-quick.json' : 'faults.json'),
+  });
   process.exitCode = r.findings.length === 0 ? 0 : 1;
 }
 

@@ -72,12 +72,19 @@ export function plan(rng: Prng, faults: Fault[], reps: number, sessions: number)
   return out;
 }
 
-export async function runSuite(opts: { quick: boolean; seed: number; out?: string; log?: (line: string) => void; only?: string }): Promise<SuiteResult> {
+export async function runSuite(opts: {
+  quick: boolean;
+  seed: number;
+  out?: string;
+  log?: (line: string) => void;
+  only?: string;
+  docker?: boolean;
+}): Promise<SuiteResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = Date.now();
   const rng = new Prng(opts.seed);
   log(`faults: seed ${opts.seed}${opts.quick ? ' (quick)' : ''}`);
-  const world = await new World().start({ docker: true });
+  const world = await new World().start({ docker: opts.docker ?? true });
   // An interrupted run still takes its server, worker, sandboxes and mount down with it.
   const interrupted = () => void world.stop().finally(() => process.exit(130));
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);

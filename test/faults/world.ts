@@ -42,7 +42,7 @@ export class World {
   readonly sessionIds = new Set<string>();
   /** The suite's own Docker Engine, with the test image in it; null with the reason when there is none. */
   dockerd: SuiteDockerd | null = null;
-  dockerUnavailable: string | null = 'not asked for';
+  dockerUnavailable: string | null = 'no engine asked for (--no-docker)';
 
   /** A line of the suite's own story, with the seconds since it began: what struck where, for a rerun with the seed. */
   note(line: string): void {
@@ -100,10 +100,10 @@ export class World {
     }
   }
 
-  /** Stops the suite's dockerd (its containers stop with it) and starts it again on the same data root and socket. */
-  async restartDockerd(): Promise<void> {
-    this.note('dockerd stopped');
-    await this.dockerd!.restart();
+  /** Stops the suite's dockerd (its containers stop with it), leaves it down `downMs`, and starts it again on the same data root and socket. */
+  async restartDockerd(downMs: number): Promise<void> {
+    this.note(`dockerd stopped (down ${(downMs / 1000).toFixed(1)} s)`);
+    await this.dockerd!.restart(downMs);
     this.note('dockerd back');
   }
 

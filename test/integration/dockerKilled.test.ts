@@ -1,7 +1,7 @@
 import { missing } from '../helpers/missing';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -9,6 +9,8 @@ import { DockerSandbox, containerName } from '../../src/sandbox/docker';
 import type { SandboxSpec } from '../../src/sandbox/sandbox';
 import { pausesFile } from '../../src/sandbox/procs/records';
 import { timingActivities } from '../../activities/timing';
+import { agentActivities } from '../../activities/agent';
+import Docker from 'dockerode';
 import type { ActivityDeps } from '../../activities/deps';
 import type { SessionRef } from '../../src/domain/session';
 import type { RunResult } from '../../src/domain/verdict';
@@ -80,35 +82,37 @@ describe('the Docker sandbox when its container dies', { timeout: 20 * 60_000 },
     await eventually('agent-2 exited', async () => (await sb.status(again, 'agent-2')).state === 'exited');
   });
 
+  const frozenDir = join(home, 'frozen');
+  const sessionRef = (): SessionRef => ({
+    sessionId,
+    spec: parseSessionSpec({
+      agent: 'command',
+      agentCommand: ['true'],
+      anchor: FASTRUN,
+      budgetGpuHours: 1,
+      gpus: 1,
+      sandbox: 'docker',
+      image,
+      runTimeoutSeconds: 300,
+    }),
+    workspace: {
+      dir: join(home, 'ws'),
+      sandboxRoot: '/workspace',
+      anchorDir: frozenDir,
+      dataDir: layout.data(),
+      historyDir: join(FASTRUN, 'records'),
+      replayRecords: [],
+      targetValLoss: 3.28,
+      horizonSpeedupSeconds: 63,
+      horizonDir: null,
+    },
+  });
+
   it('a timed run whose container is killed from outside is set aside and run again, not judged "killed"', async (t) => {
     if (skip) return missing(t, skip);
-    const frozenDir = join(home, 'frozen');
     cpSync(join(FASTRUN, 'records', '02_fastest'), frozenDir, { recursive: true });
     mkdirSync(layout.data(), { recursive: true });
-    const session: SessionRef = {
-      sessionId,
-      spec: parseSessionSpec({
-        agent: 'command',
-        agentCommand: ['true'],
-        anchor: FASTRUN,
-        budgetGpuHours: 1,
-        gpus: 1,
-        sandbox: 'docker',
-        image,
-        runTimeoutSeconds: 300,
-      }),
-      workspace: {
-        dir: join(home, 'ws'),
-        sandboxRoot: '/workspace',
-        anchorDir: frozenDir,
-        dataDir: layout.data(),
-        historyDir: join(FASTRUN, 'records'),
-        replayRecords: [],
-        targetValLoss: 3.28,
-        horizonSpeedupSeconds: 63,
-        horizonDir: null,
-      },
-    };
+    const session = sessionRef();
     const deps = { client: null, sandboxes: { docker: sb } } as unknown as ActivityDeps;
     const runDir = layout.run(sessionId, 'sub-001', 0);
     const timing = new MockActivityEnvironment().run(timingActivities(deps).timeRun, { session, subject: 'sub-001', frozenDir, runIndex: 0 });
@@ -123,5 +127,46 @@ describe('the Docker sandbox when its container dies', { timeout: 20 * 60_000 },
     assert.equal(result.invalidReason, null, 'the run started again and counted');
     assert.ok(existsSync(join(`${runDir}.lost-1`, 'procs', 'run.lost')), 'the lost run is set aside, with when it ended');
     assert.ok(existsSync(join(runDir, 'procs', 'run.exit')), 'the run that counts wrote its own exit line');
+  });
+
+  it('pausing the agent waits for an engine that is restarting, instead of spending its retries', async (t) => {
+    if (skip) return missing(t, skip);
+    await removeSessionContainers(engine.docker, sessionId);
+    // The worker's engine socket, not there yet (the engine is down); it comes back 2 s later.
+    const socket = join(home, 'engine.sock');
+    const down = new DockerSandbox({ docker: new Docker({ socketPath: socket }), image, gpus: 'none', ulimits: grantableUlimits() });
+    const deps = { client: null, sandboxes: { docker: down } } as unknown as ActivityDeps;
+    const pausing = new MockActivityEnvironment().run(agentActivities(deps).pauseAgent, { session: sessionRef() });
+    const back = new Promise((r) => setTimeout(r, 2000)).then(() => symlinkSync(engine.socketPath, socket));
+    await Promise.all([pausing, back]);
+    const agent = await engine.docker.getContainer(containerName({ sessionId, role: 'agent' })).inspect();
+    assert.equal(agent.State.Paused, true, 'paused once the engine answered');
+    await down.close();
+  });
+
+  it('a container whose folders were set aside is made again around the new ones; a process started in a stopped one starts it first', async (t) => {
+    if (skip) return missing(t, skip);
+    const stateDir = join(home, 'runs-aside', '0');
+    const spec: SandboxSpec = {
+      labels: { sessionId, role: 'validation', subject: 'aside', runIndex: 0 },
+      workspaceDir: join(stateDir, 'work'),
+      dataDir: null,
+      relayDir: null,
+      stateDir,
+      gpus: 1,
+      egress: [],
+    };
+    const h = await sb.ensure(spec);
+    await engine.docker.getContainer(h.id).kill();
+    // Stopped since ensured: the start brings it up again instead of failing on the engine's 409.
+    await sb.start(h, { name: 'first', argv: ['true'] });
+    await eventually('first exited', async () => (await sb.status(h, 'first')).state === 'exited');
+    await engine.docker.getContainer(h.id).kill();
+    renameSync(stateDir, `${stateDir}.lost-1`);
+    const again = await sb.ensure(spec);
+    await sb.start(again, { name: 'run', argv: ['true'] });
+    await eventually('run exited', async () => (await sb.status(again, 'run')).state === 'exited');
+    assert.ok(existsSync(join(stateDir, 'procs', 'run.exit')), "the new folder's process wrote its exit line there");
+    assert.ok(!existsSync(join(`${stateDir}.lost-1`, 'procs', 'run.exit')), 'nothing of it reached the folder set aside');
   });
 });

@@ -62,7 +62,12 @@ export class DockerSandbox implements Sandbox {
     // Served before the container is found or made: after a worker restart, the way out comes back with it.
     if (this.egress.proxied(spec)) await this.egress.serve(spec);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const found = await this.containers.find(spec.labels);
+      let found = await this.containers.find(spec.labels);
+      // Its host folders are gone (a lost run's folder set aside): it would mount them, not the new ones.
+      if (found && !existsSync(procsDir(spec.stateDir))) {
+        await this.containers.remove(found.Id);
+        found = null;
+      }
       if (found) {
         if (found.State === 'running' || found.State === 'paused') return handle;
         if (found.State === 'created' || found.State === 'exited') {
@@ -97,7 +102,8 @@ export class DockerSandbox implements Sandbox {
     }
     const container = this.docker.getContainer(h.id);
     let info = await container.inspect().catch(ignoreStatus(404));
-    if (!info) {
+    // Gone, or stopped (killed, its engine restarted) since it was ensured: an exec needs it running.
+    if (!info?.State.Running) {
       await this.ensure(h.spec);
       info = await container.inspect();
     }
