@@ -8,7 +8,7 @@ import { secretsFromEnv, type Secret } from '../src/agents/redact';
 import { agentFor } from '../src/agents/registry';
 import { SPEEDRUN_TARGET_VAL_LOSS } from '../src/humanRecords/anchors';
 import { LaunchTrace, readMeta, resumeIdFromTraces, traceFiles, tracedLaunches } from '../src/agents/traceFiles';
-import type { Sandbox, SandboxHandle } from '../src/sandbox/sandbox';
+import type { ProcessStatus, Sandbox, SandboxHandle } from '../src/sandbox/sandbox';
 import { layout } from '../src/files/layout';
 import { writeJsonAtomic } from '../src/files/atomicWrite';
 import type { ActivityDeps } from './deps';
@@ -18,7 +18,7 @@ import type { SessionRef } from '../src/domain/session';
 import { spendLimitReason, type AgentSpend } from '../src/domain/agentSpend';
 import { spendFromUsage } from '../src/agents/spend';
 import { summarizeUsage, type AgentUsageSummary } from '../src/agents/usage';
-import { agentUsageSignal } from '../workflows/messages';
+import { agentStartedSignal, agentUsageSignal } from '../workflows/messages';
 
 const POLL_MS = 1000;
 /** At most one usage report to the session this often (each is a history event). */
@@ -88,11 +88,13 @@ export function agentActivities(deps: ActivityDeps) {
       log.info('agent re-attached', { sessionId: session.sessionId, launch, state: before.state });
     }
     const actx = Context.current();
+    const workflowId = actx.info.workflowExecution?.workflowId ?? session.sessionId;
+    await tellStarted(deps, workflowId, launch, await sandbox.status(handle, name));
     // When this launch was last seen running, carried across a retry in the heartbeat: if it turns
     // out lost with its sandbox, its GPUs were not held from then on.
     const prior = actx.info.heartbeatDetails as { launch?: number; aliveAtMs?: number } | undefined;
     let aliveAtMs = prior?.launch === launch && prior.aliveAtMs ? prior.aliveAtMs : Date.now();
-    const report = usageReporter(deps, actx.info.workflowExecution?.workflowId ?? session.sessionId, traceDir);
+    const report = usageReporter(deps, workflowId, traceDir);
     for (;;) {
       const st = await sandbox.status(handle, name);
       if (st.state === 'exited') {
@@ -103,11 +105,19 @@ export function agentActivities(deps: ActivityDeps) {
             launch,
             downSince: new Date(aliveAtMs).toISOString(),
           });
-          return { exitCode: null, finished: false, lostSinceMs: aliveAtMs };
+          return { exitCode: null, finished: false, lostSinceMs: aliveAtMs, startedAtMs: st.startedAtMs };
         }
         const spend = await readSpend(traceDir, session);
         const usage = await readUsage(traceDir);
-        return { exitCode: st.exitCode, finished: agent.finishesOnExit, spend, usage, spendLimit: spendLimitReason(session.spec, spend) ?? undefined };
+        return {
+          exitCode: st.exitCode,
+          finished: agent.finishesOnExit,
+          spend,
+          usage,
+          spendLimit: spendLimitReason(session.spec, spend) ?? undefined,
+          startedAtMs: st.startedAtMs,
+          endedAtMs: st.endedAtMs,
+        };
       }
       aliveAtMs = Date.now();
       // stopAgent made the trace final already: this watcher is late and must not write to it.
@@ -146,15 +156,23 @@ export function agentActivities(deps: ActivityDeps) {
     await finishExitedTraces(sandbox, handle, layout.agentState(session.sessionId), agent, secretsFor(agent, session, token), Infinity);
   }
 
-  // A step of the validation loop: its few retries must not be spent on an engine that restarts.
-  async function pauseAgent({ session }: { session: SessionRef }): Promise<void> {
+  /** Returns when the agent's processes were stopped: its GPU time stops counting there. */
+  async function pauseAgent({ session }: { session: SessionRef }): Promise<{ atMs: number }> {
     const sandbox = sandboxOf(deps, session.spec);
+    // A step of the validation loop: its few retries must not be spent on an engine that restarts.
     await whileEngineRestarts(async () => sandbox.pause(await sandbox.ensure(agentSandboxSpec(session))));
+    return { atMs: Date.now() };
   }
 
-  async function resumeAgent({ session }: { session: SessionRef }): Promise<void> {
+  /** Returns when the agent's processes were let go on: its GPU time counts again from there. */
+  async function resumeAgent({ session }: { session: SessionRef }): Promise<{ atMs: number }> {
     const sandbox = sandboxOf(deps, session.spec);
-    await whileEngineRestarts(async () => sandbox.resume(await sandbox.ensure(agentSandboxSpec(session))));
+    return whileEngineRestarts(async () => {
+      const handle = await sandbox.ensure(agentSandboxSpec(session));
+      const atMs = Date.now();
+      await sandbox.resume(handle);
+      return { atMs };
+    });
   }
 
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
@@ -170,6 +188,23 @@ export interface AgentRunResult {
   spendLimit?: string;
   /** The agent's token usage so far, when its CLI has reported any. */
   usage?: AgentUsageSummary | null;
+  /** When the launch's process started and ended, from the sandbox's records (absent when it never ran, or still runs). */
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+/**
+ * Tells the session when the launch's process started, so its GPU time counts from there and not
+ * from when the launch was asked for. Sent on every attach (a retry may follow a worker that died
+ * before it could); the exit carries the same time, so one that cannot be sent costs nothing.
+ */
+async function tellStarted(deps: ActivityDeps, workflowId: string, launch: number, st: ProcessStatus): Promise<void> {
+  if (st.state === 'absent') return;
+  try {
+    await deps.client.workflow.getHandle(workflowId).signal(agentStartedSignal, { launch, startedAtMs: st.startedAtMs });
+  } catch (err) {
+    log.warn('agent start not reported to the session', { error: String(err) });
+  }
 }
 
 /** The sandbox's engine is not answering on its socket (stopped, or starting again). */

@@ -47,9 +47,13 @@ export function timingActivities(deps: ActivityDeps) {
       for (;;) {
         st = await sandbox.status(handle, 'run');
         if (st.state === 'exited' || st.state === 'absent') break;
-        if (Date.now() - st.startedAtMs > limitS * 1000 && !existsSync(timeoutFile)) {
-          await writeFile(timeoutFile, String(Date.now()));
+        if (Date.now() - st.startedAtMs > limitS * 1000) {
+          // The kill first, on every look until the run is gone, and the mark after: a mark written
+          // first on a full disk (ENOSPC) failed the attempt, and its retries, seeing the mark, never
+          // killed the run, which then held its validation forever (the fault suite found it).
           await sandbox.signal(handle, 'run', 'SIGKILL');
+          if (!existsSync(timeoutFile))
+            await writeFile(timeoutFile, String(Date.now())).catch((err: unknown) => void log.warn('timeout mark not written yet', { error: String(err) }));
         }
         heartbeat({ runIndex });
         await ctx.sleep(500);
@@ -58,7 +62,9 @@ export function timingActivities(deps: ActivityDeps) {
     }
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);
-    const result = assessRun(runIndex, st, output, existsSync(timeoutFile) ? limitS : null, session.spec.gpus);
+    // Killed past its limit, even where the disk was too full to keep the mark.
+    const overLimit = st.state === 'exited' && st.signal === 'SIGKILL' && st.endedAtMs - st.startedAtMs > limitS * 1000;
+    const result = assessRun(runIndex, st, output, existsSync(timeoutFile) || overLimit ? limitS : null, session.spec.gpus);
     // A run may only write in its own copy; one that reached the frozen original does not count.
     const tampered = await frozenChanged(frozenDir);
     if (tampered) result.invalidReason = [result.invalidReason, `the run changed the frozen candidate (${tampered})`].filter(Boolean).join('; ');

@@ -21,6 +21,8 @@ export const stopSignal = defineSignal<[{ reason?: string }?]>('stop');
 export const extendBudgetSignal = defineSignal<[{ gpuHours: number }]>('extendBudget');
 /** The agent's token usage as its CLI reported it, sent by the worker watching it when it changes, so `status` reads it from anywhere. */
 export const agentUsageSignal = defineSignal<[{ usage: AgentUsageSummary }]>('agentUsage');
+/** A launch of the agent is running since `startedAtMs` (its process's own record): its GPU time counts from then, not from when it was asked for. */
+export const agentStartedSignal = defineSignal<[{ launch: number; startedAtMs: number }]>('agentStarted');
 
 /** The fleet workflow's messages (workflows/fleet.ts); each answer names what is placed on the node. */
 export const registerNodeUpdate = defineUpdate<{ placed: string[] }, [{ node: string; gpus: number }]>('registerNode');

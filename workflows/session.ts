@@ -50,7 +50,17 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
   const spec = carried ? carried.spec : specOrFail(input);
   const state = carried ?? newSessionState(workflowInfo().workflowId, spec, newLedger(spec.budgetGpuHours, spec.gpus), Date.now());
   if (carried) state.continuedAsNew += 1;
-  return { spec, state, activities: activitiesFor(spec), validating: null, budgetEpoch: 0, continueWithQueue: patched('continue-as-new-with-queue') };
+  return {
+    spec,
+    state,
+    activities: activitiesFor(spec),
+    validating: null,
+    budgetEpoch: 0,
+    continueWithQueue: patched('continue-as-new-with-queue'),
+    agentChargedByProcess: patched('agent-charged-by-process'),
+    agentRunning: false,
+    agentPaused: false,
+  };
 }
 
 /** The agent's workspace: the anchor record copied in, once. */

@@ -29,6 +29,16 @@ export interface SessionRun {
    * bench/load.ts saw a run of 27,253 events.
    */
   continueWithQueue: boolean;
+  /**
+   * The agent is charged for the time its processes ran (from their own records), not held from
+   * the session's start to its finish: relaunch gaps and late-noticed exits cost nothing. Histories
+   * from before keep the old ledger, so they replay to the same decisions.
+   */
+  agentChargedByProcess: boolean;
+  /** A launch of the agent is being watched (its runAgent is in flight). */
+  agentRunning: boolean;
+  /** A validation holds the GPUs of the agent's node: the agent is paused, and no launch starts. */
+  agentPaused: boolean;
 }
 
 export function budgetChanged(run: SessionRun): void {

@@ -1,5 +1,5 @@
 import { CancellationScope, ParentClosePolicy, condition, executeChild, isCancellation, log, sleep, workflowInfo } from '@temporalio/workflow';
-import { startAgentHolding, stopAgentHolding, agentWasDown, charge } from '../src/domain/budget';
+import { startAgentHolding, stopAgentHolding, agentWasDown, charge, settleAgentLaunch } from '../src/domain/budget';
 import { bestView, horizonSpeedup, recordSpend, type SessionRef } from '../src/domain/session';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
 import { validateSubmission } from './validation';
@@ -50,6 +50,7 @@ export async function leaveLostNode(run: SessionRun, work: Work): Promise<void> 
   }
   for (const s of state.submissions) if (s.state === 'validating') s.state = 'queued';
   run.validating = null;
+  run.agentPaused = false;
   budgetChanged(run);
 }
 
@@ -60,28 +61,43 @@ export async function detachWork(work: Work): Promise<void> {
   await Promise.all([work.agentDone, work.relayDone]);
 }
 
-/** Launches the agent, and again (resuming) whenever it exits, until it says it has finished. */
+/**
+ * Launches the agent, and again (resuming) whenever it exits, until it says it has finished. Its
+ * GPUs count while a launch's process runs (from the process's own start and end, as its sandbox
+ * recorded them), less the validations that paused it; not between launches.
+ */
 async function agentLoop(run: SessionRun, session: SessionRef): Promise<void> {
   const { state } = run;
+  const byProcess = run.agentChargedByProcess;
   if (state.agentFinished) return;
-  startAgentHolding(state.ledger, Date.now());
+  if (!byProcess) startAgentHolding(state.ledger, Date.now());
   budgetChanged(run);
   for (;;) {
     const launch = state.agentLaunches + (state.agentExits.some((e) => e.launch === state.agentLaunches) || state.agentLaunches === 0 ? 1 : 0);
     state.agentLaunches = launch;
-    const exit = await run.activities.longLived.runAgent({ session, launch });
+    if (byProcess) {
+      // Not while a validation has this node's GPUs: the launch waits for it to end.
+      await condition(() => !run.agentPaused);
+      startAgentHolding(state.ledger, Date.now());
+      budgetChanged(run);
+    }
+    run.agentRunning = true;
+    const exit = await run.activities.longLived.runAgent({ session, launch }).finally(() => void (run.agentRunning = false));
     state.agentExits.push({ launch, exitCode: exit.exitCode, atMs: Date.now() });
     if (recordSpend(state, exit)) return budgetChanged(run);
-    if (exit.lostSinceMs !== undefined) {
+    if (byProcess) {
+      // A launch lost with its sandbox held its GPUs until it was last seen running.
+      settleAgentLaunch(state.ledger, { startedAtMs: exit.startedAtMs, endedAtMs: exit.lostSinceMs ?? exit.endedAtMs }, Date.now());
+    } else if (exit.lostSinceMs !== undefined) {
       agentWasDown(state.ledger, exit.lostSinceMs, Date.now());
-      budgetChanged(run);
     }
     if (exit.finished) {
       state.agentFinished = true;
       stopAgentHolding(state.ledger, Date.now());
-      budgetChanged(run);
-      return;
     }
+    // (Older histories woke the session's timer only on these two.)
+    if (byProcess || exit.finished || exit.lostSinceMs !== undefined) budgetChanged(run);
+    if (exit.finished) return;
     await sleep(agentBackoffMs(state.agentExits, Date.now()));
   }
 }
@@ -103,10 +119,14 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
     next.state = 'validating';
     // Exclusive GPUs: on the agent's own node its sandbox is paused, and its GPU time stops
     // counting, while a run times; a validation pool has GPUs of its own.
-    const agentWasHolding = state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
+    const onAgentNode = !spec.validationTaskQueue && !state.agentFinished;
+    const agentWasHolding = run.agentChargedByProcess
+      ? onAgentNode && run.agentRunning
+      : state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
+    if (run.agentChargedByProcess) run.agentPaused = onAgentNode;
     if (agentWasHolding) {
-      await short.pauseAgent({ session });
-      stopAgentHolding(state.ledger, Date.now());
+      const paused = await short.pauseAgent({ session });
+      stopAgentHolding(state.ledger, paused?.atMs ?? Date.now());
       budgetChanged(run);
     }
     try {
@@ -146,9 +166,11 @@ async function validationLoop(run: SessionRun, session: SessionRef): Promise<voi
     } finally {
       const moved = CancellationScope.current().consideredCancelled;
       if (!moved && agentWasHolding && !state.agentFinished && state.closedReason === null) {
-        await short.resumeAgent({ session });
-        startAgentHolding(state.ledger, Date.now());
+        const resumed = await short.resumeAgent({ session });
+        // A launch that ended meanwhile (lost with its sandbox) holds nothing any more.
+        if (!run.agentChargedByProcess || run.agentRunning) startAgentHolding(state.ledger, resumed?.atMs ?? Date.now());
       }
+      run.agentPaused = false;
       run.validating = null;
       budgetChanged(run);
     }

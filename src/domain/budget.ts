@@ -81,6 +81,27 @@ export function stopAgentHolding(ledger: BudgetLedger, nowMs: number): void {
 }
 
 /**
+ * The agent's process started at `startedAtMs` (its own record): the open interval, begun when the
+ * workflow decided to launch it, starts there instead. Never moves the start earlier: time already
+ * charged, or a pause since, stays as it is.
+ */
+export function agentStartedAt(ledger: BudgetLedger, startedAtMs: number): void {
+  if (ledger.agentHoldingSinceMs !== null && startedAtMs > ledger.agentHoldingSinceMs) ledger.agentHoldingSinceMs = startedAtMs;
+}
+
+/**
+ * A launch of the agent is over: the open interval is charged from its process's start to its end,
+ * as the sandbox recorded them, not to when a worker came to notice the exit (after a worker died
+ * that can be a heartbeat timeout and more later). `endedAtMs` absent: it ends at `nowMs`.
+ */
+export function settleAgentLaunch(ledger: BudgetLedger, proc: { startedAtMs?: number; endedAtMs?: number }, nowMs: number): void {
+  if (proc.startedAtMs !== undefined) agentStartedAt(ledger, proc.startedAtMs);
+  const since = ledger.agentHoldingSinceMs;
+  if (since === null) return;
+  stopAgentHolding(ledger, Math.max(since, Math.min(nowMs, proc.endedAtMs ?? nowMs)));
+}
+
+/**
  * The agent's sandbox vanished at `lostSinceMs` (host rebooted, container removed) and is back at
  * `nowMs`: its GPUs were not held in between, so that stretch is not charged.
  */

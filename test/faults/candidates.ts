@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FASTRUN } from '../helpers/harness';
 import { BAD, editFile, type Mutate } from '../helpers/badCandidates';
@@ -37,11 +37,22 @@ export type CandidateKind = keyof typeof CANDIDATES;
 /** Writes candidate `name` of `kind` into the session's workspace, marked for the judge's API; returns its marker and content hash. */
 export async function writeCandidate(sessionId: string, name: string, kind: CandidateKind): Promise<{ path: string; marker: string; contentHash: string }> {
   const dir = join(layout.workspace(sessionId), 'submissions', name);
-  // The fastest record: its lead over the anchor stays clear of the noise of a loaded machine.
-  cpSync(join(FASTRUN, 'records', '02_fastest'), dir, { recursive: true });
-  CANDIDATES[kind].mutate(dir);
   const marker = `${sessionId}.${name}`;
-  const main = join(dir, 'train_gpt.py');
-  writeFileSync(main, `# fault-marker:${marker}\n${readFileSync(main, 'utf8')}`);
+  // The suite writes as an agent would, beside the disk-full fault striking another session: a
+  // full disk makes it wait and write again, as an agent would, rather than end the suite.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The fastest record: its lead over the anchor stays clear of the noise of a loaded machine.
+      cpSync(join(FASTRUN, 'records', '02_fastest'), dir, { recursive: true });
+      CANDIDATES[kind].mutate(dir);
+      const main = join(dir, 'train_gpt.py');
+      writeFileSync(main, `# fault-marker:${marker}\n${readFileSync(main, 'utf8')}`);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC' || attempt >= 120) throw err;
+      rmSync(dir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   return { path: `submissions/${name}`, marker, contentHash: treeHash(await scanTree(dir)) };
 }

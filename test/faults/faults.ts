@@ -100,8 +100,6 @@ export const FAULTS: Fault[] = [
   {
     name: 'worker SIGKILL: agent work',
     candidate: 'good',
-    openDefect:
-      "the ledger charges the agent from its exit until a new worker notices it (a heartbeat timeout and more), and through validations that resume its holding after it exited: 10–27 GPU-s over the sandboxes' records",
     // Before the submit, while only the agent works: the submit then waits for the next worker.
     arm: (t) => void sleep(t.rng.below(1500)).then(() => killWorkerNow(t, 'worker SIGKILL: agent work')),
   },
