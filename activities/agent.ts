@@ -207,10 +207,15 @@ async function tellStarted(deps: ActivityDeps, workflowId: string, launch: numbe
   }
 }
 
-/** The sandbox's engine is not answering on its socket (stopped, or starting again). */
+/**
+ * The sandbox's engine is not answering on its socket, or going down under the call (stopped, or
+ * starting again): as the fault suite saw dockerd restarted mid-call.
+ */
 export function engineUnreachable(err: unknown): boolean {
-  const e = err as { code?: string; syscall?: string };
-  return (e.syscall === 'connect' && ['ECONNREFUSED', 'ENOENT'].includes(e.code ?? '')) || e.code === 'ECONNRESET';
+  const e = err as { code?: string; syscall?: string; statusCode?: number; message?: string };
+  if (e.syscall === 'connect' && ['ECONNREFUSED', 'ENOENT'].includes(e.code ?? '')) return true;
+  if (['ECONNRESET', 'EPIPE'].includes(e.code ?? '')) return true;
+  return e.statusCode === 500 && /transport is closing|connection refused|shutting down/i.test(e.message ?? '');
 }
 
 /**

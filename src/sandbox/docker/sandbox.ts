@@ -74,8 +74,20 @@ export class DockerSandbox implements Sandbox {
           // Stopped with the engine or the host, or killed: its processes are gone (their status says
           // so, and when they ended is noted before a new start forgets it), the workspace is not.
           await this.noteLostProcesses(spec.stateDir, found.Id);
-          await this.docker.getContainer(found.Id).start().catch(ignoreStatus(304));
-          return this.ready(handle);
+          const started = await this.docker
+            .getContainer(found.Id)
+            .start()
+            .then(
+              () => true,
+              (err: unknown) => {
+                if (statusOf(err) === 304) return true;
+                // An engine restarted under it may refuse it for good ("task ... already exists"):
+                // nothing of it lives on but the folders, so a new one is made around them.
+                if (statusOf(err) === 500) return false;
+                throw err;
+              },
+            );
+          if (started) return this.ready(handle);
         }
         await this.containers.remove(found.Id);
       }
