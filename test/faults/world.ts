@@ -185,7 +185,9 @@ export class World {
       await this.dockerd.stop();
     }
     // NANOGPT_BENCH_FAULTS_KEEP=<dir>: the sessions' files are copied there first, to read after a red run.
-    if (process.env.NANOGPT_BENCH_FAULTS_KEEP) spawnSync('cp', ['-a', join(this.h.home, 'runs'), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
+    // (with the worker's log and the server's database, to read the histories)
+    if (process.env.NANOGPT_BENCH_FAULTS_KEEP)
+      spawnSync('cp', ['-a', ...['runs', 'worker.log', 'temporal.db'].map((f) => join(this.h.home, f)), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
     try {
       await this.h.stop();
     } catch {
