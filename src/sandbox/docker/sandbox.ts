@@ -5,6 +5,7 @@ import { wrapperArgv } from '../procs/wrapper';
 import {
   DEFAULT_OUTPUT_CAP,
   listRecords,
+  lostEnd,
   noteLost,
   notePause,
   pausedByLog,
@@ -148,6 +149,10 @@ export class DockerSandbox implements Sandbox {
     const oomKilled = async () => (await this.containers.state(h.id))?.oomKilled ?? false;
     const exited = await exitedStatus(h.spec.stateDir, rec, oomKilled);
     if (exited) return exited;
+    // Noted dead when its container stopped: asked no more (an exec into the container, paused
+    // again after its engine restarted, would be refused and fail the caller).
+    const lostAt = await lostEnd(h.spec.stateDir, name);
+    if (lostAt !== null) return lostStatus(rec, false, lostAt);
     const ex = await inspectExec(this.docker, rec.execId);
     if (ex?.Running) return { state: 'running', startedAtMs: rec.startedAtMs };
     const container = await this.containers.state(h.id);

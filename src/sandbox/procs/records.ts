@@ -76,9 +76,9 @@ export async function notePause(stateDir: string, what: 'pause' | 'resume'): Pro
  * the sandbox learnt it: its wrapper died with it and wrote no exit line. The first answer stays.
  */
 export async function noteLost(stateDir: string, name: string, endedAtMs: number): Promise<number> {
+  const known = await lostEnd(stateDir, name);
+  if (known !== null) return known;
   const file = procFiles(stateDir, name).lost;
-  const known = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  if (known > 0) return known;
   await writeFileAtomic(file, `${Math.round(endedAtMs)}\n`);
   return Math.round(endedAtMs);
 }
@@ -87,4 +87,10 @@ export async function noteLost(stateDir: string, name: string, endedAtMs: number
 export async function pausedByLog(stateDir: string): Promise<boolean> {
   const text = await readFile(pausesFile(stateDir), 'utf8').catch(() => '');
   return text.trim().split('\n').pop()?.startsWith('pause ') ?? false;
+}
+
+/** When the sandbox noted a process lost with its container ended, or null when it did not. */
+export async function lostEnd(stateDir: string, name: string): Promise<number | null> {
+  const known = Number((await readFile(procFiles(stateDir, name).lost, 'utf8').catch(() => '')).trim());
+  return known > 0 ? known : null;
 }
