@@ -37,6 +37,10 @@ const downtime = (t: Target) => t.rng.below(20_000);
 const unavailable = (w: Target['world']) => w.dockerUnavailable;
 
 /** Seen on seeds 7 and 11 (2026-11-30): the workflow's ledger, not the sandbox, is what is off. */
+/** Seen on seed 11 (2026-11-30 10:13, main's 5f63605 merged): with no agent fault at all. */
+const DOCKER_AGENT_LEDGER =
+  "a Docker session's agent is charged over what its processes held even when no fault touches it (1.32 GPU-s charged, 0.24 held: over the 1 GPU-s tolerance), so the quick form cannot gate on a Docker session yet (workflows/sessionWork.ts, src/domain/budget.ts)";
+
 const AGENT_LOST =
   "an agent lost with its container is charged while no agent process runs: from the watcher's noticing the loss (agentWasDown starts holding again) and from each resume until the next launch starts (after a backoff, and after the validation when it was lost while paused): 1.2–3.1 GPU-s over the sandbox's records per session (workflows/sessionWork.ts, src/domain/budget.ts: charging the agent by its processes' own start and end removes it)";
 
@@ -65,6 +69,7 @@ export const DOCKER_FAULTS: Fault[] = [
   {
     name: 'docker kill: run container',
     sandbox: 'docker',
+    openDefect: DOCKER_AGENT_LEDGER,
     candidate: 'good',
     unavailable,
     strike: async (t) => {
