@@ -65,6 +65,18 @@ export class SuiteDockerd {
 
   async stop(): Promise<void> {
     await this.halt();
+    // A container's shim can outlive its engine (seen after restarts: the "task already exists" of a
+    // container started again): whatever still runs from this engine's exec root goes with it.
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      const cmd = (() => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      if (cmd.includes(`${this.runDir}/exec/`)) process.kill(Number(pid), 'SIGKILL');
+    }
     rmSync(this.runDir, { recursive: true, force: true });
     if (this.lock) rmSync(this.lock, { force: true });
     if (this.tempData) spawnSync('rm', ['-rf', this.tempData]);
