@@ -161,17 +161,20 @@ export function agentActivities(deps: ActivityDeps) {
   /** Returns when the agent's processes were stopped: its GPU time stops counting there. */
   async function pauseAgent({ session }: { session: SessionRef }): Promise<{ atMs: number }> {
     const sandbox = sandboxOf(deps, session.spec);
-    await sandbox.pause(await sandbox.ensure(agentSandboxSpec(session)));
+    // A step of the validation loop: its few retries must not be spent on an engine that restarts.
+    await whileEngineRestarts(async () => sandbox.pause(await sandbox.ensure(agentSandboxSpec(session))));
     return { atMs: Date.now() };
   }
 
   /** Returns when the agent's processes were let go on: its GPU time counts again from there. */
   async function resumeAgent({ session }: { session: SessionRef }): Promise<{ atMs: number }> {
     const sandbox = sandboxOf(deps, session.spec);
-    const handle = await sandbox.ensure(agentSandboxSpec(session));
-    const atMs = Date.now();
-    await sandbox.resume(handle);
-    return { atMs };
+    return whileEngineRestarts(async () => {
+      const handle = await sandbox.ensure(agentSandboxSpec(session));
+      const atMs = Date.now();
+      await sandbox.resume(handle);
+      return { atMs };
+    });
   }
 
   return { runAgent, stopAgent, pauseAgent, resumeAgent };
@@ -210,6 +213,35 @@ async function tellStarted(deps: ActivityDeps, workflowId: string, launch: numbe
     await deps.client.workflow.getHandle(workflowId).signal(agentStartedSignal, { launch, startedAtMs: st.startedAtMs });
   } catch (err) {
     log.warn('agent start not reported to the session', { error: String(err) });
+  }
+}
+
+/**
+ * The sandbox's engine is not answering on its socket, or going down under the call (stopped, or
+ * starting again): as the fault suite saw dockerd restarted mid-call.
+ */
+export function engineUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; syscall?: string; statusCode?: number; message?: string };
+  if (e.syscall === 'connect' && ['ECONNREFUSED', 'ENOENT'].includes(e.code ?? '')) return true;
+  if (['ECONNRESET', 'EPIPE'].includes(e.code ?? '')) return true;
+  return e.statusCode === 500 && /transport is closing|connection refused|shutting down/i.test(e.message ?? '');
+}
+
+/**
+ * Runs `fn` again every second while the sandbox's engine does not answer (dockerd restarting),
+ * until the activity's own timeout; any other failure is the activity's. The worker heartbeats
+ * the activity meanwhile (src/temporal/keepAlive.ts), so a worker lost here is still noticed.
+ */
+async function whileEngineRestarts<T>(fn: () => Promise<T>): Promise<T> {
+  for (let logged = false; ;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!engineUnreachable(err)) throw err;
+      if (!logged) log.warn('the sandbox engine does not answer: waiting for it', { error: String(err) });
+      logged = true;
+      await Context.current().sleep(1000);
+    }
   }
 }
 

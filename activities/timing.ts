@@ -24,31 +24,41 @@ export function timingActivities(deps: ActivityDeps) {
     const sandbox = sandboxOf(deps, session.spec);
     const spec = runSandboxSpec(session, subject, runIndex);
     let handle = await sandbox.ensure(spec);
-    if (await setAsideLostRun(handle.spec.stateDir, await sandbox.status(handle, 'run'))) handle = await sandbox.ensure(spec);
-    const copied = join(spec.stateDir, '.copied');
-    if (!existsSync(copied)) {
-      await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
-      await makeWritable(spec.workspaceDir);
-      await writeFile(copied, '');
-    }
-    await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
     const timeoutFile = join(spec.stateDir, 'timed-out');
     const ctx = Context.current();
     const limitS = limitSeconds ?? session.spec.runTimeoutSeconds;
     let st: ProcessStatus;
     for (;;) {
+      // Lost with its sandbox, before this attempt or while it watched (its node or engine gone, its
+      // container killed from outside): set aside and started again in a sandbox that mounts the new folder.
       st = await sandbox.status(handle, 'run');
-      if (st.state === 'exited' || st.state === 'absent') break;
-      if (Date.now() - st.startedAtMs > limitS * 1000) {
-        // The kill first, on every look until the run is gone, and the mark after: a mark written
-        // first on a full disk (ENOSPC) failed the attempt, and its retries, seeing the mark, never
-        // killed the run, which then held its validation forever (the fault suite found it).
-        await sandbox.signal(handle, 'run', 'SIGKILL');
-        if (!existsSync(timeoutFile))
-          await writeFile(timeoutFile, String(Date.now())).catch((err) => log.warn('timeout mark not written yet', { error: String(err) }));
+      if (st.state === 'exited' && st.lost) {
+        if (!(await setAsideLostRun(handle.spec.stateDir, st))) break;
+        await sandbox.remove(handle);
+        handle = await sandbox.ensure(spec);
       }
-      heartbeat({ runIndex });
-      await ctx.sleep(500);
+      const copied = join(spec.stateDir, '.copied');
+      if (!existsSync(copied)) {
+        await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
+        await makeWritable(spec.workspaceDir);
+        await writeFile(copied, '');
+      }
+      await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
+      for (;;) {
+        st = await sandbox.status(handle, 'run');
+        if (st.state === 'exited' || st.state === 'absent') break;
+        if (Date.now() - st.startedAtMs > limitS * 1000) {
+          // The kill first, on every look until the run is gone, and the mark after: a mark written
+          // first on a full disk (ENOSPC) failed the attempt, and its retries, seeing the mark, never
+          // killed the run, which then held its validation forever (the fault suite found it).
+          await sandbox.signal(handle, 'run', 'SIGKILL');
+          if (!existsSync(timeoutFile))
+            await writeFile(timeoutFile, String(Date.now())).catch((err: unknown) => void log.warn('timeout mark not written yet', { error: String(err) }));
+        }
+        heartbeat({ runIndex });
+        await ctx.sleep(500);
+      }
+      if (!(st.state === 'exited' && st.lost)) break;
     }
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);

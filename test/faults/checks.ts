@@ -47,9 +47,16 @@ export function checkSession(
   const wrong: string[] = [];
   for (const a of acked) {
     const s = byId.get(a.id);
+    // Rejected with no verdict: the validation itself failed (its retries spent on a fault), not the candidate.
+    if (s?.state === 'rejected' && !s.verdict) wrong.push(`${sessionId}/${s.id}: rejected without a verdict: ${s.reason ?? '?'}`);
     if (!s?.verdict) continue;
     const runsDir = join(layout.submission(sessionId, s.id), 'runs');
-    const onDisk = existsSync(runsDir) ? readdirSync(runsDir).sort() : [];
+    // Runs lost with their sandbox are set aside as <i>.lost-<n> and started again: not the verdict's.
+    const onDisk = existsSync(runsDir)
+      ? readdirSync(runsDir)
+          .filter((r) => !/\.lost-\d+$/.test(r))
+          .sort()
+      : [];
     const reported = s.verdict.runs.map((r) => String(r.index)).sort();
     if (JSON.stringify(onDisk) !== JSON.stringify(reported))
       wrong.push(`${sessionId}/${s.id}: verdict reports runs [${reported.join(',')}], disk has [${onDisk.join(',')}]`);

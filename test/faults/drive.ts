@@ -67,7 +67,14 @@ export async function driveSession(
   world.sessionIds.add(sessionId);
   const handle = await startSession(world.h.client, spec, sessionId);
   const out: DrivenSession = { sessionId, gpus: spec.gpus ?? 1, summary: null, submissions: [], acked: [], injections: [] };
-  await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 300_000, 500);
+  try {
+    await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 300_000, 500);
+  } catch (err) {
+    // A finding of its own (did not finish; its faults stalled), never the end of the suite.
+    world.note(`${sessionId}: NEVER RUNNING`);
+    out.injections = faults.map((f) => ({ fault: f.name, sessionId, submissionId: null, stalled: `the session never ran: ${(err as Error).message}` }));
+    return out;
+  }
 
   // A session ends with its best confirmed: one good candidate first, so there is one.
   const plan: Fault[] = [{ name: 'none', candidate: 'good' }, ...faults.filter((f) => !f.atEnd)];
@@ -80,12 +87,15 @@ export async function driveSession(
     const target = { world, rng, sessionId, marker: c.marker, submitted, onJudgeRequest: (fn: () => Promise<void>) => world.hookJudge(c.marker, fn) };
     world.note(`${sessionId}: ${name} for "${fault.name}"`);
     fault.arm?.(target);
+    const first = await fault.before?.(target);
     const striking = fault.strike?.(target);
     const id = await submitOnce(handle, c.path, c.contentHash);
     ack(id);
     injection.submissionId = id;
     out.acked.push({ id, marker: c.marker, reason: CANDIDATES[fault.candidate].reason });
-    await striking;
+    // Only a fault that struck counts as an injection.
+    const struck = first !== false && (await striking) !== false;
+    if (!struck) world.note(`${sessionId}/${id}: "${fault.name}" found nothing to strike`);
     try {
       await eventually(
         `a verdict for ${sessionId}/${id}`,
@@ -98,7 +108,7 @@ export async function driveSession(
       injection.stalled = (err as Error).message;
       world.note(`${sessionId}/${id}: STALLED`);
     }
-    if (fault.name !== 'none') out.injections.push(injection);
+    if (fault.name !== 'none' && struck) out.injections.push(injection);
   }
 
   await retryable('the stop signal', () => stopSession(handle, 'faults done'));

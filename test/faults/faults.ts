@@ -23,10 +23,14 @@ export interface Fault {
   name: string;
   /** The candidate submitted with it: a misbehaving training run is itself the fault. */
   candidate: CandidateKind;
+  /** The sessions it is struck into: local (default) or Docker sandboxes. */
+  sandbox?: 'docker';
   /** Set up before the submit (a judge answer queued, a hook laid). */
   arm?: (t: Target) => void;
-  /** Strikes while the candidate is being validated. */
-  strike?: (t: Target) => Promise<void>;
+  /** Struck before the submit, and waited for (while only the agent works); false when it could not be. */
+  before?: (t: Target) => Promise<boolean>;
+  /** Strikes while the candidate is being validated; false when there was nothing to strike. */
+  strike?: (t: Target) => Promise<void | boolean>;
   /** Strikes while the session confirms its best, at its end; false when there was nothing in flight to strike. */
   atEnd?: (t: Omit<Target, 'marker' | 'submitted' | 'onJudgeRequest'>) => Promise<boolean>;
   /** Why it cannot run here, if it cannot. */
@@ -38,19 +42,29 @@ export interface Fault {
   openDefect?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for a timed run of `subject` to be in flight: its process record written, its exit line not yet. */
-async function runInFlight(sessionId: string, subjects: () => string[], timeoutMs = 120_000): Promise<boolean> {
+/** Waits for a timed run of one of `subjects` to be in flight (its process record written, its exit line not yet); which one, or null when none came. */
+export async function runInFlight(sessionId: string, subjects: () => string[], timeoutMs = 120_000): Promise<{ subject: string; index: number } | null> {
   const inFlight = (s: string) => {
     const runs = join(layout.submission(sessionId, s), 'runs');
-    return existsSync(runs) && readdirSync(runs).some((i) => existsSync(join(runs, i, 'procs', 'run.json')) && !existsSync(join(runs, i, 'procs', 'run.exit')));
+    const i = existsSync(runs)
+      ? readdirSync(runs).find((i) => /^\d+$/.test(i) && existsSync(join(runs, i, 'procs', 'run.json')) && !existsSync(join(runs, i, 'procs', 'run.exit')))
+      : undefined;
+    return i === undefined ? null : { subject: s, index: Number(i) };
   };
   try {
-    await eventually('a timed run in flight', async () => subjects().some(inFlight), timeoutMs, 20);
-    return true;
+    return await eventually(
+      'a timed run in flight',
+      async () =>
+        subjects()
+          .map(inFlight)
+          .find((r) => r !== null) ?? null,
+      timeoutMs,
+      20,
+    );
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -95,7 +109,7 @@ export const FAULTS: Fault[] = [
     candidate: 'good',
     strike: async (t) => {
       const id = await t.submitted;
-      if (await runInFlight(t.sessionId, () => [id])) {
+      if ((await runInFlight(t.sessionId, () => [id])) !== null) {
         await sleep(t.rng.below(300));
         await killWorkerNow(t, 'worker SIGKILL: retime run');
       }
@@ -107,7 +121,7 @@ export const FAULTS: Fault[] = [
     atEnd: async (t) => {
       // The anchor's and each candidate's confirmation runs, interleaved: any of them in flight.
       const confirming = () => readdirSync(join(layout.session(t.sessionId), 'submissions')).filter((n) => n.startsWith('confirmation-'));
-      if (!(await runInFlight(t.sessionId, confirming))) return false;
+      if ((await runInFlight(t.sessionId, confirming)) === null) return false;
       await killWorkerNow(t, 'worker SIGKILL: confirmation');
       return true;
     },

@@ -3,7 +3,7 @@ import { repoRoot } from '../../src/files/repoRoot';
 import { runSuite } from './suite';
 
 /**
- * `npm run test:faults [-- --quick] [--seed N]`: drives real sessions, strikes each fault into
+ * `npm run test:faults [-- --quick] [--seed N] [--only NAME] [--no-docker]`: drives real sessions, strikes each fault into
  * them at seeded random points, prints the table and writes bench/results/faults.json. Exits
  * non-zero when anything was lost, judged twice, orphaned, misjudged or mischarged.
  */
@@ -13,7 +13,16 @@ async function main(): Promise<void> {
   const seedAt = args.indexOf('--seed');
   const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : Date.now() % 1_000_000;
   if (!Number.isInteger(seed)) throw new Error(`--seed takes an integer, got ${args[seedAt + 1]}`);
-  const r = await runSuite({ quick, seed, out: join(repoRoot(), 'bench', 'results', quick ? 'faults-quick.json' : 'faults.json') });
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  // --no-docker: no engine of its own started; its faults are reported as not run.
+  const r = await runSuite({
+    quick,
+    seed,
+    only,
+    docker: !args.includes('--no-docker'),
+    out: join(repoRoot(), 'bench', 'results', quick ? 'faults-quick.json' : 'faults.json'),
+  });
   process.exitCode = r.findings.length === 0 ? 0 : 1;
 }
 

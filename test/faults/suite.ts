@@ -7,7 +7,11 @@ import { eventually } from '../helpers/harness';
 import { layout } from '../../src/files/layout';
 import { checkSession, HEARTBEAT_S, keyLeaks, orphansOf, type SessionFindings } from './checks';
 import { driveSession, type DrivenSession } from './drive';
-import { FAULTS, type Fault } from './faults';
+import { FAULTS as LOCAL_FAULTS, type Fault } from './faults';
+import { DOCKER_FAULTS } from './dockerFaults';
+import type { SessionSpecInput } from '../../src/domain/spec';
+
+const FAULTS = [...LOCAL_FAULTS, ...DOCKER_FAULTS];
 import { PLANTED, World } from './world';
 import { relayProbes, type Probe } from './probes';
 import { dockerProbes } from './dockerProbes';
@@ -68,42 +72,71 @@ export function plan(rng: Prng, faults: Fault[], reps: number, sessions: number)
   return out;
 }
 
-export async function runSuite(opts: { quick: boolean; seed: number; out?: string; log?: (line: string) => void }): Promise<SuiteResult> {
+export async function runSuite(opts: {
+  quick: boolean;
+  seed: number;
+  out?: string;
+  log?: (line: string) => void;
+  only?: string;
+  docker?: boolean;
+}): Promise<SuiteResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = Date.now();
   const rng = new Prng(opts.seed);
   log(`faults: seed ${opts.seed}${opts.quick ? ' (quick)' : ''}`);
-  const world = await new World().start();
+  const world = await new World().start({ docker: opts.docker ?? true });
   // An interrupted run still takes its server, worker, sandboxes and mount down with it.
   const interrupted = () => void world.stop().finally(() => process.exit(130));
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const notRun = FAULTS.flatMap((f) => (f.unavailable?.(world) ? [{ fault: f.name, why: f.unavailable(world)! }] : []));
   const openDefects = opts.quick ? FAULTS.flatMap((f) => (f.openDefect ? [{ fault: f.name, defect: f.openDefect }] : [])) : [];
   for (const d of openDefects) log(`left out of the quick form, open defect: ${d.fault}: ${d.defect}`);
-  const faults = FAULTS.filter((f) => !f.unavailable?.(world) && !(opts.quick && f.openDefect));
-  const dealt = plan(rng, faults, opts.quick ? 1 : 5, opts.quick ? 3 : 6);
+  // --only: the faults whose name holds it, and no probes (a quicker loop while working on one fault).
+  const faults = FAULTS.filter((f) => !f.unavailable?.(world) && !(opts.quick && f.openDefect) && (!opts.only || f.name.includes(opts.only)));
+  const reps = opts.quick ? 1 : 5;
+  // The local sandbox's faults into local sessions; the Docker faults into sessions on the suite's own engine.
+  const dealt: { id: string; faults: Fault[]; extra: Partial<SessionSpecInput> }[] = [
+    ...plan(
+      rng,
+      faults.filter((f) => !f.sandbox),
+      reps,
+      !faults.some((f) => !f.sandbox) ? 0 : opts.quick ? 3 : 6,
+    ).map((fs, i) => ({ id: `faults-${i + 1}`, faults: fs, extra: {} })),
+    ...(world.dockerd
+      ? plan(
+          rng,
+          faults.filter((f) => f.sandbox === 'docker'),
+          reps,
+          !faults.some((f) => f.sandbox) ? 0 : opts.quick ? 1 : 3,
+        ).map((fs, i) => ({ id: `faults-docker-${i + 1}`, faults: fs, extra: { sandbox: 'docker' as const, image: world.dockerd!.image } }))
+      : []),
+  ];
   const driven: DrivenSession[] = [];
   const findings: string[] = [];
   const perSession = new Map<string, SessionFindings>();
   try {
-    const driving = Promise.all(dealt.map((fs, i) => driveSession(world, `faults-${i + 1}`, fs, opts.seed + i + 1)));
+    const driving = Promise.all(dealt.map((d, i) => driveSession(world, d.id, d.faults, opts.seed + i + 1, d.extra)));
     // The probes run beside the faults; one that cannot run is a finding, never the end of the suite.
     const probes: Probe[] = [];
     try {
-      probes.push(...(await relayProbes('faults-1', 'faults-2')));
-      // The other session's files must be there for a refusal to mean anything.
-      await eventually('a candidate of faults-2 on disk', async () => existsSync(join(layout.workspace('faults-2'), 'submissions', 'c00-good')), 240_000);
-      const walls = await dockerProbes('faults-2', Number(new URL(world.judge.url).port));
-      if ('unavailable' in walls) notRun.push({ fault: 'Docker sandbox probes', why: walls.unavailable });
-      else probes.push(...walls.probes);
+      if (opts.only) notRun.push({ fault: 'probes', why: `--only ${opts.only}` });
+      else {
+        probes.push(...(await relayProbes('faults-1', 'faults-2')));
+        // The other session's files must be there for a refusal to mean anything.
+        await eventually('a candidate of faults-2 on disk', async () => existsSync(join(layout.workspace('faults-2'), 'submissions', 'c00-good')), 240_000);
+        const walls = await dockerProbes('faults-2', Number(new URL(world.judge.url).port));
+        if ('unavailable' in walls) notRun.push({ fault: 'Docker sandbox probes', why: walls.unavailable });
+        else probes.push(...walls.probes);
+      }
     } catch (err) {
       findings.push(`the probes could not run: ${(err as Error).message}`);
     }
     driven.push(...(await driving));
     for (const d of driven) {
       const f = checkSession(d.sessionId, d.gpus, d.summary, d.submissions, d.acked, world.judge.answers);
-      const orphans = await eventually('no orphans', async () => ((await orphansOf(d.sessionId, null)).length === 0 ? [] : null), 20_000, 500).catch(() =>
-        orphansOf(d.sessionId, null),
+      const docker = world.dockerd?.docker ?? null;
+      const orphans = await eventually('no orphans', async () => ((await orphansOf(d.sessionId, docker)).length === 0 ? [] : null), 20_000, 500).catch(() =>
+        orphansOf(d.sessionId, docker),
       );
       perSession.set(d.sessionId, { ...f, orphans });
       if (d.summary)

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Harness } from '../helpers/harness';
 import { JudgeServer } from './judgeServer';
 import { LocalSandbox } from '../../src/sandbox/local';
+import { DockerSandbox } from '../../src/sandbox/docker';
+import { grantableUlimits } from '../helpers/dockerd';
+import { SuiteDockerd } from './dockerEngine';
 
 /**
  * Keys planted in the worker's environment: none may show up in history, logs, artifacts or reports.
@@ -37,6 +40,9 @@ export class World {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly t0 = Date.now();
   readonly sessionIds = new Set<string>();
+  /** The suite's own Docker Engine, with the test image in it; null with the reason when there is none. */
+  dockerd: SuiteDockerd | null = null;
+  dockerUnavailable: string | null = 'no engine asked for (--no-docker)';
 
   /** A line of the suite's own story, with the seconds since it began: what struck where, for a rerun with the seed. */
   note(line: string): void {
@@ -49,7 +55,9 @@ export class World {
     this.judgeHooks.set(marker, fn);
   }
 
-  async start(opts: { dockerSocket?: string } = {}): Promise<this> {
+  async start(opts: { docker?: boolean } = {}): Promise<this> {
+    // The engine comes up beside the server: only the worker needs it.
+    const docker = opts.docker ? this.startDockerd() : Promise.resolve();
     const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400m', 'tmpfs', this.h.home], { encoding: 'utf8' });
     if (r.status !== 0) this.homeNotMounted = `cannot mount a tmpfs as NANOGPT_BENCH_HOME here: ${(r.stderr || r.error?.message || '').trim()}`;
     await this.judge.start();
@@ -65,11 +73,49 @@ export class World {
       NANOGPT_BENCH_JUDGE_TIMEOUT_S: '3',
       NANOGPT_BENCH_JUDGE_MAX_RETRIES: '3',
       NANOGPT_BENCH_LOG_LEVEL: 'info',
-      ...(opts.dockerSocket ? { DOCKER_HOST: `unix://${opts.dockerSocket}`, NANOGPT_BENCH_DOCKER_GPUS: 'none' } : {}),
     });
-    await this.h.start();
+    await Promise.all([this.h.start(), docker]);
+    // The worker's Docker sandbox is on the suite's own engine, with the limits this machine can grant.
+    if (this.dockerd)
+      Object.assign(process.env, {
+        DOCKER_HOST: `unix://${this.dockerd.socketPath}`,
+        NANOGPT_BENCH_DOCKER_GPUS: 'none',
+        NANOGPT_BENCH_DOCKER_ULIMITS: grantableUlimits()
+          .map((u) => `${u.Name}=${u.Soft}:${u.Hard}`)
+          .join(','),
+      });
     this.spawnWorker();
     return this;
+  }
+
+  private async startDockerd(): Promise<void> {
+    this.dockerUnavailable = SuiteDockerd.unavailable();
+    if (this.dockerUnavailable) return;
+    const d = new SuiteDockerd();
+    try {
+      this.dockerd = await d.start();
+    } catch (err) {
+      this.dockerUnavailable = `the suite's dockerd: ${(err as Error).message}`;
+      await d.stop();
+    }
+  }
+
+  /** Stops the suite's dockerd (its containers stop with it), leaves it down `downMs`, and starts it again on the same data root and socket. */
+  async restartDockerd(downMs: number): Promise<void> {
+    this.note(`dockerd stopped (down ${(downMs / 1000).toFixed(1)} s)`);
+    await this.dockerd!.restart(downMs);
+    this.note('dockerd back');
+  }
+
+  /** `docker kill` of a container, from outside the harness. */
+  async killContainer(name: string): Promise<boolean> {
+    this.note(`docker kill ${name}`);
+    return this.dockerd!.docker.getContainer(name)
+      .kill()
+      .then(
+        () => true,
+        (err: Error) => (this.note(`docker kill ${name}: ${err.message}`), false),
+      );
   }
 
   private spawnWorker(): void {
@@ -132,8 +178,16 @@ export class World {
     await this.judge.stop();
     // Whatever a session left running (an interrupted suite) goes with it.
     for (const id of this.sessionIds) await new LocalSandbox().removeSession(id);
+    if (this.dockerd) {
+      const sb = new DockerSandbox({ docker: this.dockerd.docker });
+      for (const id of this.sessionIds) await sb.removeSession(id).catch(() => 0);
+      await sb.close();
+      await this.dockerd.stop();
+    }
     // NANOGPT_BENCH_FAULTS_KEEP=<dir>: the sessions' files are copied there first, to read after a red run.
-    if (process.env.NANOGPT_BENCH_FAULTS_KEEP) spawnSync('cp', ['-a', join(this.h.home, 'runs'), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
+    // (with the worker's log and the server's database, to read the histories)
+    if (process.env.NANOGPT_BENCH_FAULTS_KEEP)
+      spawnSync('cp', ['-a', ...['runs', 'worker.log', 'temporal.db'].map((f) => join(this.h.home, f)), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
     try {
       await this.h.stop();
     } catch {

@@ -49,7 +49,13 @@ export function sandboxGpuSeconds(
       for (const f of readdirSync(sub).filter((n) => n.endsWith('.json'))) {
         const rec = JSON.parse(readFileSync(join(sub, f), 'utf8')) as { startedAtMs: number; owner?: string };
         const exitFile = join(sub, f.replace(/\.json$/, '.exit'));
-        let ended = existsSync(exitFile) ? parseWrapperExit(readFileSync(exitFile, 'utf8')).endedAtMs : null;
+        const lostFile = join(sub, f.replace(/\.json$/, '.lost'));
+        // A process that died with its sandbox: the sandbox noted when its container ended.
+        let ended = existsSync(exitFile)
+          ? parseWrapperExit(readFileSync(exitFile, 'utf8')).endedAtMs
+          : existsSync(lostFile)
+            ? Number(readFileSync(lostFile, 'utf8').trim()) || null
+            : null;
         if (lost && rec.owner === lost.node) {
           if (ended === null && sub !== agentProcs) {
             out.lostRuns += ((lost.atMs - rec.startedAtMs) / 1000) * gpus;
@@ -64,6 +70,8 @@ export function sandboxGpuSeconds(
         const paused = pausedSpans(sub, ended).reduce((a, [p, r]) => a + Math.max(0, Math.min(r, ended) - Math.max(p, rec.startedAtMs)), 0);
         const gpuS = ((ended - rec.startedAtMs - paused) / 1000) * gpus;
         if (sub === agentProcs) out.agent += gpuS;
+        // A run lost with its sandbox was set aside (runs/<i>.lost-<n>) and started again: GPU time lost, not charged.
+        else if (/\.lost-\d+$/.test(dir)) out.lostRuns += gpuS;
         else out.runs += gpuS;
       }
     }

@@ -10,7 +10,13 @@ import type { EgressSettings } from './egress';
 import type { ResolvedDockerOptions } from './options';
 import { IN_SANDBOX, labelsOf } from './paths';
 
-export type ContainerState = { running: boolean; paused: boolean; oomKilled: boolean } | null;
+export type ContainerState = { running: boolean; paused: boolean; oomKilled: boolean; finishedAtMs: number | null } | null;
+
+/** When the engine says a container's last run ended, or null (never ended, or the engine's zero time). */
+export function finishedAtMs(state: { FinishedAt?: string }): number | null {
+  const ms = Date.parse(state.FinishedAt ?? '');
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
 
 /** How a sandbox's processes see the harness's places inside a container. */
 export function inSandboxPaths(spec: SandboxSpec) {
@@ -44,7 +50,7 @@ export class Containers {
   async state(id: string): Promise<ContainerState> {
     const info = await this.docker.getContainer(id).inspect().catch(ignoreStatus(404));
     if (!info) return null;
-    return { running: info.State.Running, paused: info.State.Paused, oomKilled: info.State.OOMKilled };
+    return { running: info.State.Running, paused: info.State.Paused, oomKilled: info.State.OOMKilled, finishedAtMs: finishedAtMs(info.State) };
   }
 
   async remove(id: string): Promise<void> {

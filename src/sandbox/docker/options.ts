@@ -96,6 +96,11 @@ const EnvSchema = z.object({
   NANOGPT_BENCH_DOCKER_TOOLS: z.string().min(1).optional(),
   /** `image`: sessions whose data folder is /data use the image's own shards there; `mount` (default): always bind-mount it. */
   NANOGPT_BENCH_DOCKER_DATA: z.enum(['image', 'mount']).optional(),
+  /** `name=soft:hard,…` (-1: unlimited) instead of DEFAULT_ULIMITS: an engine without CAP_SYS_RESOURCE cannot grant more than it has. */
+  NANOGPT_BENCH_DOCKER_ULIMITS: z
+    .string()
+    .regex(/^[a-z]+=-?\d+:-?\d+(,[a-z]+=-?\d+:-?\d+)*$/, '"name=soft:hard" pairs, comma-separated (-1: unlimited)')
+    .optional(),
 });
 
 /**
@@ -117,5 +122,10 @@ export function dockerSandboxOptionsFromEnv(env: NodeJS.ProcessEnv = process.env
     agentNetwork: e.NANOGPT_BENCH_DOCKER_AGENT_NETWORK,
     toolsDir: e.NANOGPT_BENCH_DOCKER_TOOLS === 'image' ? null : e.NANOGPT_BENCH_DOCKER_TOOLS,
     dataInImage: e.NANOGPT_BENCH_DOCKER_DATA === 'image',
+    ulimits: e.NANOGPT_BENCH_DOCKER_ULIMITS?.split(',').map((u) => {
+      const [name, limits] = u.split('=');
+      const [soft, hard] = limits.split(':').map(Number);
+      return { Name: name, Soft: soft, Hard: hard };
+    }),
   };
 }

@@ -1,11 +1,25 @@
+import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from '../sandbox';
 import { wrapperArgv } from '../procs/wrapper';
-import { DEFAULT_OUTPUT_CAP, listRecords, notePause, procFiles, procsDir, readLeaderPid, readRecord, writeRecord, type ProcessRecord } from '../procs/records';
+import {
+  DEFAULT_OUTPUT_CAP,
+  listRecords,
+  lostEnd,
+  noteLost,
+  notePause,
+  pausedByLog,
+  procFiles,
+  procsDir,
+  readLeaderPid,
+  readRecord,
+  writeRecord,
+  type ProcessRecord,
+} from '../procs/records';
 import { exitedStatus, lostStatus } from '../procs/status';
 import { passedThrough } from '../procs/environment';
 import type { SandboxSignal } from '../procs/signals';
-import { Containers, inSandboxPaths } from './container';
+import { Containers, finishedAtMs, inSandboxPaths } from './container';
 import { Egress } from './egress';
 import { execRun, ignoreStatus, inspectExec, startDetached, statusOf } from './engine';
 import { resolveDockerOptions, type DockerSandboxOptions } from './options';
@@ -49,13 +63,32 @@ export class DockerSandbox implements Sandbox {
     // Served before the container is found or made: after a worker restart, the way out comes back with it.
     if (this.egress.proxied(spec)) await this.egress.serve(spec);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const found = await this.containers.find(spec.labels);
+      let found = await this.containers.find(spec.labels);
+      // Its host folders are gone (a lost run's folder set aside): it would mount them, not the new ones.
+      if (found && !existsSync(procsDir(spec.stateDir))) {
+        await this.containers.remove(found.Id);
+        found = null;
+      }
       if (found) {
         if (found.State === 'running' || found.State === 'paused') return handle;
         if (found.State === 'created' || found.State === 'exited') {
-          // Stopped with the engine or the host: its processes are gone (their status says so), the workspace is not.
-          await this.docker.getContainer(found.Id).start().catch(ignoreStatus(304));
-          return this.ready(handle);
+          // Stopped with the engine or the host, or killed: its processes are gone (their status says
+          // so, and when they ended is noted before a new start forgets it), the workspace is not.
+          await this.noteLostProcesses(spec.stateDir, found.Id);
+          const started = await this.docker
+            .getContainer(found.Id)
+            .start()
+            .then(
+              () => true,
+              (err: unknown) => {
+                if (statusOf(err) === 304) return true;
+                // An engine restarted under it may refuse it for good ("task ... already exists"):
+                // nothing of it lives on but the folders, so a new one is made around them.
+                if (statusOf(err) === 500) return false;
+                throw err;
+              },
+            );
+          if (started) return this.ready(handle);
         }
         await this.containers.remove(found.Id);
       }
@@ -82,8 +115,14 @@ export class DockerSandbox implements Sandbox {
     }
     const container = this.docker.getContainer(h.id);
     let info = await container.inspect().catch(ignoreStatus(404));
-    if (!info) {
+    // Gone, or stopped (killed, its engine restarted) since it was ensured: an exec needs it running.
+    if (!info?.State.Running) {
       await this.ensure(h.spec);
+      info = await container.inspect();
+    }
+    // A paused sandbox (a validation holds its GPUs) starts nothing until it is resumed.
+    while (info.State.Paused) {
+      await new Promise((r) => setTimeout(r, 250));
       info = await container.inspect();
     }
     await this.containers.handOver(h.spec.workspaceDir, procsDir(h.spec.stateDir));
@@ -110,13 +149,20 @@ export class DockerSandbox implements Sandbox {
     const oomKilled = async () => (await this.containers.state(h.id))?.oomKilled ?? false;
     const exited = await exitedStatus(h.spec.stateDir, rec, oomKilled);
     if (exited) return exited;
+    // Noted dead when its container stopped: asked no more (an exec into the container, paused
+    // again after its engine restarted, would be refused and fail the caller).
+    const lostAt = await lostEnd(h.spec.stateDir, name);
+    if (lostAt !== null) return lostStatus(rec, false, lostAt);
     const ex = await inspectExec(this.docker, rec.execId);
     if (ex?.Running) return { state: 'running', startedAtMs: rec.startedAtMs };
     const container = await this.containers.state(h.id);
     if (!ex && container?.running && (await this.groupAlive(h, name))) return { state: 'running', startedAtMs: rec.startedAtMs };
     // The wrapper may have written its status between the two reads; else the container went away
-    // or was stopped, or the wrapper was killed too.
-    return (await exitedStatus(h.spec.stateDir, rec, oomKilled)) ?? lostStatus(rec, container?.oomKilled ?? false);
+    // or was stopped, or the wrapper was killed too: it ended when its container did, as far as is known.
+    const exitedNow = await exitedStatus(h.spec.stateDir, rec, oomKilled);
+    if (exitedNow) return exitedNow;
+    const endedAtMs = await noteLost(h.spec.stateDir, name, (!container?.running && container?.finishedAtMs) || Date.now());
+    return lostStatus(rec, container?.oomKilled ?? false, endedAtMs);
   }
 
   async list(h: SandboxHandle): Promise<string[]> {
@@ -143,10 +189,11 @@ export class DockerSandbox implements Sandbox {
   }
 
   async resume(h: SandboxHandle): Promise<void> {
+    // Noted even when the container is not paused (stopped with its engine meanwhile): a container
+    // started again must not be paused again on the strength of the old pause (ensure).
+    if (await pausedByLog(h.spec.stateDir)) await notePause(h.spec.stateDir, 'resume');
     const st = await this.containers.state(h.id);
-    if (!st?.paused) return;
-    await notePause(h.spec.stateDir, 'resume');
-    await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
+    if (st?.paused) await this.docker.getContainer(h.id).unpause().catch(ignoreStatus(409));
   }
 
   async remove(h: SandboxHandle): Promise<void> {
@@ -167,10 +214,25 @@ export class DockerSandbox implements Sandbox {
     await this.egress.closeAll();
   }
 
-  /** A container just started: its forwarder listens before anything is launched that would use it. */
+  /**
+   * A container just started: its forwarder listens before anything is launched that would use it,
+   * and a sandbox paused when its container stopped (the engine restarted during a validation) is
+   * paused again, until resumed: its GPUs are the validation's.
+   */
   private async ready(h: SandboxHandle): Promise<SandboxHandle> {
     if (this.egress.proxied(h.spec)) await this.egress.waitForForwarder(h.id, (id, argv) => execRun(this.docker, id, argv));
+    if (await pausedByLog(h.spec.stateDir)) await this.docker.getContainer(h.id).pause().catch(ignoreStatus(409));
     return h;
+  }
+
+  /** Every process of a stopped container without an exit line ended when the container did. */
+  private async noteLostProcesses(stateDir: string, containerId: string): Promise<void> {
+    const info = await this.docker.getContainer(containerId).inspect().catch(ignoreStatus(404));
+    const endedAtMs = (info && finishedAtMs(info.State)) || Date.now();
+    for (const rec of await listRecords(stateDir)) {
+      const files = procFiles(stateDir, rec.name);
+      if (!existsSync(files.exit)) await noteLost(stateDir, rec.name, endedAtMs);
+    }
   }
 
   /** The process group leader's pid, written by the wrapper as the process starts (waited for up to 2 s). */

@@ -24,7 +24,7 @@ export function procsDir(stateDir: string): string {
 /** The host paths of one process's files. */
 export function procFiles(stateDir: string, name: string) {
   const at = (suffix: string) => join(procsDir(stateDir), `${name}.${suffix}`);
-  return { record: at('json'), out: at('out'), exit: at('exit'), pid: at('pid'), wrapperErr: at('wrapper.err') };
+  return { record: at('json'), out: at('out'), exit: at('exit'), pid: at('pid'), wrapperErr: at('wrapper.err'), lost: at('lost') };
 }
 
 export async function ensureProcsDir(stateDir: string): Promise<string> {
@@ -69,4 +69,28 @@ export const pausesFile = (stateDir: string) => join(procsDir(stateDir), 'pauses
 export async function notePause(stateDir: string, what: 'pause' | 'resume'): Promise<void> {
   await ensureProcsDir(stateDir);
   await appendFile(pausesFile(stateDir), `${what} ${Date.now()}\n`);
+}
+
+/**
+ * When a process that died with its sandbox (its container killed, its engine stopped) ended, as
+ * the sandbox learnt it: its wrapper died with it and wrote no exit line. The first answer stays.
+ */
+export async function noteLost(stateDir: string, name: string, endedAtMs: number): Promise<number> {
+  const known = await lostEnd(stateDir, name);
+  if (known !== null) return known;
+  const file = procFiles(stateDir, name).lost;
+  await writeFileAtomic(file, `${Math.round(endedAtMs)}\n`);
+  return Math.round(endedAtMs);
+}
+
+/** Whether the sandbox's processes are meant to be paused: its pauses.log ends with a pause. */
+export async function pausedByLog(stateDir: string): Promise<boolean> {
+  const text = await readFile(pausesFile(stateDir), 'utf8').catch(() => '');
+  return text.trim().split('\n').pop()?.startsWith('pause ') ?? false;
+}
+
+/** When the sandbox noted a process lost with its container ended, or null when it did not. */
+export async function lostEnd(stateDir: string, name: string): Promise<number | null> {
+  const known = Number((await readFile(procFiles(stateDir, name).lost, 'utf8').catch(() => '')).trim());
+  return known > 0 ? known : null;
 }

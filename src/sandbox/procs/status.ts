@@ -39,11 +39,11 @@ export async function exitedStatus(
 }
 
 /** A process gone without an exit line: killed together with its wrapper, or with its sandbox. */
-export function lostStatus(rec: ProcessRecord, oomKilled = false): ProcessStatus {
+export function lostStatus(rec: ProcessRecord, oomKilled = false, endedAtMs = Date.now()): ProcessStatus {
   return {
     state: 'exited',
     startedAtMs: rec.startedAtMs,
-    endedAtMs: Date.now(),
+    endedAtMs,
     exitCode: null,
     signal: 'SIGKILL',
     outputTruncated: false,
