@@ -36,13 +36,14 @@ const downtime = (t: Target) => t.rng.below(20_000);
 
 const unavailable = (w: Target['world']) => w.dockerUnavailable;
 
-/** Seen on seeds 7 and 11 (2026-11-30): the workflow's ledger, not the sandbox, is what is off. */
-/** Seen on seed 11 (2026-11-30 10:13, main's 5f63605 merged): with no agent fault at all. */
+/**
+ * Still so on stop 21's code, where the agent is charged by its processes' own start and end (full
+ * Docker form, seed 31, 2026-11-30 10:29): agent charged 8.77 / 19.09 / 2.03 GPU-s against 5.11 /
+ * 4.24 / 3.21 held per the sandboxes' records, runs exact. The cause on Docker is not found yet.
+ */
 const DOCKER_AGENT_LEDGER =
-  "a Docker session's agent is charged over what its processes held even when no fault touches it (1.32 GPU-s charged, 0.24 held: over the 1 GPU-s tolerance), so the quick form cannot gate on a Docker session yet (workflows/sessionWork.ts, src/domain/budget.ts)";
-
-const AGENT_LOST =
-  "an agent lost with its container is charged while no agent process runs: from the watcher's noticing the loss (agentWasDown starts holding again) and from each resume until the next launch starts (after a backoff, and after the validation when it was lost while paused): 1.2–3.1 GPU-s over the sandbox's records per session (workflows/sessionWork.ts, src/domain/budget.ts: charging the agent by its processes' own start and end removes it)";
+  "a Docker session's agent ledger is off its sandbox's records (over and under: 8.77 vs 5.11, 19.09 vs 4.24, 2.03 vs 3.21 GPU-s on seed 31), even with no fault touching the agent (1.32 vs 0.24 on seed 11): cause not found yet";
+const AGENT_LOST = DOCKER_AGENT_LEDGER;
 
 /**
  * The Docker sandbox's faults, struck into sessions on the suite's own engine: the engine stopped
