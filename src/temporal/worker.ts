@@ -18,23 +18,20 @@ import { keepAlive } from './keepAlive';
 export const MAX_CONCURRENT_ACTIVITIES = 2000;
 
 /**
- * How many workflow runs a worker keeps in memory between their tasks (`NANOGPT_BENCH_WORKFLOW_CACHE`,
- * default 0: none). With a cache, a task is sent to the worker that holds the run (its sticky
- * queue); when that worker dies the task times out there and goes to another, and the Temporal
- * SDK (1.24, its core) then orders the next task's commands one way when it runs it and another
- * when it replays it: a submit, a signal or a timer beside a child's end fails every later task
- * with a nondeterminism error (TMPRL1100), and the session stands still. The fault suite hit it in
- * 1 to 4 of about 20 worker kills; without the cache, in none of 80 injections. Each task then
- * replays its run's history (at most continueAsNewAfterEvents events): a cache suits a worker that
- * carries hundreds of sessions, on hosts that do not die.
+ * How many workflow runs a worker keeps in memory between their tasks (`NANOGPT_BENCH_WORKFLOW_CACHE`;
+ * unset: the SDK's default). With a cache, a task is sent to the worker that holds the run (its
+ * sticky queue); when that worker dies the task times out there and goes to another, and the
+ * Temporal SDK (1.24, its core) may then run the next task's commands in one order and replay them
+ * in another (a submit, a signal or a timer beside a child's end): every later task fails with a
+ * nondeterminism error (TMPRL1100) and the session stands still. The full fault form hit it in 1 to
+ * 4 of about 20 worker kills a run; with 0 (no cache) in none of 80 injections. But then every
+ * task and every query replays its whole history: the fleet workflow's heartbeats and `watch`'s
+ * polling fell behind in a fresh clone's test run. Hence the knob, and the default kept.
  */
-export function workflowCacheSize(env: NodeJS.ProcessEnv = process.env): number {
+export function workflowCacheSize(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const raw = env.NANOGPT_BENCH_WORKFLOW_CACHE;
-  const parsed = z.coerce
-    .number()
-    .int()
-    .min(0)
-    .safeParse(raw ?? '0');
+  if (raw === undefined || raw === '') return undefined;
+  const parsed = z.coerce.number().int().min(0).safeParse(raw);
   if (!parsed.success) throw new Error(`NANOGPT_BENCH_WORKFLOW_CACHE: expected a whole number ≥ 0 (runs kept in memory), got ${JSON.stringify(raw)}`);
   return parsed.data;
 }
@@ -54,6 +51,7 @@ export interface WorkerOptions {
  */
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const bundle = join(__dirname, '..', '..', 'workflow-bundle.js');
+  const cache = workflowCacheSize();
   return Worker.create({
     connection: opts.connection,
     namespace: namespace(),
@@ -65,6 +63,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])],
     },
     shutdownGraceTime: '5s',
-    maxCachedWorkflows: workflowCacheSize(),
+    ...(cache === undefined ? {} : { maxCachedWorkflows: cache }),
   });
 }
