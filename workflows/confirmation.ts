@@ -51,6 +51,7 @@ export async function confirmBest(
   submissions: readonly SubmissionRecord[],
   horizonSpeedupSeconds: number,
   charge: (gpuSeconds: number) => void,
+  attempt = 1,
 ): Promise<ConfirmationSummary> {
   const { spec } = session;
   const runs = confirmRunsOf(spec);
@@ -75,7 +76,12 @@ export async function confirmBest(
 
   const times = new Map<string, (number | null)[]>([...frozen.keys()].map((id) => [id, []]));
   for (const { round, subject } of interleavedOrder([...(withHorizon ? [HORIZON] : []), ...chosen.map((c) => c.id)], runs)) {
-    const run: RunResult = await timed.timeRun({ session, subject: `confirmation-${subject}`, frozenDir: frozen.get(subject)!, runIndex: round });
+    const run: RunResult = await timed.timeRun({
+      session,
+      subject: `${confirmationPrefix(attempt)}${subject}`,
+      frozenDir: frozen.get(subject)!,
+      runIndex: round,
+    });
     charge(run.gpuSeconds);
     times.get(subject)!.push(run.invalidReason === null && run.trainTimeMs !== null ? run.trainTimeMs : null);
   }
@@ -87,6 +93,13 @@ export async function confirmBest(
     withHorizon ? times.get(HORIZON) : undefined,
   );
 }
+
+/**
+ * Where a confirmation's runs go: a confirmation started again on another node (its own was lost)
+ * times every round afresh in folders of its own; those done on the lost node stay as they ran,
+ * charged once, and count for nothing.
+ */
+const confirmationPrefix = (attempt: number) => (attempt === 1 ? 'confirmation-' : `confirmation${attempt}-`);
 
 /** The horizon record's subject name in the confirmation (its runs are `confirmation-horizon#i`). */
 const HORIZON = 'horizon';
@@ -102,16 +115,33 @@ export function reserveConfirmation(state: SessionState): void {
   }
 }
 
-/** After the agent phase: releases the reserve, confirms, and keeps the result in the state. */
-export async function confirmAtEnd(state: SessionState, session: SessionRef, budgetChanged: () => void): Promise<void> {
+/**
+ * After the agent phase: releases the reserve, confirms, and keeps the result in the state.
+ * `onNode` runs the confirmation on the session's node, again from its first round on the next
+ * one if that node is lost (its rounds must share one machine and window).
+ */
+export async function confirmAtEnd(
+  state: SessionState,
+  onNode: (confirm: (session: SessionRef) => Promise<ConfirmationSummary>) => Promise<ConfirmationSummary>,
+  budgetChanged: () => void,
+): Promise<void> {
   if (!patched('confirmation')) return;
   state.phase = 'confirming';
   const reservedGpuSeconds = state.ledger.reservedGpuSeconds ?? 0;
   reserve(state.ledger, 0);
   budgetChanged();
-  const confirmed = await confirmBest(session, state.submissions, horizonSpeedup(state), (gpuSeconds) => {
-    charge(state.ledger, 'confirmation', gpuSeconds);
-    budgetChanged();
-  });
+  let attempt = 0;
+  const confirmed = await onNode((session) =>
+    confirmBest(
+      session,
+      state.submissions,
+      horizonSpeedup(state),
+      (gpuSeconds) => {
+        charge(state.ledger, 'confirmation', gpuSeconds);
+        budgetChanged();
+      },
+      ++attempt,
+    ),
+  );
   state.confirmation = { ...confirmed, reservedGpuSeconds };
 }

@@ -7,7 +7,7 @@ import { activitiesFor } from './activityStubs';
 import { retime } from './retime';
 import { setUpHandlers } from './sessionHandlers';
 import { CONTINUE_AS_NEW, NODE_LOST, budgetChanged, historyFull, isIdle, mayContinueAsNew, type SessionRun } from './sessionRun';
-import { detachWork, leaveLostNode, startWork, type Work } from './sessionWork';
+import { detachWork, leaveLostNode, settleWork, startWork, type Work } from './sessionWork';
 import { nodeLost, onNode, placeOnNode, releaseNode, sessionRef, setUpPlacementHandlers } from './sessionPlacement';
 import { confirmAtEnd, reserveConfirmation } from './confirmation';
 import { bringWorkspace, checkpointAtEnd, workspacePrepared } from './workspaceCheckpoints';
@@ -45,7 +45,7 @@ export async function benchmarkSession(input: unknown, carried?: SessionState): 
     await condition(allHandlersFinished);
     return await continueAsNew<typeof benchmarkSession>(input, run.state);
   }
-  return await finish(run, sessionRef(run), work, outcome);
+  return await finish(run, work, outcome);
 }
 
 /** The spec is parsed once, by the first run; a run continued as new takes it from the state it carries. */
@@ -147,11 +147,12 @@ async function waitForEnd(run: SessionRun): Promise<string> {
 
 /**
  * The end: queued submissions are cancelled, the agent is stopped, the submission under
- * validation finishes, the session's sandboxes are released and the summary written.
+ * validation finishes, the best is confirmed, the session's sandboxes are released and the summary
+ * written. A fleet session whose node is lost on the way finishes on the next one: each step runs
+ * again there (each is safe to), and the submission under validation is timed again.
  */
-async function finish(run: SessionRun, session: SessionRef, work: Work, outcome: string): Promise<SessionSummary> {
+async function finish(run: SessionRun, work: Work, outcome: string): Promise<SessionSummary> {
   const { state, spec } = run;
-  const { short } = run.activities;
   state.phase = 'finishing';
   state.closedReason = outcome;
   state.endReason = outcome;
@@ -166,16 +167,19 @@ async function finish(run: SessionRun, session: SessionRef, work: Work, outcome:
   if (!run.agentChargedByProcess) stopAgentHolding(state.ledger, Date.now());
   work.agentScope.cancel();
   await work.agentDone;
-  const stopped = await short.stopAgent({ session, graceSeconds: spec.agentStopGraceSeconds });
+  const stopped = await onNode(run, () => run.activities.short.stopAgent({ session: sessionRef(run), graceSeconds: spec.agentStopGraceSeconds }));
   if (run.agentChargedByProcess) settleStoppedAgent(state.ledger, stopped, Date.now());
-  await work.validationDone;
-  await work.checkpointsDone;
-  await checkpointAtEnd(run, session);
-  await confirmAtEnd(state, session, () => budgetChanged(run));
+  await settleWork(run, work);
+  await onNode(run, () => checkpointAtEnd(run, sessionRef(run)));
+  await confirmAtEnd(
+    state,
+    (confirm) => onNode(run, () => confirm(sessionRef(run))),
+    () => budgetChanged(run),
+  );
   work.relayScope.cancel();
   await work.relayDone;
-  await short.releaseSession({ session });
-  await short.writeSummary({ session, summary: statusView(state, Date.now()) });
+  await onNode(run, () => run.activities.short.releaseSession({ session: sessionRef(run) }));
+  await onNode(run, () => run.activities.short.writeSummary({ session: sessionRef(run), summary: statusView(state, Date.now()) }));
   await releaseNode(run);
   state.phase = 'ended';
   await condition(allHandlersFinished);

@@ -7,6 +7,7 @@ import { currentReference } from './referenceWindow';
 import { mayBeBest } from '../src/domain/tickets';
 import { budgetChanged, historyFull, type SessionRun } from './sessionRun';
 import { checkpointLoop } from './workspaceCheckpoints';
+import { onNode, sessionRef } from './sessionPlacement';
 
 /** The strands of the session's work while it runs. */
 export interface Work {
@@ -55,10 +56,39 @@ export async function leaveLostNode(run: SessionRun, work: Work): Promise<void> 
   if (state.agentLaunches > 0 && !state.agentExits.some((e) => e.launch === state.agentLaunches)) {
     state.agentExits.push({ launch: state.agentLaunches, exitCode: null, atMs: lost?.lastSeenMs ?? Date.now() });
   }
-  for (const s of state.submissions) if (s.state === 'validating') s.state = 'queued';
+  backInLine(run);
+}
+
+/** The submission under validation on a lost node goes back in line, to be timed again on the next one. */
+function backInLine(run: SessionRun): void {
+  for (const s of run.state.submissions) if (s.state === 'validating') s.state = 'queued';
   run.validating = null;
   run.agentPaused = false;
   budgetChanged(run);
+}
+
+/**
+ * At the end: the submission under validation finishes and the last timed checkpoint is taken. A
+ * node lost meanwhile takes them with it: the checkpoints stop there (the last one stands), and the
+ * submission is validated again on the session's next node.
+ */
+export async function settleWork(run: SessionRun, work: Work): Promise<void> {
+  let { validationScope, validationDone, checkpointsDone } = work;
+  let epoch = run.placedEpoch;
+  await onNode(run, async () => {
+    if (run.placedEpoch !== epoch) {
+      validationScope.cancel();
+      work.checkpointScope.cancel();
+      await Promise.all([validationDone, checkpointsDone]);
+      backInLine(run);
+      epoch = run.placedEpoch;
+      checkpointsDone = Promise.resolve();
+      validationScope = new CancellationScope();
+      validationDone = validationScope.run(() => validationLoop(run, sessionRef(run))).catch(swallowCancellation);
+    }
+    // A promise is not cancelled with the scope that awaits it: the node's loss is watched here.
+    await Promise.race([Promise.all([validationDone, checkpointsDone]), CancellationScope.current().cancelRequested]);
+  });
 }
 
 /** Before continuing as new: lets go of the agent and the relay, which keep running for the next run. */

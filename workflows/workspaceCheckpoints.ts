@@ -35,7 +35,8 @@ export async function checkpointLoop(run: SessionRun, session: SessionRef): Prom
 /** The agent has stopped: its last workspace goes to the shared home too, where the node's disk is not reached. */
 export async function checkpointAtEnd(run: SessionRun, session: SessionRef): Promise<void> {
   const c = run.state.workspaceCheckpoints;
-  if (hasNodeLocalWorkspace(run) && c) await takeCheckpoint(run, session, c, 'session end');
+  // Not from another node (its own was lost during the finish): the last checkpoint stands.
+  if (hasNodeLocalWorkspace(run) && c && c.epoch === run.placedEpoch) await takeCheckpoint(run, session, c, 'session end');
 }
 
 async function takeCheckpoint(run: SessionRun, session: SessionRef, c: WorkspaceCheckpoints, reason: string): Promise<void> {

@@ -4,7 +4,9 @@ import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, wr
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Worker } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { fencingInterceptor } from '../../src/fleet/fencing';
 import { repoRoot } from '../../src/files/repoRoot';
 import { readManifest } from '../../src/files/workspaceSnapshot';
 import { Harness, eventually } from '../helpers/harness';
@@ -128,6 +130,27 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         ],
       );
 
+      // The activity-level fence: a task of fleet-f1 (placed on b) that reaches node a's worker runs nothing there.
+      let ran = 0;
+      const onNodeOf = (node: string) =>
+        new MockActivityEnvironment(undefined, {
+          logger: new DefaultLogger('ERROR'),
+          interceptors: [
+            fencingInterceptor(
+              h.client,
+              node,
+              () => false,
+              () => undefined,
+            ),
+          ],
+        });
+      const task = async (_: { session: { sessionId: string; spec: { fleet: boolean } } }) => void (ran += 1);
+      const f1Task = { session: { sessionId: 'fleet-f1', spec: { fleet: true } } };
+      await assert.rejects(onNodeOf('a').run(task, f1Task), /fenced: session fleet-f1 is not placed on node a \(it is on b\)/);
+      assert.equal(ran, 0, 'the fenced task did not run');
+      await onNodeOf('b').run(task, f1Task);
+      assert.equal(ran, 1, 'on its own node it runs');
+
       // Node a's workspaces are on its own disk: each gets a file before its first checkpoint.
       for (const id of ['fleet-t', 'fleet-g']) {
         await eventually(`${id}'s workspace on node a`, async () => existsSync(onA(id, 'train_gpt.py')), 60_000, 100);
@@ -210,17 +233,45 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       await eventually('the leftover ended by node a', async () => !alive(leftover.pid), 60_000, 250);
       assert.ok(alive(JSON.parse(readFileSync(agent2, 'utf8')).pid), "fleet-g's relaunched agent, on another node, is untouched");
 
-      // Only node a has room: a new session works on its disk, and its workspace goes to the shared home when it ends.
+      // Only node a has room: two new sessions work on its disk. fleet-h's workspace goes to the
+      // shared home when it ends; fleet-i's agent ignores SIGTERM, so its stop is still waiting out
+      // the grace period when node a is lost again.
       handles.set('fleet-h', await startSession(h.client, { ...sleeper, agentCommand: ['sh', '-c', 'echo done > end.txt; exec sleep 600'] }, 'fleet-h'));
+      const stubborn = ['sh', '-c', "trap 'echo > term.txt' TERM; echo > up.txt; while :; do sleep 0.2; done"];
+      handles.set('fleet-i', await startSession(h.client, { ...sleeper, agentCommand: stubborn, agentStopGraceSeconds: 300 }, 'fleet-i'));
       await eventually("fleet-h's agent at work on node a", async () => existsSync(onA('fleet-h', 'end.txt')), 90_000, 250);
+      await eventually("fleet-i's agent at work on node a", async () => existsSync(onA('fleet-i', 'up.txt')), 90_000, 250);
 
       const tSummary = await handles.get('fleet-t')!.result();
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) await stopSession(handles.get(id)!, 'test done');
       const summaries = new Map([['fleet-t', tSummary]]);
-      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g', 'fleet-h']) summaries.set(id, await handles.get(id)!.result());
+      await stopSession(handles.get('fleet-h')!, 'test done');
+      summaries.set('fleet-h', await handles.get('fleet-h')!.result());
       const hEnd = summaries.get('fleet-h')!.fleet!.workspace!;
       assert.deepEqual([hEnd.nodeLocal, hEnd.last?.reason, hEnd.last?.node], [true, 'session end', 'a']);
       assert.ok((await readManifest(layout.checkpoints('fleet-h'), hEnd.last!.number))!.files.some((f) => f.path === 'end.txt'));
+
+      // Node a dies while fleet-i finishes: it finishes on a node that has room (fleet-t's, now free).
+      await stopSession(handles.get('fleet-i')!, 'test done');
+      await eventually("fleet-i's stop under way", async () => existsSync(onA('fleet-i', 'term.txt')), 60_000, 100);
+      assert.equal((await sessionQueries.status(handles.get('fleet-i')!)).phase, 'finishing');
+      nodes.get('a')!.kill('SIGKILL');
+      const killedAgainAtMs = Date.now();
+      for (const p of processesOf(h.home, 'a')) if (p.startedAtMs >= restartedAtMs) signalGroups(p, 'SIGKILL');
+      const iSummary = await Promise.race([
+        handles.get('fleet-i')!.result(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fleet-i did not finish within 120 s of losing its node')), 120_000).unref()),
+      ]);
+      summaries.set('fleet-i', iSummary);
+      assert.equal(iSummary.endReason, 'stopped: test done');
+      assert.deepEqual(
+        iSummary.fleet!.moves.map((m) => [m.from, m.to, m.lastSeenMs <= killedAgainAtMs]),
+        [['a', tSummary.fleet!.node, true]],
+      );
+      // Its workspace was on node a's disk: the checkpoint the session started with stands.
+      assert.equal(iSummary.fleet!.workspace!.last, null);
+
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) await stopSession(handles.get(id)!, 'test done');
+      for (const id of ['fleet-f1', 'fleet-f2', 'fleet-g']) summaries.set(id, await handles.get(id)!.result());
 
       // The new workflow paths (restores, checkpoint timers, the patch marker) replay as they ran.
       const bundle = { workflowBundle: { codePath: join(repoRoot(), 'dist', 'workflow-bundle.js') } };
@@ -261,9 +312,9 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       );
       assert.ok(Math.abs(tRuns - tTruth.runs) <= HEARTBEAT_S, `fleet-t runs charged ${tRuns.toFixed(2)} GPU-s, held ${tTruth.runs.toFixed(2)}`);
       assert.ok(tTruth.lostRuns > 0);
-      for (const id of ['fleet-g', 'fleet-f1']) {
+      for (const id of ['fleet-g', 'fleet-f1', 'fleet-i']) {
         const s = summaries.get(id)!;
-        const truth = sandboxGpuSeconds(id, 1, lost);
+        const truth = sandboxGpuSeconds(id, 1, id === 'fleet-i' ? { node: 'a', atMs: killedAgainAtMs } : lost);
         const charged = s.budget.byCategory.agent * 3600;
         const moves = s.fleet?.moves ?? [];
         const downS = moves.reduce((a, m) => a + ((m.placedAtMs ?? m.lastSeenMs) - m.lastSeenMs) / 1000, 0);
@@ -284,7 +335,7 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       assert.deepEqual(
         (await listNodes(h.client)).nodes.map((n) => [n.name, n.state, n.freeGpus]),
         [
-          ['a', 'up', 2],
+          ['a', 'lost', 0],
           ['b', 'up', 2],
           ['c', 'up', 2],
         ],
