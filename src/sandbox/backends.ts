@@ -16,7 +16,7 @@ type Log = (msg: string) => void;
 const BACKENDS: Record<SandboxKind, (log: Log, node?: string) => Promise<Sandbox | null>> = {
   local: (_log, node) => Promise.resolve(new LocalSandbox({ owner: node })),
   // Docker when an engine answers (DOCKER_HOST, else /var/run/docker.sock), configured from NANOGPT_BENCH_DOCKER_*.
-  docker: async (log) => {
+  docker: async (log, node) => {
     const docker = new Docker();
     try {
       await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 3 s')), 3000))]);
@@ -25,7 +25,7 @@ const BACKENDS: Record<SandboxKind, (log: Log, node?: string) => Promise<Sandbox
       return null;
     }
     try {
-      const sb = new DockerSandbox({ ...dockerSandboxOptionsFromEnv(), docker });
+      const sb = new DockerSandbox({ ...dockerSandboxOptionsFromEnv(), docker, node });
       log('Docker sandbox available');
       return sb;
     } catch (err) {

@@ -138,4 +138,31 @@ describe('DockerSandbox: what only a container gives', { timeout: 20 * 60_000 },
     assert.equal((await exited(sb, h, 'new')).exitCode, 0);
     await sb.remove(h);
   });
+
+  it('in a fleet sharing one engine, each node finds, follows and fences only its own containers', async (t) => {
+    if (skip) return missing(t, skip);
+    const [a, b] = ['a', 'b'].map((node) => sandboxFor(engine, image, { node }));
+    const s = spec('fleet');
+    const ha = await a.ensure(s);
+    await a.start(ha, { name: 'run', argv: ['sleep', '60'] });
+    await eventually('running on node a', async () => (await a.status(ha, 'run')).state === 'running');
+    // The session moved to node b, which shares the engine and the state folder.
+    const hb = await b.ensure(s);
+    assert.notEqual(hb.id, ha.id, 'a container of its own on node b');
+    const seenFromB = await b.status(hb, 'run');
+    assert.equal(seenFromB.state === 'exited' && seenFromB.lost, true, "node a's process reads as lost from node b");
+    await b.signal(hb, 'run', 'SIGKILL');
+    assert.equal((await a.status(ha, 'run')).state, 'running', 'node b signals nothing of node a');
+    // Node a comes back and fences the session: its container goes, node b's stays.
+    assert.equal(await a.removeSession(sessionId), 1);
+    assert.equal((await engine.docker.getContainer(hb.id).inspect()).State.Running, true);
+    assert.equal(
+      (await engine.docker
+        .getContainer(ha.id)
+        .inspect()
+        .catch(() => null)) ?? 'gone',
+      'gone',
+    );
+    await b.remove(hb);
+  });
 });

@@ -42,7 +42,7 @@ export class Containers {
   ) {}
 
   async find(labels: SandboxLabels): Promise<Docker.ContainerInfo | null> {
-    const filters = Object.entries(labelsOf(labels)).map(([k, v]) => `${k}=${v}`);
+    const filters = Object.entries(labelsOf(labels, this.opts.node)).map(([k, v]) => `${k}=${v}`);
     const list = await this.docker.listContainers({ all: true, filters: { label: filters } });
     return list[0] ?? null;
   }
@@ -87,7 +87,7 @@ export class Containers {
       Cmd: egress.cmd,
       User: this.opts.user,
       WorkingDir: IN_SANDBOX.workspace,
-      Labels: labelsOf(spec.labels),
+      Labels: labelsOf(spec.labels, this.opts.node),
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       HostConfig: {
         // An init as pid 1 reaps what exec'd processes orphan, and forwards signals.

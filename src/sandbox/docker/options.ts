@@ -42,6 +42,12 @@ export interface DockerSandboxOptions {
    * as NCCL and PyTorch want; an engine without CAP_SYS_RESOURCE cannot grant more than it has.
    */
   ulimits?: Docker.Ulimit[];
+  /**
+   * In a fleet, the node this worker is. Its containers carry it (label and name), so a node finds,
+   * signals and fences only its own, even on an engine another node uses too, and reads a process
+   * another node started as lost (from here it cannot be followed; its own node ends it).
+   */
+  node?: string;
 }
 
 export const DEFAULT_ULIMITS: Docker.Ulimit[] = [
@@ -50,8 +56,8 @@ export const DEFAULT_ULIMITS: Docker.Ulimit[] = [
 ];
 
 /** The options with every default filled in (image and memory may stay unset). */
-export type ResolvedDockerOptions = Required<Omit<DockerSandboxOptions, 'docker' | 'image' | 'memoryBytes'>> &
-  Pick<DockerSandboxOptions, 'image' | 'memoryBytes'>;
+export type ResolvedDockerOptions = Required<Omit<DockerSandboxOptions, 'docker' | 'image' | 'memoryBytes' | 'node'>> &
+  Pick<DockerSandboxOptions, 'image' | 'memoryBytes' | 'node'>;
 
 export function resolveDockerOptions(opts: DockerSandboxOptions): ResolvedDockerOptions {
   const resolved = {
@@ -67,6 +73,7 @@ export function resolveDockerOptions(opts: DockerSandboxOptions): ResolvedDocker
     dataInImage: opts.dataInImage ?? false,
     readOnlyMounts: opts.readOnlyMounts ?? [],
     ulimits: opts.ulimits ?? DEFAULT_ULIMITS,
+    node: opts.node,
   };
   const [uid] = resolved.user.split(':');
   if (uid === '0' || uid === 'root') throw new Error('DockerSandbox: user must not be root (got ' + resolved.user + ')');

@@ -18,21 +18,28 @@ export const LABEL = {
   role: 'nanogpt-bench.role',
   subject: 'nanogpt-bench.subject',
   run: 'nanogpt-bench.run',
+  node: 'nanogpt-bench.node',
 } as const;
 
-/** A container name per sandbox, readable and unique for its labels. */
-export function containerName(l: SandboxLabels): string {
+/**
+ * A container name per sandbox, readable and unique for its labels. `node`: the fleet node whose
+ * worker made it, where several nodes may share an engine: a session that moved gets a container
+ * of its own on the new node, and the old one stays the lost node's to end.
+ */
+export function containerName(l: SandboxLabels, node?: string): string {
   const parts = ['nanogpt-bench', safeName(l.sessionId), l.role];
   if (l.subject !== undefined) parts.push(safeName(l.subject));
   if (l.runIndex !== undefined) parts.push(String(l.runIndex));
+  if (node !== undefined) parts.push(`on-${safeName(node)}`);
   return parts.join('.');
 }
 
-export function labelsOf(l: SandboxLabels): Record<string, string> {
+export function labelsOf(l: SandboxLabels, node?: string): Record<string, string> {
   return {
     [LABEL.session]: l.sessionId,
     [LABEL.role]: l.role,
     ...(l.subject !== undefined ? { [LABEL.subject]: l.subject } : {}),
     ...(l.runIndex !== undefined ? { [LABEL.run]: String(l.runIndex) } : {}),
+    ...(node !== undefined ? { [LABEL.node]: node } : {}),
   };
 }

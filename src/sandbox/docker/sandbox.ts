@@ -28,6 +28,8 @@ import { IN_SANDBOX, LABEL, containerName } from './paths';
 interface DockerRecord extends ProcessRecord {
   execId: string;
   containerId: string;
+  /** The fleet node whose worker started it. */
+  owner?: string;
 }
 
 /**
@@ -41,10 +43,12 @@ export class DockerSandbox implements Sandbox {
   readonly docker: Docker;
   private readonly containers: Containers;
   private readonly egress: Egress;
+  private readonly node: string | undefined;
 
   constructor(opts: DockerSandboxOptions = {}) {
     this.docker = opts.docker ?? new Docker();
     const resolved = resolveDockerOptions(opts);
+    this.node = resolved.node;
     this.containers = new Containers(this.docker, resolved);
     this.egress = new Egress(resolved);
   }
@@ -58,7 +62,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async ensure(spec: SandboxSpec): Promise<SandboxHandle> {
-    const name = containerName(spec.labels);
+    const name = containerName(spec.labels, this.node);
     const handle = { id: name, spec };
     // Served before the container is found or made: after a worker restart, the way out comes back with it.
     if (this.egress.proxied(spec)) await this.egress.serve(spec);
@@ -138,7 +142,14 @@ export class DockerSandbox implements Sandbox {
       AttachStderr: false,
       Tty: false,
     });
-    const record: DockerRecord = { name: proc.name, execId: exec.id, containerId: info.Id, startedAtMs: Date.now(), outputCapBytes: cap };
+    const record: DockerRecord = {
+      name: proc.name,
+      execId: exec.id,
+      containerId: info.Id,
+      startedAtMs: Date.now(),
+      outputCapBytes: cap,
+      ...(this.node !== undefined ? { owner: this.node } : {}),
+    };
     await writeRecord(h.spec.stateDir, record);
     await startDetached(exec);
   }
@@ -149,6 +160,7 @@ export class DockerSandbox implements Sandbox {
     const oomKilled = async () => (await this.containers.state(h.id))?.oomKilled ?? false;
     const exited = await exitedStatus(h.spec.stateDir, rec, oomKilled);
     if (exited) return exited;
+    if (!this.owns(rec)) return lostStatus(rec);
     // Noted dead when its container stopped: asked no more (an exec into the container, paused
     // again after its engine restarted, would be refused and fail the caller).
     const lostAt = await lostEnd(h.spec.stateDir, name);
@@ -201,9 +213,10 @@ export class DockerSandbox implements Sandbox {
     if (h.spec.labels.role === 'agent') await this.egress.close(h.spec.labels.sessionId);
   }
 
-  /** Every container of a session, whatever state it is in: what a finished session leaves to clean. */
+  /** Every container of a session (this node's, in a fleet), whatever state it is in: what a finished or moved session leaves to clean. */
   async removeSession(sessionId: string): Promise<number> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.session}=${sessionId}`] } });
+    const label = [`${LABEL.session}=${sessionId}`, ...(this.node !== undefined ? [`${LABEL.node}=${this.node}`] : [])];
+    const list = await this.docker.listContainers({ all: true, filters: { label } });
     await Promise.all(list.map((c) => this.containers.remove(c.Id)));
     await this.egress.close(sessionId);
     return list.length;
@@ -250,5 +263,10 @@ export class DockerSandbox implements Sandbox {
     const pid = await readLeaderPid(h.spec.stateDir, name);
     if (pid === null) return false;
     return (await execRun(this.docker, h.id, ['bash', '-c', 'kill -0 -- "-$1" 2>/dev/null', 'alive', String(pid)])) === 0;
+  }
+
+  /** Records from before fleets, or of a worker outside one, belong to whoever finds them. */
+  private owns(rec: DockerRecord): boolean {
+    return this.node === undefined || rec.owner === undefined || rec.owner === this.node;
   }
 }
