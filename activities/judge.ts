@@ -1,15 +1,29 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { heartbeat, log } from '@temporalio/activity';
 import type { JudgeReport } from '../src/domain/verdict';
 import { judgeCandidate } from '../src/judge/judge';
+import { writeJsonAtomic } from '../src/files/atomicWrite';
 import type { SessionRef } from '../src/domain/session';
+import type { FrozenSubmission } from './types';
 
-/** The rules judge on a frozen candidate; the LLM judge's provider and key come from this worker's environment. */
+/**
+ * The rules judge on a frozen candidate; the LLM judge's provider and key come from this worker's
+ * environment. Its report is kept beside the frozen copy: a validation that starts over (its node
+ * lost, its worker killed after the judge) gets the same report, and the model is asked once.
+ */
 export async function judgeSubmission({ session, frozenDir }: { session: SessionRef; frozenDir: string }): Promise<JudgeReport> {
+  const contentHash = await frozenHash(frozenDir);
+  const kept = contentHash ? await keptReport(frozenDir, contentHash) : null;
+  if (kept) {
+    log.info('judge report kept from an earlier attempt', { frozenDir });
+    return kept;
+  }
   // Beats while the model is asked, so a worker that dies mid-judge is noticed within the
   // heartbeat timeout, not at the end of the judge's 40-minute start-to-close.
   const beat = setInterval(() => heartbeat(), 2000);
   try {
-    return await judgeCandidate({
+    const report = await judgeCandidate({
       candidateDir: frozenDir,
       anchorDir: session.workspace.anchorDir,
       env: process.env,
@@ -17,7 +31,24 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
         log.info(line);
       },
     });
+    if (contentHash) await writeJsonAtomic(reportPath(frozenDir), { contentHash, report });
+    return report;
   } finally {
     clearInterval(beat);
   }
+}
+
+const reportPath = (frozenDir: string) => join(dirname(frozenDir), 'judge.json');
+
+/** The frozen copy's content hash, from the manifest its freeze wrote beside it. */
+async function frozenHash(frozenDir: string): Promise<string | null> {
+  const manifest = await readFile(join(dirname(frozenDir), 'manifest.json'), 'utf8').catch(() => null);
+  return manifest ? (JSON.parse(manifest) as FrozenSubmission).contentHash : null;
+}
+
+async function keptReport(frozenDir: string, contentHash: string): Promise<JudgeReport | null> {
+  const text = await readFile(reportPath(frozenDir), 'utf8').catch(() => null);
+  if (!text) return null;
+  const kept = JSON.parse(text) as { contentHash: string; report: JudgeReport };
+  return kept.contentHash === contentHash ? kept.report : null;
 }

@@ -11,6 +11,11 @@ import { PROMPT_VERSION } from '../../src/judge/prompt';
 import type { JudgeReport } from '../../src/domain/verdict';
 import { anthropicMessage, cheat, clean, openaiCompletion } from '../helpers/llmWire';
 import { runCommand } from '../helpers/harness';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { freezeSubmission } from '../../activities/freeze';
+import { judgeSubmission } from '../../activities/judge';
+import type { SessionRef } from '../../src/domain/session';
 
 // A real HTTP server on loopback speaking each provider's wire format (Anthropic Messages API,
 // OpenAI Chat Completions): the official SDKs talk to it exactly as they would to the providers.
@@ -185,6 +190,34 @@ for (const provider of Object.keys(providers) as ProviderName[]) {
     assertNoKey(provider, report, logs);
   });
 }
+
+test('a candidate judged again (its validation started over on another node) gets its kept report: the model is asked once', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'judge-once-'));
+  const saved = { ...process.env };
+  Object.assign(process.env, providers.anthropic.env(), { NANOGPT_BENCH_HOME: home });
+  try {
+    const session = { sessionId: 'judge-once', workspace: { anchorDir: ANCHOR } } as unknown as SessionRef;
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    const frozen: Awaited<ReturnType<typeof freezeSubmission>> = await env.run(freezeSubmission, {
+      session,
+      submissionId: 'sub-001',
+      path: null,
+      hostDir: CANDIDATE,
+    });
+    assert.ok(!('refused' in frozen));
+    script = [providers.anthropic.ok(JSON.stringify(clean))];
+    seen = [];
+    const first: JudgeReport = await env.run(judgeSubmission, { session, frozenDir: frozen.frozenDir });
+    const again = await env.run(judgeSubmission, { session, frozenDir: frozen.frozenDir });
+    assert.equal(seen.length, 1, 'one request to the model');
+    assert.equal(first.passed, true);
+    assert.deepEqual(again, first);
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    rmSync(home, { recursive: true, force: true });
+  }
+});
 
 test('without a key the judge is static-only, says so, and asks no model', async () => {
   seen = [];
