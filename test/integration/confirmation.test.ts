@@ -19,7 +19,8 @@ async function timedSubjects(h: Harness, workflowId: string): Promise<string[]> 
   });
 }
 
-describe('the headline comes from an interleaved confirmation (issue 14, item 1)', () => {
+// Side by side: the second test's agent mostly sleeps its budget away.
+describe('the headline comes from an interleaved confirmation (issue 14, item 1)', { concurrency: true }, () => {
   const h = new Harness();
   before(async () => {
     await h.start();
