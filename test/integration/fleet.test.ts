@@ -262,6 +262,7 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fleet-i did not finish within 120 s of losing its node')), 120_000).unref()),
       ]);
       summaries.set('fleet-i', iSummary);
+      const iEndedS = (Date.now() - killedAgainAtMs) / 1000;
       assert.equal(iSummary.endReason, 'stopped: test done');
       assert.deepEqual(
         iSummary.fleet!.moves.map((m) => [m.from, m.to, m.lastSeenMs <= killedAgainAtMs]),
@@ -330,7 +331,8 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       console.log(
         `figures: loss declared ${((gMove.lostAtMs - killedAtMs) / 1000).toFixed(1)} s after the kill (limit ${LOSS_S} s, heartbeat ${HEARTBEAT_S} s); ` +
           `fleet-t's lost run started again ${((rerun.startedAtMs - killedAtMs) / 1000).toFixed(1)} s after the kill, fleet-g's agent relaunched ${((agentBack.startedAtMs - killedAtMs) / 1000).toFixed(1)} s after; ` +
-          `GPU-s lost: fleet-t run ${tTruth.lostRuns.toFixed(2)}, fleet-g agent held but not charged ${(gTruth.agent - summaries.get('fleet-g')!.budget.byCategory.agent * 3600).toFixed(2)}`,
+          `GPU-s lost: fleet-t run ${tTruth.lostRuns.toFixed(2)}, fleet-g agent held but not charged ${(gTruth.agent - summaries.get('fleet-g')!.budget.byCategory.agent * 3600).toFixed(2)}; ` +
+          `node a lost again while fleet-i finished: placed again ${((iSummary.fleet!.moves[0].placedAtMs! - killedAgainAtMs) / 1000).toFixed(1)} s after the kill, ended ${iEndedS.toFixed(1)} s after`,
       );
       assert.deepEqual(
         (await listNodes(h.client)).nodes.map((n) => [n.name, n.state, n.freeGpus]),
