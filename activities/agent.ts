@@ -100,12 +100,15 @@ export function agentActivities(deps: ActivityDeps) {
       if (st.state === 'exited') {
         await trace.finish({ exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs });
         if (st.lost) {
+          // Its sandbox's record of the end (a container's stop) where it has one: an engine takes
+          // seconds to stop a container, and the process holds its GPUs until then.
+          const lostSinceMs = st.endRecorded ? Math.max(st.startedAtMs, st.endedAtMs) : aliveAtMs;
           log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', {
             sessionId: session.sessionId,
             launch,
-            downSince: new Date(aliveAtMs).toISOString(),
+            downSince: new Date(lostSinceMs).toISOString(),
           });
-          return { exitCode: null, finished: false, lostSinceMs: aliveAtMs, startedAtMs: st.startedAtMs };
+          return { exitCode: null, finished: false, lostSinceMs, startedAtMs: st.startedAtMs };
         }
         const spend = await readSpend(traceDir, session);
         const usage = await readUsage(traceDir);
@@ -183,6 +186,7 @@ export function agentActivities(deps: ActivityDeps) {
 export interface AgentRunResult {
   exitCode: number | null;
   finished: boolean;
+  /** Lost with its sandbox: when it ended, as its sandbox recorded it, else when it was last seen running. */
   lostSinceMs?: number;
   /** The agent's model spend so far, when its CLI has reported any. */
   spend?: AgentSpend | null;

@@ -61,6 +61,7 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
     budgetEpoch: 0,
     continueWithQueue: patched('continue-as-new-with-queue'),
     agentChargedByProcess: patched('agent-charged-by-process'),
+    agentChargedFromStart: patched('agent-charged-from-process-start'),
     agentRunning: false,
     agentPaused: false,
   };

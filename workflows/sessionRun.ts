@@ -35,6 +35,12 @@ export interface SessionRun {
    * from before keep the old ledger, so they replay to the same decisions.
    */
   agentChargedByProcess: boolean;
+  /**
+   * What was charged for a launch before its process started is taken back once the start is
+   * known, also where a validation's pause closed the interval first (on Docker a launch often
+   * starts a second or more after it is asked for, and waits out a validation that begins meanwhile).
+   */
+  agentChargedFromStart: boolean;
   /** A launch of the agent is being watched (its runAgent is in flight). */
   agentRunning: boolean;
   /** A validation holds the GPUs of the agent's node: the agent is paused, and no launch starts. */

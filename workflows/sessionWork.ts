@@ -1,5 +1,5 @@
 import { CancellationScope, ParentClosePolicy, condition, executeChild, isCancellation, log, sleep, workflowInfo } from '@temporalio/workflow';
-import { startAgentHolding, stopAgentHolding, agentWasDown, charge, settleAgentLaunch } from '../src/domain/budget';
+import { startAgentHolding, stopAgentHolding, agentWasDown, charge, settleAgentLaunch, agentLaunchAsked } from '../src/domain/budget';
 import { bestView, horizonSpeedup, recordSpend, type SessionRef } from '../src/domain/session';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
 import { validateSubmission } from './validation';
@@ -116,7 +116,8 @@ async function agentLoop(run: SessionRun, session: SessionRef): Promise<void> {
     if (byProcess) {
       // Not while a validation has this node's GPUs: the launch waits for it to end.
       await condition(() => !run.agentPaused);
-      startAgentHolding(state.ledger, Date.now());
+      if (run.agentChargedFromStart) agentLaunchAsked(state.ledger, Date.now());
+      else startAgentHolding(state.ledger, Date.now());
       budgetChanged(run);
     }
     run.agentRunning = true;

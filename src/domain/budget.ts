@@ -16,6 +16,13 @@ export interface BudgetLedger {
    * when the budget left equals it, so the confirmation always runs. Absent in sessions begun before.
    */
   reservedGpuSeconds?: number;
+  /**
+   * The spans charged so far for the agent's current launch that a pause closed (the open one is
+   * agentHoldingSinceMs), kept until the launch is settled so that they can be cut to its process's
+   * life once its sandbox's records tell it: a launch asked for before its process started, or
+   * paused after its process died, held nothing there. Absent: a session begun before.
+   */
+  agentLaunchSpans?: [number, number][];
 }
 
 export interface BudgetView {
@@ -76,17 +83,48 @@ export function startAgentHolding(ledger: BudgetLedger, nowMs: number): void {
 /** Closes the open agent interval and charges it. */
 export function stopAgentHolding(ledger: BudgetLedger, nowMs: number): void {
   if (ledger.agentHoldingSinceMs === null) return;
+  ledger.agentLaunchSpans?.push([ledger.agentHoldingSinceMs, nowMs]);
   ledger.used.agent = agentUsedAt(ledger, nowMs);
   ledger.agentHoldingSinceMs = null;
 }
 
 /**
+ * A launch of the agent is asked for: its GPUs count from now, provisionally, and every span
+ * charged for it is cut to its process's life once that is known (agentStartedAt,
+ * settleAgentLaunch), also where a pause closed the span first. On Docker a launch's process
+ * often starts a second or more after it is asked for (and waits out a validation that pauses its
+ * sandbox meanwhile), and a container killed under a launch is paused by the next validation
+ * before its watcher reports the death: the fault suite measured both as the agent's overcharge.
+ */
+export function agentLaunchAsked(ledger: BudgetLedger, nowMs: number): void {
+  ledger.agentLaunchSpans = [];
+  startAgentHolding(ledger, nowMs);
+}
+
+/** Takes back what the current launch's closed spans charged outside [fromMs, toMs], and keeps the rest of them. */
+function cutLaunchSpans(ledger: BudgetLedger, fromMs: number, toMs: number): void {
+  const spans = ledger.agentLaunchSpans;
+  if (!spans) return;
+  let outsideMs = 0;
+  const kept: [number, number][] = [];
+  for (const [a, b] of spans) {
+    const [a2, b2] = [Math.max(a, fromMs), Math.min(b, toMs)];
+    outsideMs += b - a - Math.max(0, b2 - a2);
+    if (b2 > a2) kept.push([a2, b2]);
+  }
+  ledger.used.agent = Math.max(0, ledger.used.agent - (outsideMs / 1000) * ledger.gpus);
+  ledger.agentLaunchSpans = kept;
+}
+
+/**
  * The agent's process started at `startedAtMs` (its own record): the open interval, begun when the
- * workflow decided to launch it, starts there instead. Never moves the start earlier: time already
- * charged, or a pause since, stays as it is.
+ * workflow decided to launch it, starts there instead. Never moves the start earlier: a pause
+ * since stays as it is. Of the spans a pause closed, what lay before the start is taken back
+ * (launches asked for with agentLaunchAsked; older sessions keep it).
  */
 export function agentStartedAt(ledger: BudgetLedger, startedAtMs: number): void {
   if (ledger.agentHoldingSinceMs !== null && startedAtMs > ledger.agentHoldingSinceMs) ledger.agentHoldingSinceMs = startedAtMs;
+  cutLaunchSpans(ledger, startedAtMs, Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -96,9 +134,11 @@ export function agentStartedAt(ledger: BudgetLedger, startedAtMs: number): void 
  */
 export function settleAgentLaunch(ledger: BudgetLedger, proc: { startedAtMs?: number; endedAtMs?: number }, nowMs: number): void {
   if (proc.startedAtMs !== undefined) agentStartedAt(ledger, proc.startedAtMs);
+  if (proc.endedAtMs !== undefined) cutLaunchSpans(ledger, Number.NEGATIVE_INFINITY, proc.endedAtMs);
   const since = ledger.agentHoldingSinceMs;
-  if (since === null) return;
-  stopAgentHolding(ledger, Math.max(since, Math.min(nowMs, proc.endedAtMs ?? nowMs)));
+  if (since !== null) stopAgentHolding(ledger, Math.max(since, Math.min(nowMs, proc.endedAtMs ?? nowMs)));
+  // The launch is over: what it was charged stands (a launch asked for after is cut by its own process).
+  if (ledger.agentLaunchSpans) ledger.agentLaunchSpans = [];
 }
 
 /**
@@ -112,8 +152,9 @@ export function settleStoppedAgent(
 ): void {
   if (!stopped) return stopAgentHolding(ledger, nowMs);
   if (stopped.runningAtStop) startAgentHolding(ledger, stopped.resumedAtMs);
-  // No launch ever started: an interval opened for one held nothing.
-  settleAgentLaunch(ledger, stopped.lastLaunch ?? { endedAtMs: ledger.agentHoldingSinceMs ?? nowMs }, nowMs);
+  // No launch ever started: what was charged for one held nothing. The last launch that did ended
+  // before the current one was asked for, so a current one that never started is cut to nothing too.
+  settleAgentLaunch(ledger, stopped.lastLaunch ?? { endedAtMs: Number.NEGATIVE_INFINITY }, nowMs);
 }
 
 /**

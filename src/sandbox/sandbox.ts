@@ -79,6 +79,11 @@ export type ProcessStatus =
       oomKilled: boolean;
       /** Died with its sandbox (host rebooted, container removed): no status was ever recorded. */
       lost?: boolean;
+      /**
+       * Lost, and its sandbox recorded when it ended (Docker: when its container stopped), so
+       * `endedAtMs` is that record; absent: `endedAtMs` is only when the loss was noticed.
+       */
+      endRecorded?: boolean;
     };
 
 /**

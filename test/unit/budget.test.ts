@@ -1,6 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentStartedAt, agentUsedAt, newLedger, settleAgentLaunch, settleStoppedAgent, startAgentHolding, stopAgentHolding } from '../../src/domain/budget';
+import {
+  agentLaunchAsked,
+  agentStartedAt,
+  agentUsedAt,
+  newLedger,
+  settleAgentLaunch,
+  settleStoppedAgent,
+  startAgentHolding,
+  stopAgentHolding,
+} from '../../src/domain/budget';
 
 /** The agent's ledger against its processes' own records: what a launch held is from its start to its end, at 2 GPUs. */
 describe("the agent's GPU time is the time its processes ran", () => {
@@ -61,5 +70,46 @@ describe("the agent's GPU time is the time its processes ran", () => {
     settleStoppedAgent(between, { resumedAtMs: 31_000, runningAtStop: false, lastLaunch: { startedAtMs: 0, endedAtMs: 25_000 } }, 32_000);
     assert.equal(between.used.agent, 0);
     assert.equal(between.agentHoldingSinceMs, null);
+  });
+
+  // What the fault suite's Docker sessions showed (seed 11, 2026-11-30): the pause came first, the record after.
+  it('a launch asked for before a validation paused its sandbox is charged from its process start, not from the ask', () => {
+    const l = newLedger(1, 2);
+    agentLaunchAsked(l, 0);
+    stopAgentHolding(l, 900); // a validation paused the sandbox before the exec had started
+    startAgentHolding(l, 9_000); // resumed; the launch's process starts only now
+    agentStartedAt(l, 9_100);
+    settleAgentLaunch(l, { startedAtMs: 9_100, endedAtMs: 11_100 }, 12_000);
+    assert.equal(l.used.agent, 4); // 2 s × 2 GPUs: nothing for 0 → 900
+    agentStartedAt(l, 9_100); // a second report of the same start takes nothing back twice
+    assert.equal(l.used.agent, 4);
+  });
+
+  it('a launch whose container died before a validation paused it is charged to its recorded end, not to the pause', () => {
+    const l = newLedger(1, 1);
+    agentLaunchAsked(l, 0);
+    agentStartedAt(l, 500);
+    stopAgentHolding(l, 3_000); // paused; the process had died with its container at 2 000
+    settleAgentLaunch(l, { startedAtMs: 500, endedAtMs: 2_000 }, 4_000);
+    assert.equal(l.used.agent, 1.5);
+    // The next launch is cut by its own process only.
+    agentLaunchAsked(l, 10_000);
+    settleAgentLaunch(l, { startedAtMs: 10_200, endedAtMs: 11_200 }, 12_000);
+    assert.equal(l.used.agent, 2.5);
+  });
+
+  it('a launch that never started costs nothing at the stop, even where a pause closed its interval', () => {
+    const l = newLedger(1, 1);
+    agentLaunchAsked(l, 0);
+    settleAgentLaunch(l, { startedAtMs: 100, endedAtMs: 1_100 }, 2_000);
+    agentLaunchAsked(l, 5_000); // a relaunch asked for; a validation paused the sandbox before it started
+    stopAgentHolding(l, 6_000);
+    settleStoppedAgent(l, { resumedAtMs: 9_000, runningAtStop: false, lastLaunch: { startedAtMs: 100, endedAtMs: 1_100 } }, 9_500);
+    assert.equal(l.used.agent, 1);
+    const never = newLedger(1, 1);
+    agentLaunchAsked(never, 0);
+    stopAgentHolding(never, 2_000);
+    settleStoppedAgent(never, { resumedAtMs: 3_000, runningAtStop: false, lastLaunch: null }, 3_500);
+    assert.equal(never.used.agent, 0);
   });
 });

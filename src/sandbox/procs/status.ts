@@ -38,16 +38,20 @@ export async function exitedStatus(
   };
 }
 
-/** A process gone without an exit line: killed together with its wrapper, or with its sandbox. */
-export function lostStatus(rec: ProcessRecord, oomKilled = false, endedAtMs = Date.now()): ProcessStatus {
+/**
+ * A process gone without an exit line: killed together with its wrapper, or with its sandbox.
+ * `endedAtMs`: when its sandbox recorded that it ended; absent, it is not known and now is said.
+ */
+export function lostStatus(rec: ProcessRecord, oomKilled = false, endedAtMs?: number): ProcessStatus {
   return {
     state: 'exited',
     startedAtMs: rec.startedAtMs,
-    endedAtMs,
+    endedAtMs: endedAtMs ?? Date.now(),
     exitCode: null,
     signal: 'SIGKILL',
     outputTruncated: false,
     oomKilled,
     lost: true,
+    ...(endedAtMs !== undefined ? { endRecorded: true } : {}),
   };
 }
