@@ -31,7 +31,9 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
         log.info(line);
       },
     });
-    if (contentHash) await writeJsonAtomic(reportPath(frozenDir), { contentHash, report });
+    // Kept where it can be: a full disk must not fail the judge it could only have saved asking again.
+    if (contentHash)
+      await writeJsonAtomic(reportPath(frozenDir), { contentHash, report }).catch((err: unknown) => log.warn('judge report not kept', { error: String(err) }));
     return report;
   } finally {
     clearInterval(beat);
