@@ -100,9 +100,7 @@ export function agentActivities(deps: ActivityDeps) {
       if (st.state === 'exited') {
         await trace.finish({ exitCode: st.exitCode, signal: st.signal, endedAtMs: st.endedAtMs });
         if (st.lost) {
-          // Its sandbox's record of the end (a container's stop) where it has one: an engine takes
-          // seconds to stop a container, and the process holds its GPUs until then.
-          const lostSinceMs = st.endRecorded ? Math.max(st.startedAtMs, st.endedAtMs) : aliveAtMs;
+          const lostSinceMs = lostLaunchEnd(st, aliveAtMs);
           log.warn('agent lost with its sandbox: relaunching it, not charging the time it was down', {
             sessionId: session.sessionId,
             launch,
@@ -204,6 +202,15 @@ export interface AgentStopped {
   resumedAtMs: number;
   runningAtStop: boolean;
   lastLaunch: { startedAtMs: number; endedAtMs: number } | null;
+}
+
+/**
+ * When a launch lost with its sandbox stopped holding its GPUs: its sandbox's record of its end
+ * where there is one (Docker: the container's stop; an engine takes seconds to stop a container,
+ * and the process holds its GPUs until then), else when it was last seen running.
+ */
+export function lostLaunchEnd(st: { startedAtMs: number; endedAtMs: number; endRecorded?: boolean }, lastSeenMs: number): number {
+  return st.endRecorded ? Math.max(st.startedAtMs, st.endedAtMs) : lastSeenMs;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface SuiteResult {
   notRun: { fault: string; why: string }[];
   /** Faults the quick form leaves out because of a known defect not fixed yet (the full form strikes them). */
   openDefects: { fault: string; defect: string }[];
+  /** Faults the quick form leaves to the full form, and why. */
+  fullFormOnly: { fault: string; why: string }[];
   keyLeaks: string[];
   /** What the sandbox walls refused, and how they said so. */
   probes: Probe[];
@@ -97,8 +99,12 @@ export async function runSuite(opts: {
   const notRun = FAULTS.flatMap((f) => (f.unavailable?.(world) ? [{ fault: f.name, why: f.unavailable(world)! }] : []));
   const openDefects = opts.quick ? FAULTS.flatMap((f) => (f.openDefect ? [{ fault: f.name, defect: f.openDefect }] : [])) : [];
   for (const d of openDefects) log(`left out of the quick form, open defect: ${d.fault}: ${d.defect}`);
+  const fullFormOnly = opts.quick ? FAULTS.flatMap((f) => (f.fullFormOnly ? [{ fault: f.name, why: f.fullFormOnly }] : [])) : [];
+  for (const d of fullFormOnly) log(`left to the full form: ${d.fault}: ${d.why}`);
   // --only: the faults whose name holds it, and no probes (a quicker loop while working on one fault).
-  const faults = FAULTS.filter((f) => !f.unavailable?.(world) && !(opts.quick && f.openDefect) && (!opts.only || f.name.includes(opts.only)));
+  const faults = FAULTS.filter(
+    (f) => !f.unavailable?.(world) && !(opts.quick && (f.openDefect || f.fullFormOnly)) && (!opts.only || f.name.includes(opts.only)),
+  );
   const reps = opts.quick ? 1 : 5;
   // The local sandbox's faults into local sessions; the Docker faults into sessions on the suite's own engine.
   const dealt: { id: string; faults: Fault[]; extra: Partial<SessionSpecInput> }[] = [
@@ -188,6 +194,7 @@ export async function runSuite(opts: {
       budgetToleranceGpuS: tolerance,
       notRun,
       openDefects,
+      fullFormOnly,
       keyLeaks: leaks,
       probes,
       findings,

@@ -73,6 +73,7 @@ describe('the Docker sandbox when its container dies', { timeout: 20 * 60_000 },
     const st = await sb.status(again, 'agent-1');
     assert.equal(st.state === 'exited' && st.lost, true, 'agent-1 died with its container');
     assert.equal(st.state === 'exited' && st.endedAtMs, finished, "it ended when its container did, by the engine's record");
+    assert.equal(st.state === 'exited' && st.endRecorded, true, 'and says that end is a record, not when the loss was noticed');
     assert.equal(Number(readFileSync(join(stateDir, 'procs', 'agent-1.lost'), 'utf8')), finished, 'and the sandbox noted it on disk');
 
     await sb.resume(again);
