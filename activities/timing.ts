@@ -20,7 +20,7 @@ export function timingActivities(deps: ActivityDeps) {
    * its output to a file; a retry after a worker crash finds it by name and waits for it again
    * instead of starting a second one.
    */
-  async function timeRun({ session, subject, frozenDir, runIndex, limitSeconds }: TimeRunInput): Promise<RunResult> {
+  async function timeRun({ session, subject, frozenDir, runIndex, limitSeconds }: TimeRunInput, beat: (details: object) => void = heartbeat): Promise<RunResult> {
     const sandbox = sandboxOf(deps, session.spec);
     const spec = runSandboxSpec(session, subject, runIndex);
     let handle = await sandbox.ensure(spec);
@@ -55,7 +55,7 @@ export function timingActivities(deps: ActivityDeps) {
           if (!existsSync(timeoutFile))
             await writeFile(timeoutFile, String(Date.now())).catch((err: unknown) => void log.warn('timeout mark not written yet', { error: String(err) }));
         }
-        heartbeat({ runIndex });
+        beat({ subject, runIndex });
         await ctx.sleep(500);
       }
       if (!(st.state === 'exited' && st.lost)) break;

@@ -18,7 +18,7 @@ import { Harness, FASTRUN } from '../test/helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../src/temporal/client';
 import { statusQuery } from '../workflows/messages';
 import { repoRoot } from '../src/files/repoRoot';
-import { agentLines, ms, quantile, rssMiB, sessionEvents, timedVerdicts, verdictCount } from './loadFigures';
+import { agentLines, eventKinds, perSubmission, ms, quantile, rssMiB, sessionEvents, timedVerdicts, verdictCount } from './loadFigures';
 
 /** The timed activities' heartbeat timeout (workflows/activityStubs.ts): the recovery goal is this + 5 s. */
 const HEARTBEAT_TIMEOUT_S = 10;
@@ -145,6 +145,9 @@ export async function run(): Promise<void> {
     let events = 0;
     let childEvents = 0;
     let validated = 0;
+    let tallied = 0;
+    const sessionKinds = new Map<string, number>();
+    const childKinds = new Map<string, number>();
     for (const x of small) {
       const ids = timedVerdicts(x.workflowId);
       if (ids.length === 0) continue;
@@ -152,10 +155,18 @@ export async function run(): Promise<void> {
       events += e.session;
       childEvents += e.children;
       validated += ids.length;
+      // Where they go: the first sessions are enough (each history is read in full).
+      if (tallied < 40) {
+        await eventKinds(h.client, x.workflowId, sessionKinds);
+        for (const id of ids) await eventKinds(h.client, `${x.workflowId}.${id}`, childKinds).catch(() => undefined);
+        tallied += ids.length;
+      }
     }
     console.log(
       `validated submissions (timed): ${validated}; events per validated submission: ${((events + childEvents) / validated).toFixed(1)} (its session's whole history so far ${(events / validated).toFixed(1)} + its validation ${(childEvents / validated).toFixed(1)}), goal ≤ 30`,
     );
+    console.log(`where they go, per validated submission (${tallied} of them): session: ${perSubmission(sessionKinds, tallied)}`);
+    console.log(`  validation child workflows: ${perSubmission(childKinds, tallied) || 'none (validated inside the session)'}`);
     await Promise.all(handles.map((x) => stopSession(x, 'load bench done').catch(() => undefined)));
     const ended = await Promise.race([
       Promise.all(

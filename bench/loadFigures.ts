@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { layout } from '../src/files/layout';
 
 /** The q-quantile by nearest rank (p99 of 200 samples is the 198th smallest). */
@@ -71,13 +72,57 @@ export async function sessionEvents(
 ): Promise<{ session: number; children: number; runs: number; maxRun: number }> {
   const runs = await runsOf(client, sessionId);
   let children = 0;
-  for (const id of submissionIds) children += (await client.workflow.getHandle(`${sessionId}.${id}`).describe()).historyLength;
+  // Sessions validate inside their own history since 'validation-inline': then there is no child.
+  for (const id of submissionIds)
+    children += await client.workflow
+      .getHandle(`${sessionId}.${id}`)
+      .describe()
+      .then((d) => d.historyLength)
+      .catch(() => 0);
   return {
     session: runs.reduce((a, r) => a + r.historyLength, 0),
     children,
     runs: runs.length,
     maxRun: Math.max(0, ...runs.map((r) => r.historyLength)),
   };
+}
+
+/**
+ * Where a workflow's events go, over all its runs: event types, with an activity's three events
+ * (scheduled, started, closed) named by the activity and a workflow task's three by "workflow task".
+ */
+export async function eventKinds(client: Client, workflowId: string, into = new Map<string, number>()): Promise<Map<string, number>> {
+  for (const { runId } of await runsOf(client, workflowId)) {
+    const activityOf = new Map<string, string>();
+    for (const e of (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []) {
+      const type = String(temporal.api.enums.v1.EventType[Number(e.eventType)] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) activityOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+      const attrs = (e.activityTaskStartedEventAttributes ??
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskTimedOutEventAttributes ??
+        e.activityTaskCancelRequestedEventAttributes ??
+        e.activityTaskCanceledEventAttributes) as { scheduledEventId?: unknown } | null | undefined;
+      const kind = scheduled
+        ? `activity ${activityOf.get(String(e.eventId))}`
+        : attrs?.scheduledEventId != null
+          ? `activity ${activityOf.get(String(attrs.scheduledEventId)) ?? '?'}`
+          : type.startsWith('WORKFLOW_TASK_')
+            ? 'workflow task'
+            : type;
+      into.set(kind, (into.get(kind) ?? 0) + 1);
+    }
+  }
+  return into;
+}
+
+/** "kind n.n, …" per validated submission, largest first. */
+export function perSubmission(kinds: Map<string, number>, validated: number): string {
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${(n / validated).toFixed(1)}`)
+    .join(', ');
 }
 
 export const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');

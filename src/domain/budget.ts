@@ -185,3 +185,11 @@ export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
     asOf: new Date(nowMs).toISOString(),
   };
 }
+
+/**
+ * The session closed the agent's interval at `closedAtMs`, when it sent for the agent's pause, and
+ * the pause took effect at `pausedAtMs` (activities/exclusiveRuns.ts): that stretch is the agent's.
+ */
+export function agentHeldUntilPause(ledger: BudgetLedger, closedAtMs: number, pausedAtMs: number): void {
+  if (pausedAtMs > closedAtMs) ledger.used.agent += ((pausedAtMs - closedAtMs) / 1000) * ledger.gpus;
+}
