@@ -3,6 +3,7 @@ import type { SessionRef } from '../src/domain/session';
 import type { RunResult } from '../src/domain/verdict';
 import { freezeSubmission } from './freeze';
 import type { TimeRunInput } from './types';
+import type { GpuSlots } from '../src/sandbox/gpuSlots';
 
 export interface ExclusiveRunsInput {
   session: SessionRef;
@@ -27,9 +28,11 @@ export interface ExclusiveRunsResult {
 }
 
 interface Steps {
-  timeRun(input: TimeRunInput, beat: (details: object) => void): Promise<RunResult>;
+  timeRun(input: TimeRunInput, beat: (details: object) => void, gpusHeld: boolean): Promise<RunResult>;
   pauseAgent(input: { session: SessionRef }): Promise<{ atMs: number }>;
   resumeAgent(input: { session: SessionRef }): Promise<{ atMs: number }>;
+  /** The node's GPUs (`worker --gpus`): taken for all the runs, before the agent is paused. */
+  gpuSlots?: GpuSlots;
 }
 
 /**
@@ -48,32 +51,38 @@ export function exclusiveRunsActivities(steps: Steps) {
     const earlier = (Context.current().info.heartbeatDetails ?? {}) as { pausedAtMs?: number | null; resumedAtMs?: number | null };
     let pausedAtMs = earlier.pausedAtMs ?? null;
     let resumedAtMs = earlier.resumedAtMs ?? null;
-    if (input.pauseAgent && resumedAtMs === null) {
-      // Paused again on a retry (a second pause is harmless); charged from the first.
-      const paused = await steps.pauseAgent({ session });
-      pausedAtMs ??= paused.atMs;
-    }
     const beat = (details: object) => heartbeat({ ...details, pausedAtMs, resumedAtMs });
-    beat({});
-
-    let anchorDir: string | null = null;
-    if (input.pairedWithAnchor) {
-      const anchor = await freezeSubmission({ session, submissionId: 'calibration', path: null });
-      if ('refused' in anchor) throw ApplicationFailure.nonRetryable(`cannot freeze the anchor for paired runs: ${anchor.refused}`);
-      anchorDir = anchor.frozenDir;
-    }
-    const runs: RunResult[] = [];
-    const anchorRuns: RunResult[] = [];
-    for (let i = 0; i < input.runs; i++) {
-      if (anchorDir) anchorRuns.push(await steps.timeRun({ session, subject: `${subject}-anchor`, frozenDir: anchorDir, runIndex: i }, beat));
-      const limit = input.limitSeconds ? { limitSeconds: input.limitSeconds } : {};
-      runs.push(await steps.timeRun({ session, subject, frozenDir: input.frozenDir, runIndex: i, ...limit }, beat));
-    }
-    if (input.pauseAgent && resumedAtMs === null) {
-      resumedAtMs = (await steps.resumeAgent({ session })).atMs;
+    // The node's GPUs first, for every run: the agent works on while the validation waits its turn.
+    const release = await steps.gpuSlots?.take(session.spec.gpus, () => beat({ waitingForGpus: true }), Context.current().cancellationSignal);
+    try {
+      if (input.pauseAgent && resumedAtMs === null) {
+        // Paused again on a retry (a second pause is harmless); charged from the first.
+        const paused = await steps.pauseAgent({ session });
+        pausedAtMs ??= paused.atMs;
+      }
       beat({});
+      let anchorDir: string | null = null;
+      if (input.pairedWithAnchor) {
+        const anchor = await freezeSubmission({ session, submissionId: 'calibration', path: null });
+        if ('refused' in anchor) throw ApplicationFailure.nonRetryable(`cannot freeze the anchor for paired runs: ${anchor.refused}`);
+        anchorDir = anchor.frozenDir;
+      }
+      const runs: RunResult[] = [];
+      const anchorRuns: RunResult[] = [];
+      const held = release !== undefined;
+      for (let i = 0; i < input.runs; i++) {
+        if (anchorDir) anchorRuns.push(await steps.timeRun({ session, subject: `${subject}-anchor`, frozenDir: anchorDir, runIndex: i }, beat, held));
+        const limit = input.limitSeconds ? { limitSeconds: input.limitSeconds } : {};
+        runs.push(await steps.timeRun({ session, subject, frozenDir: input.frozenDir, runIndex: i, ...limit }, beat, held));
+      }
+      if (input.pauseAgent && resumedAtMs === null) {
+        resumedAtMs = (await steps.resumeAgent({ session })).atMs;
+        beat({});
+      }
+      return { runs, anchorRuns, pausedAtMs, resumedAtMs };
+    } finally {
+      release?.();
     }
-    return { runs, anchorRuns, pausedAtMs, resumedAtMs };
   }
   return { timeOnExclusiveGpus };
 }

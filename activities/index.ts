@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...cleanupActivities(deps),
     ...fleetActivities(deps),
     ...timing,
-    ...exclusiveRunsActivities({ ...agent, ...timing }),
+    ...exclusiveRunsActivities({ ...agent, ...timing, gpuSlots: deps.gpuSlots }),
   };
 }
 

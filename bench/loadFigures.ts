@@ -91,10 +91,23 @@ export async function sessionEvents(
  * Where a workflow's events go, over all its runs: event types, with an activity's three events
  * (scheduled, started, closed) named by the activity and a workflow task's three by "workflow task".
  */
-export async function eventKinds(client: Client, workflowId: string, into = new Map<string, number>()): Promise<Map<string, number>> {
+export async function eventKinds(
+  client: Client,
+  workflowId: string,
+  into = new Map<string, number>(),
+  updates: UpdateTask[] = [],
+): Promise<Map<string, number>> {
   for (const { runId } of await runsOf(client, workflowId)) {
     const activityOf = new Map<string, string>();
+    const task: { scheduled?: number; started?: number; completed?: number } = {};
     for (const e of (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []) {
+      const t = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      if (e.workflowTaskScheduledEventAttributes) task.scheduled = t;
+      if (e.workflowTaskStartedEventAttributes) task.started = t;
+      if (e.workflowTaskCompletedEventAttributes) task.completed = t;
+      // The task that accepted a submit: how long it waited for the worker, and how long the worker took.
+      if (e.workflowExecutionUpdateAcceptedEventAttributes && task.scheduled !== undefined && task.started !== undefined && task.completed !== undefined)
+        updates.push({ waitMs: task.started - task.scheduled, runMs: task.completed - task.started });
       const type = String(temporal.api.enums.v1.EventType[Number(e.eventType)] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled) activityOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
@@ -103,7 +116,7 @@ export async function eventKinds(client: Client, workflowId: string, into = new 
         e.activityTaskFailedEventAttributes ??
         e.activityTaskTimedOutEventAttributes ??
         e.activityTaskCancelRequestedEventAttributes ??
-        e.activityTaskCanceledEventAttributes) as { scheduledEventId?: unknown } | null | undefined;
+        e.activityTaskCanceledEventAttributes) as { scheduledEventId?: { toString(): string } | null } | null | undefined;
       const kind = scheduled
         ? `activity ${activityOf.get(String(e.eventId))}`
         : attrs?.scheduledEventId != null
@@ -117,6 +130,28 @@ export async function eventKinds(client: Client, workflowId: string, into = new 
   return into;
 }
 
+/** One submit's workflow task: scheduled → started (waiting for a worker) and started → completed. */
+export interface UpdateTask {
+  waitMs: number;
+  runMs: number;
+}
+
+/** The relay's "slow submit" warnings in the worker's log (activities/relay.ts). */
+export function slowSubmits(logFile: string): { hashMs: number; updateMs: number }[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('slow submit'))
+    .flatMap((l) => {
+      try {
+        const j = JSON.parse(l) as { hashMs?: number; updateMs?: number };
+        return j.hashMs === undefined || j.updateMs === undefined ? [] : [{ hashMs: j.hashMs, updateMs: j.updateMs }];
+      } catch {
+        return [];
+      }
+    });
+}
+
 /** "kind n.n, …" per validated submission, largest first. */
 export function perSubmission(kinds: Map<string, number>, validated: number): string {
   return [...kinds]
@@ -124,5 +159,8 @@ export function perSubmission(kinds: Map<string, number>, validated: number): st
     .map(([k, n]) => `${k} ${(n / validated).toFixed(1)}`)
     .join(', ');
 }
+
+/** "p50 x ms / p99 y ms". */
+export const p50p99 = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} / p99 ${ms(quantile(xs, 0.99))}`;
 
 export const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');

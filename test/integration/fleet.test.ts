@@ -249,7 +249,9 @@ describe('a fleet of three nodes: sessions placed and balanced, one node lost fo
       const timings: string[] = [];
       for await (const wf of h.client.workflow.list({ query: `WorkflowId = 'fleet-t'` })) {
         const events = (await h.client.workflow.getHandle('fleet-t', wf.runId).fetchHistory()).events ?? [];
-        const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'timeOnExclusiveGpus').map((e) => String(e.eventId)));
+        const scheduled = new Set(
+          events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'timeOnExclusiveGpus').map((e) => String(e.eventId)),
+        );
         for (const e of events) if (scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))) timings.push(String(e.eventId));
       }
       assert.equal(timings.length, 2, 'one completed timing for each of the two submissions');

@@ -100,7 +100,7 @@ export async function inSessionProgress(handle: WorkflowHandle, submissionId: st
   const now = pending.find((a) => step(a.activityType?.name ?? '') !== null);
   if (!now) return { submissionId, step: 'freezing', run: 0, runs, sinceMs: Date.now() };
   const details = now.heartbeatDetails?.payloads?.[0];
-  const beat = details ? (defaultPayloadConverter.fromPayload(details) as { subject?: string; runIndex?: number }) : {};
+  const beat = details ? defaultPayloadConverter.fromPayload<{ subject?: string; runIndex?: number }>(details) : {};
   const t = now.lastStartedTime ?? now.scheduledTime;
   return {
     submissionId,
