@@ -24,6 +24,7 @@ import {
   agentLines,
   eventKinds,
   perSubmission,
+  marginalEvents,
   p50p99,
   slowSubmits,
   type UpdateTask,
@@ -172,6 +173,7 @@ export async function run(): Promise<void> {
     let tallied = 0;
     const sessionKinds = new Map<string, number>();
     const updateTasks: UpdateTask[] = [];
+    const marginal = { events: 0, validations: 0 };
     const childKinds = new Map<string, number>();
     for (const x of small) {
       const ids = timedVerdicts(x.workflowId);
@@ -183,6 +185,9 @@ export async function run(): Promise<void> {
       // Where they go: the first sessions are enough (each history is read in full).
       if (tallied < 40) {
         await eventKinds(h.client, x.workflowId, sessionKinds, updateTasks);
+        const m = await marginalEvents(h.client, x.workflowId);
+        marginal.events += m.events;
+        marginal.validations += m.validations;
         for (const id of ids) await eventKinds(h.client, `${x.workflowId}.${id}`, childKinds).catch(() => undefined);
         tallied += ids.length;
       }
@@ -192,6 +197,9 @@ export async function run(): Promise<void> {
     );
     console.log(
       `the submit's workflow task (from the histories, ${updateTasks.length} updates): scheduled → started ${p50p99(updateTasks.map((x) => x.waitMs))}, started → completed ${p50p99(updateTasks.map((x) => x.runMs))}`,
+    );
+    console.log(
+      `one more validated submission adds to its session's history (start-up apart, ${marginal.validations} of them): ${(marginal.events / marginal.validations).toFixed(1)} events${childEvents > 0 ? `, and its child ${(childEvents / validated).toFixed(1)}` : ''}`,
     );
     console.log(`where they go, per validated submission (${tallied} of them): session: ${perSubmission(sessionKinds, tallied)}`);
     console.log(`  validation child workflows: ${perSubmission(childKinds, tallied) || 'none (validated inside the session)'}`);

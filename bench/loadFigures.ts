@@ -130,6 +130,30 @@ export async function eventKinds(
   return into;
 }
 
+/**
+ * What one more validated submission adds to a session's history, start-up apart: the events
+ * between its first and its last verdict (the writeVerdict that ends each validation, in the
+ * session's history or its child's) over the validations between them; per run of the workflow.
+ */
+export async function marginalEvents(client: Client, workflowId: string): Promise<{ events: number; validations: number }> {
+  let events = 0;
+  let validations = 0;
+  for (const { runId } of await runsOf(client, workflowId)) {
+    const scheduled = new Set<string>();
+    const ends: number[] = [];
+    for (const e of (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []) {
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeVerdict') scheduled.add(String(e.eventId));
+      const done = e.activityTaskCompletedEventAttributes?.scheduledEventId;
+      if ((done != null && scheduled.has(String(done))) || e.childWorkflowExecutionCompletedEventAttributes) ends.push(Number(e.eventId));
+    }
+    if (ends.length >= 2) {
+      events += ends[ends.length - 1] - ends[0];
+      validations += ends.length - 1;
+    }
+  }
+  return { events, validations };
+}
+
 /** One submit's workflow task: scheduled → started (waiting for a worker) and started → completed. */
 export interface UpdateTask {
   waitMs: number;
