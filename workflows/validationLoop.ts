@@ -60,7 +60,8 @@ async function validateHere(run: SessionRun, session: SessionRef, next: Submissi
   try {
     const out = await validateInSession(await validationInput(run, session, next), takeGpus);
     // Once the session is closing, its stop settled the agent from its own records (session.ts finish).
-    if (paused && out.pausedAtMs !== null && state.closedReason === null) agentHeldUntilPause(state.ledger, (paused as { closedAtMs: number }).closedAtMs, out.pausedAtMs);
+    if (paused && out.pausedAtMs !== null && state.closedReason === null)
+      agentHeldUntilPause(state.ledger, (paused as { closedAtMs: number }).closedAtMs, out.pausedAtMs);
     if (paused && out.resumedAtMs !== null) {
       resumed = true;
       // A launch that ended meanwhile (lost with its sandbox) holds nothing any more.
