@@ -204,17 +204,22 @@ export async function run(): Promise<void> {
     console.log(`where they go, per validated submission (${tallied} of them): session: ${perSubmission(sessionKinds, tallied)}`);
     console.log(`  validation child workflows: ${perSubmission(childKinds, tallied) || 'none (validated inside the session)'}`);
     await Promise.all(handles.map((x) => stopSession(x, 'load bench done').catch(() => undefined)));
+    // Waits given up are aborted: a call still retrying when the harness closes its connection threw from a timer.
+    const waits = new AbortController();
     const ended = await Promise.race([
       Promise.all(
         handles.map((x) =>
-          x.result().then(
-            () => 1,
-            () => 0,
-          ),
+          h.client
+            .withAbortSignal(waits.signal, () => x.result())
+            .then(
+              () => 1,
+              () => 0,
+            ),
         ),
       ).then((xs) => xs.reduce<number>((a, n) => a + n, 0)),
       sleep(120_000).then(() => NaN),
     ]);
+    waits.abort();
     console.log(`sessions ended after the stop: ${Number.isNaN(ended) ? 'not all within 120 s' : `${ended} of ${handles.length}`}`);
     if (big > 0) {
       const bigSubs = await sessionQueries.submissions(handles[1]).catch(() => []);
