@@ -9,23 +9,27 @@ describe('GpuSlots: never more timed runs at once than the node has GPUs', () =>
   it('lets runs in first come, first served, as GPUs are given back', async () => {
     const slots = new GpuSlots(2);
     const order: string[] = [];
+    const went = (who: string) => (give: () => void) => (order.push(who), give);
     const a = await slots.take(1, none);
     const b = await slots.take(1, none);
-    const c = slots.take(2, none).then((give) => (order.push('c'), give));
-    const d = slots.take(1, none).then((give) => (order.push('d'), give));
+    const c = slots.take(2, none).then(went('c'));
+    const d = slots.take(1, none).then(went('d'));
     void d;
     await tick();
     assert.deepEqual(order, [], 'both GPUs are taken: nobody else runs');
     a();
+    // One GPU is free now; a newcomer asking for one still goes behind c.
+    const e = slots.take(1, none).then(went('e'));
+    void e;
     await tick();
-    assert.deepEqual(order, [], 'c waits for two, and d, behind it, does not pass it');
+    assert.deepEqual(order, [], 'c waits for two, and neither d nor e, behind it, passes it');
     b();
     b();
     await tick();
     assert.deepEqual(order, ['c'], 'giving back twice counts once');
     (await c)();
     await tick();
-    assert.deepEqual(order, ['c', 'd']);
+    assert.deepEqual(order, ['c', 'd', 'e']);
   });
 
   it('an aborted wait leaves the line; a run found running is counted at once', async () => {
