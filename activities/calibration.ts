@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Reference } from '../src/domain/session';
@@ -19,9 +19,6 @@ import { trainingPython } from '../src/sandbox/python';
  * software (driver, CUDA, PyTorch, Python). A different machine or stack recalibrates.
  */
 export async function calibrationFacts(session: SessionRef): Promise<CalibrationFacts> {
-  const smi = (query: string) => spawnSync('nvidia-smi', [`--query-gpu=${query}`, '--format=csv,noheader'], { encoding: 'utf8', timeout: 30_000 });
-  const gpuNames = smi('name');
-  const driver = smi('driver_version');
   return {
     anchor: session.spec.anchor,
     anchorHash: treeHash(await scanTree(session.workspace.anchorDir)),
@@ -32,21 +29,38 @@ export async function calibrationFacts(session: SessionRef): Promise<Calibration
     image: session.spec.image ?? null,
     cpu: cpus()[0]?.model ?? 'unknown',
     cpuCount: cpus().length,
-    gpuNames: gpuNames.status === 0 ? gpuNames.stdout.trim() : 'none',
-    driver: driver.status === 0 ? driver.stdout.trim().split('\n')[0] : 'none',
-    ...softwareProbe(),
+    ...(await gpuProbe()),
+    ...(await softwareProbe()),
   };
 }
 
-let probed: Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> | undefined;
+/**
+ * Asked once per worker, and never with spawnSync: a synchronous nvidia-smi (or Python importing
+ * torch) stops every relay, heartbeat and query of every session on the worker while it runs, and
+ * each session's start asked again (bench/load.ts found seconds of it at a few hundred sessions).
+ */
+let gpuProbed: Promise<Pick<CalibrationFacts, 'gpuNames' | 'driver'>> | undefined;
+function gpuProbe(): Promise<Pick<CalibrationFacts, 'gpuNames' | 'driver'>> {
+  const smi = (query: string) => run('nvidia-smi', [`--query-gpu=${query}`, '--format=csv,noheader'], 30_000);
+  gpuProbed ??= Promise.all([smi('name'), smi('driver_version')]).then(([names, driver]) => ({
+    gpuNames: names?.trim() ?? 'none',
+    driver: driver?.trim().split('\n')[0] ?? 'none',
+  }));
+  return gpuProbed;
+}
+
+let probed: Promise<Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'>> | undefined;
 /** The local sandbox's Python and PyTorch (an image's are named by the image); asked once per worker. */
-function softwareProbe(): Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'> {
-  if (probed) return probed;
+function softwareProbe(): Promise<Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'>> {
   const code =
     "import sys\ntry:\n import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)\nexcept Exception: pass\nprint('python', sys.version.split()[0])";
-  const r = spawnSync(trainingPython(), ['-c', code], { encoding: 'utf8', timeout: 120_000 });
-  probed = parseSoftwareProbe(r.status === 0 ? r.stdout : '');
+  probed ??= run(trainingPython(), ['-c', code], 120_000).then((out) => parseSoftwareProbe(out ?? ''));
   return probed;
+}
+
+/** A command's stdout, or null when it failed (absent, non-zero exit, timed out). */
+function run(command: string, args: string[], timeout: number): Promise<string | null> {
+  return new Promise((resolve) => execFile(command, args, { encoding: 'utf8', timeout }, (err, stdout) => resolve(err ? null : stdout)));
 }
 
 export function fingerprintOf(facts: CalibrationFacts): string {

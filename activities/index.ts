@@ -7,26 +7,31 @@ import { timingActivities } from './timing';
 import { prepareWorkspace } from './workspace';
 import { checkpointWorkspace, restoreWorkspace } from './checkpoint';
 import { freezeSubmission } from './freeze';
-import { judgeSubmission } from './judge';
+import { freezeAndJudge, judgeSubmission } from './judge';
+import { exclusiveRunsActivities } from './exclusiveRuns';
 import { lookupCalibration, storeCalibration } from './calibration';
 import { writeVerdict, writeSummary } from './records';
 
 export function createActivities(deps: ActivityDeps) {
+  const agent = agentActivities(deps);
+  const timing = timingActivities(deps);
   return {
     prepareWorkspace,
     checkpointWorkspace,
     restoreWorkspace,
     freezeSubmission,
     judgeSubmission,
+    freezeAndJudge,
     lookupCalibration,
     storeCalibration,
     writeVerdict,
     writeSummary,
-    ...agentActivities(deps),
+    ...agent,
     ...relayActivities(deps),
     ...cleanupActivities(deps),
     ...fleetActivities(deps),
-    ...timingActivities(deps),
+    ...timing,
+    ...exclusiveRunsActivities({ ...agent, ...timing, gpuSlots: deps.gpuSlots }),
   };
 }
 

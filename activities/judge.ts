@@ -6,6 +6,7 @@ import { judgeCandidate } from '../src/judge/judge';
 import { writeJsonAtomic } from '../src/files/atomicWrite';
 import type { SessionRef } from '../src/domain/session';
 import type { FrozenSubmission } from './types';
+import { freezeSubmission } from './freeze';
 
 /**
  * The rules judge on a frozen candidate; the LLM judge's provider and key come from this worker's
@@ -53,4 +54,23 @@ async function keptReport(frozenDir: string, contentHash: string): Promise<Judge
   if (!text) return null;
   const kept = JSON.parse(text) as { contentHash: string; report: JudgeReport };
   return kept.contentHash === contentHash ? kept.report : null;
+}
+
+/**
+ * A submission's admission in one step: its read-only copy made (or found, freezing is idempotent)
+ * and judged. The judge reads nothing but that copy, so the two are one concern; one activity saves
+ * the session a workflow task and three events per submission. Retried under the judge's policy.
+ */
+export async function freezeAndJudge({
+  session,
+  submissionId,
+  path,
+}: {
+  session: SessionRef;
+  submissionId: string;
+  path: string;
+}): Promise<{ refused: string } | { frozenDir: string; judge: JudgeReport }> {
+  const frozen = await freezeSubmission({ session, submissionId, path });
+  if ('refused' in frozen) return frozen;
+  return { frozenDir: frozen.frozenDir, judge: await judgeSubmission({ session, frozenDir: frozen.frozenDir }) };
 }

@@ -20,7 +20,12 @@ export function timingActivities(deps: ActivityDeps) {
    * its output to a file; a retry after a worker crash finds it by name and waits for it again
    * instead of starting a second one.
    */
-  async function timeRun({ session, subject, frozenDir, runIndex, limitSeconds }: TimeRunInput): Promise<RunResult> {
+  async function timeRun(
+    { session, subject, frozenDir, runIndex, limitSeconds }: TimeRunInput,
+    beat: (details: object) => void = heartbeat,
+    /** The caller holds the node's GPUs for this run already (activities/exclusiveRuns.ts). */
+    gpusHeld = false,
+  ): Promise<RunResult> {
     const sandbox = sandboxOf(deps, session.spec);
     const spec = runSandboxSpec(session, subject, runIndex);
     let handle = await sandbox.ensure(spec);
@@ -28,37 +33,49 @@ export function timingActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const limitS = limitSeconds ?? session.spec.runTimeoutSeconds;
     let st: ProcessStatus;
-    for (;;) {
-      // Lost with its sandbox, before this attempt or while it watched (its node or engine gone, its
-      // container killed from outside): set aside and started again in a sandbox that mounts the new folder.
-      st = await sandbox.status(handle, 'run');
-      if (st.state === 'exited' && st.lost) {
-        if (!(await setAsideLostRun(handle.spec.stateDir, st))) break;
-        await sandbox.remove(handle);
-        handle = await sandbox.ensure(spec);
-      }
-      const copied = join(spec.stateDir, '.copied');
-      if (!existsSync(copied)) {
-        await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
-        await makeWritable(spec.workspaceDir);
-        await writeFile(copied, '');
-      }
-      await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
+    let release: (() => void) | undefined;
+    try {
       for (;;) {
+        // Lost with its sandbox, before this attempt or while it watched (its node or engine gone, its
+        // container killed from outside): set aside and started again in a sandbox that mounts the new folder.
         st = await sandbox.status(handle, 'run');
-        if (st.state === 'exited' || st.state === 'absent') break;
-        if (Date.now() - st.startedAtMs > limitS * 1000) {
-          // The kill first, on every look until the run is gone, and the mark after: a mark written
-          // first on a full disk (ENOSPC) failed the attempt, and its retries, seeing the mark, never
-          // killed the run, which then held its validation forever (the fault suite found it).
-          await sandbox.signal(handle, 'run', 'SIGKILL');
-          if (!existsSync(timeoutFile))
-            await writeFile(timeoutFile, String(Date.now())).catch((err: unknown) => void log.warn('timeout mark not written yet', { error: String(err) }));
+        if (st.state === 'exited' && st.lost) {
+          if (!(await setAsideLostRun(handle.spec.stateDir, st))) break;
+          await sandbox.remove(handle);
+          handle = await sandbox.ensure(spec);
         }
-        heartbeat({ runIndex });
-        await ctx.sleep(500);
+        const copied = join(spec.stateDir, '.copied');
+        if (!existsSync(copied)) {
+          await cp(frozenDir, spec.workspaceDir, { recursive: true, force: true });
+          await makeWritable(spec.workspaceDir);
+          await writeFile(copied, '');
+        }
+        // The node's GPUs, in turn: waited for before a new process, held at once by one found running.
+        if (deps.gpuSlots && !gpusHeld && !release && !(st.state === 'exited' && !st.lost)) {
+          release =
+            st.state === 'running'
+              ? deps.gpuSlots.takeNow(session.spec.gpus)
+              : await deps.gpuSlots.take(session.spec.gpus, () => beat({ subject, runIndex, waitingForGpus: true }), ctx.cancellationSignal);
+        }
+        await sandbox.start(handle, { name: 'run', argv: ['bash', 'run.sh'], outputCapBytes: RUN_OUTPUT_CAP_BYTES });
+        for (;;) {
+          st = await sandbox.status(handle, 'run');
+          if (st.state === 'exited' || st.state === 'absent') break;
+          if (Date.now() - st.startedAtMs > limitS * 1000) {
+            // The kill first, on every look until the run is gone, and the mark after: a mark written
+            // first on a full disk (ENOSPC) failed the attempt, and its retries, seeing the mark, never
+            // killed the run, which then held its validation forever (the fault suite found it).
+            await sandbox.signal(handle, 'run', 'SIGKILL');
+            if (!existsSync(timeoutFile))
+              await writeFile(timeoutFile, String(Date.now())).catch((err: unknown) => void log.warn('timeout mark not written yet', { error: String(err) }));
+          }
+          beat({ subject, runIndex });
+          await ctx.sleep(500);
+        }
+        if (!(st.state === 'exited' && st.lost)) break;
       }
-      if (!(st.state === 'exited' && st.lost)) break;
+    } finally {
+      release?.();
     }
     const output = await readCapped(sandbox.outputPath(handle, 'run'), RUN_OUTPUT_CAP_BYTES);
     await sandbox.remove(handle);

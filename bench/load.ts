@@ -3,7 +3,9 @@
  * (bench/loadAgent.py) submitting FASTRUN candidates at random intervals, one session submitting
  * a thousand in a burst, and a SIGKILL of the worker in the middle of it all.
  *
- *   node dist/bench/load.js [--sessions 200] [--submissions 2] [--interval-s 20] [--big 1000] [--minutes 9] [--seed 1]
+ *   node dist/bench/load.js [--sessions 200] [--submissions 2] [--interval-s 20] [--big 1000] [--minutes 9] [--seed 1] [--gpus N]
+ *
+ * `--gpus N` starts the worker as a node of N GPUs (`worker --gpus N`): at most N timed runs at once.
  *
  * Prints p50/p99 of `submit` to acknowledgement and of `status` (over the relay and as a Temporal
  * query), the worker's memory, Temporal events per validated submission, the longest single run
@@ -18,7 +20,21 @@ import { Harness, FASTRUN } from '../test/helpers/harness';
 import { startSession, sessionQueries, stopSession } from '../src/temporal/client';
 import { statusQuery } from '../workflows/messages';
 import { repoRoot } from '../src/files/repoRoot';
-import { agentLines, ms, quantile, rssMiB, sessionEvents, timedVerdicts, verdictCount } from './loadFigures';
+import {
+  agentLines,
+  eventKinds,
+  perSubmission,
+  marginalEvents,
+  p50p99,
+  slowSubmits,
+  type UpdateTask,
+  ms,
+  quantile,
+  rssMiB,
+  sessionEvents,
+  timedVerdicts,
+  verdictCount,
+} from './loadFigures';
 
 /** The timed activities' heartbeat timeout (workflows/activityStubs.ts): the recovery goal is this + 5 s. */
 const HEARTBEAT_TIMEOUT_S = 10;
@@ -52,11 +68,16 @@ export async function run(): Promise<void> {
   const big = flag('big', 1000);
   const deadline = Date.now() + flag('minutes', 9) * 60_000;
   const seed = flag('seed', 1);
-  console.log(`load: ${sessions} sessions × ${submissions} submissions (mean interval ${intervalS} s), one of ${big} in a burst; seed ${seed}`);
+  const gpus = flag('gpus', 0);
+  const workerArgs = gpus > 0 ? ['--gpus', String(gpus)] : [];
+  console.log(
+    `load: ${sessions} sessions × ${submissions} submissions (mean interval ${intervalS} s), one of ${big} in a burst; seed ${seed}; ${gpus > 0 ? `worker --gpus ${gpus}` : 'no GPU bound'}`,
+  );
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString()}`);
 
   const h = await new Harness().start();
-  let worker: ChildProcess = h.spawnWorker();
+  const workerLog = join(h.home, 'load-worker.log');
+  let worker: ChildProcess = h.spawnWorker(workerArgs, workerLog);
   const rss: number[] = [];
   const queryMs: number[] = [];
   const handles: WorkflowHandle[] = [];
@@ -109,7 +130,7 @@ export async function run(): Promise<void> {
         const before = bigVerdicts;
         worker.kill('SIGKILL');
         killedAt = performance.now();
-        worker = h.spawnWorker();
+        worker = h.spawnWorker(workerArgs, workerLog);
         console.log(`SIGKILL of the worker at ${before} verdicts of ${bigId}; a new worker started`);
         while (verdictCount(bigId) <= before && Date.now() < deadline) await sleep(100);
         recoveryS = (performance.now() - killedAt) / 1000;
@@ -136,6 +157,10 @@ export async function run(): Promise<void> {
     report('`submit` of the burst session → acknowledgement (not paused)', clean('submit', bigLines));
     report('`status` of a submission over the relay (not paused)', clean('status'));
     report('`status` Temporal query from a client', queryMs);
+    const slow = slowSubmits(workerLog);
+    console.log(
+      `relay's own slow submits (> 1 s in the relay): ${slow.length}; hashing ${p50p99(slow.map((x) => x.hashMs))}, the update ${p50p99(slow.map((x) => x.updateMs))}`,
+    );
     console.log(`paused mid-request: ${lines.filter((l) => l.paused).length + bigLines.filter((l) => l.paused).length} of ${lines.length + bigLines.length}`);
     console.log(`refused submits: ${[...lines, ...bigLines].filter((l) => l.op === 'submit' && !l.ok).length}`);
     console.log(`worker RSS: ${idle.toFixed(0)} MiB with one session, peak ${Math.max(...rss).toFixed(0)} MiB, last ${rss.at(-1)?.toFixed(0)} MiB`);
@@ -145,6 +170,11 @@ export async function run(): Promise<void> {
     let events = 0;
     let childEvents = 0;
     let validated = 0;
+    let tallied = 0;
+    const sessionKinds = new Map<string, number>();
+    const updateTasks: UpdateTask[] = [];
+    const marginal = { events: 0, validations: 0 };
+    const childKinds = new Map<string, number>();
     for (const x of small) {
       const ids = timedVerdicts(x.workflowId);
       if (ids.length === 0) continue;
@@ -152,22 +182,44 @@ export async function run(): Promise<void> {
       events += e.session;
       childEvents += e.children;
       validated += ids.length;
+      // Where they go: the first sessions are enough (each history is read in full).
+      if (tallied < 40) {
+        await eventKinds(h.client, x.workflowId, sessionKinds, updateTasks);
+        const m = await marginalEvents(h.client, x.workflowId);
+        marginal.events += m.events;
+        marginal.validations += m.validations;
+        for (const id of ids) await eventKinds(h.client, `${x.workflowId}.${id}`, childKinds).catch(() => undefined);
+        tallied += ids.length;
+      }
     }
     console.log(
       `validated submissions (timed): ${validated}; events per validated submission: ${((events + childEvents) / validated).toFixed(1)} (its session's whole history so far ${(events / validated).toFixed(1)} + its validation ${(childEvents / validated).toFixed(1)}), goal ≤ 30`,
     );
+    console.log(
+      `the submit's workflow task (from the histories, ${updateTasks.length} updates): scheduled → started ${p50p99(updateTasks.map((x) => x.waitMs))}, started → completed ${p50p99(updateTasks.map((x) => x.runMs))}`,
+    );
+    console.log(
+      `one more validated submission adds to its session's history (start-up apart, ${marginal.validations} of them): ${(marginal.events / marginal.validations).toFixed(1)} events${childEvents > 0 ? `, and its child ${(childEvents / validated).toFixed(1)}` : ''}`,
+    );
+    console.log(`where they go, per validated submission (${tallied} of them): session: ${perSubmission(sessionKinds, tallied)}`);
+    console.log(`  validation child workflows: ${perSubmission(childKinds, tallied) || 'none (validated inside the session)'}`);
     await Promise.all(handles.map((x) => stopSession(x, 'load bench done').catch(() => undefined)));
+    // Waits given up are aborted: a call still retrying when the harness closes its connection threw from a timer.
+    const waits = new AbortController();
     const ended = await Promise.race([
       Promise.all(
         handles.map((x) =>
-          x.result().then(
-            () => 1,
-            () => 0,
-          ),
+          h.client
+            .withAbortSignal(waits.signal, () => x.result())
+            .then(
+              () => 1,
+              () => 0,
+            ),
         ),
       ).then((xs) => xs.reduce<number>((a, n) => a + n, 0)),
       sleep(120_000).then(() => NaN),
     ]);
+    waits.abort();
     console.log(`sessions ended after the stop: ${Number.isNaN(ended) ? 'not all within 120 s' : `${ended} of ${handles.length}`}`);
     if (big > 0) {
       const bigSubs = await sessionQueries.submissions(handles[1]).catch(() => []);

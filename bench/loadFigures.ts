@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { layout } from '../src/files/layout';
 
 /** The q-quantile by nearest rank (p99 of 200 samples is the 198th smallest). */
@@ -71,7 +72,13 @@ export async function sessionEvents(
 ): Promise<{ session: number; children: number; runs: number; maxRun: number }> {
   const runs = await runsOf(client, sessionId);
   let children = 0;
-  for (const id of submissionIds) children += (await client.workflow.getHandle(`${sessionId}.${id}`).describe()).historyLength;
+  // Sessions validate inside their own history since 'validation-inline': then there is no child.
+  for (const id of submissionIds)
+    children += await client.workflow
+      .getHandle(`${sessionId}.${id}`)
+      .describe()
+      .then((d) => d.historyLength)
+      .catch(() => 0);
   return {
     session: runs.reduce((a, r) => a + r.historyLength, 0),
     children,
@@ -79,5 +86,105 @@ export async function sessionEvents(
     maxRun: Math.max(0, ...runs.map((r) => r.historyLength)),
   };
 }
+
+/**
+ * Where a workflow's events go, over all its runs: event types, with an activity's three events
+ * (scheduled, started, closed) named by the activity and a workflow task's three by "workflow task".
+ */
+export async function eventKinds(
+  client: Client,
+  workflowId: string,
+  into = new Map<string, number>(),
+  updates: UpdateTask[] = [],
+): Promise<Map<string, number>> {
+  for (const { runId } of await runsOf(client, workflowId)) {
+    const activityOf = new Map<string, string>();
+    const task: { scheduled?: number; started?: number; completed?: number } = {};
+    for (const e of (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []) {
+      const t = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      if (e.workflowTaskScheduledEventAttributes) task.scheduled = t;
+      if (e.workflowTaskStartedEventAttributes) task.started = t;
+      if (e.workflowTaskCompletedEventAttributes) task.completed = t;
+      // The task that accepted a submit: how long it waited for the worker, and how long the worker took.
+      if (e.workflowExecutionUpdateAcceptedEventAttributes && task.scheduled !== undefined && task.started !== undefined && task.completed !== undefined)
+        updates.push({ waitMs: task.started - task.scheduled, runMs: task.completed - task.started });
+      const type = String(temporal.api.enums.v1.EventType[Number(e.eventType)] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) activityOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+      const attrs = (e.activityTaskStartedEventAttributes ??
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskTimedOutEventAttributes ??
+        e.activityTaskCancelRequestedEventAttributes ??
+        e.activityTaskCanceledEventAttributes) as { scheduledEventId?: { toString(): string } | null } | null | undefined;
+      const kind = scheduled
+        ? `activity ${activityOf.get(String(e.eventId))}`
+        : attrs?.scheduledEventId != null
+          ? `activity ${activityOf.get(String(attrs.scheduledEventId)) ?? '?'}`
+          : type.startsWith('WORKFLOW_TASK_')
+            ? 'workflow task'
+            : type;
+      into.set(kind, (into.get(kind) ?? 0) + 1);
+    }
+  }
+  return into;
+}
+
+/**
+ * What one more validated submission adds to a session's history, start-up apart: the events
+ * between its first and its last verdict (the writeVerdict that ends each validation, in the
+ * session's history or its child's) over the validations between them; per run of the workflow.
+ */
+export async function marginalEvents(client: Client, workflowId: string): Promise<{ events: number; validations: number }> {
+  let events = 0;
+  let validations = 0;
+  for (const { runId } of await runsOf(client, workflowId)) {
+    const scheduled = new Set<string>();
+    const ends: number[] = [];
+    for (const e of (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? []) {
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeVerdict') scheduled.add(String(e.eventId));
+      const done = e.activityTaskCompletedEventAttributes?.scheduledEventId;
+      if ((done != null && scheduled.has(String(done))) || e.childWorkflowExecutionCompletedEventAttributes) ends.push(Number(e.eventId));
+    }
+    if (ends.length >= 2) {
+      events += ends[ends.length - 1] - ends[0];
+      validations += ends.length - 1;
+    }
+  }
+  return { events, validations };
+}
+
+/** One submit's workflow task: scheduled → started (waiting for a worker) and started → completed. */
+export interface UpdateTask {
+  waitMs: number;
+  runMs: number;
+}
+
+/** The relay's "slow submit" warnings in the worker's log (activities/relay.ts). */
+export function slowSubmits(logFile: string): { hashMs: number; updateMs: number }[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('slow submit'))
+    .flatMap((l) => {
+      try {
+        const j = JSON.parse(l) as { hashMs?: number; updateMs?: number };
+        return j.hashMs === undefined || j.updateMs === undefined ? [] : [{ hashMs: j.hashMs, updateMs: j.updateMs }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** "kind n.n, …" per validated submission, largest first. */
+export function perSubmission(kinds: Map<string, number>, validated: number): string {
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${(n / validated).toFixed(1)}`)
+    .join(', ');
+}
+
+/** "p50 x ms / p99 y ms". */
+export const p50p99 = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} / p99 ${ms(quantile(xs, 0.99))}`;
 
 export const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a');

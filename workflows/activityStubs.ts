@@ -51,3 +51,21 @@ export function activitiesFor(spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validat
   });
   return { short, timed, longLived, judging, control };
 }
+
+/**
+ * A validation's timed runs in one activity (activities/exclusiveRuns.ts), on the queue timed runs
+ * go to: its start-to-close grows with the runs it holds (each bounded by its own limit).
+ */
+export function exclusiveRunsFor(
+  spec: Pick<SessionSpec, 'nodeTaskQueue' | 'validationTaskQueue' | 'runTimeoutSeconds' | 'candidateRunTimeoutSeconds'>,
+  runs: number,
+  paired: boolean,
+) {
+  const perRound = (spec.candidateRunTimeoutSeconds ?? spec.runTimeoutSeconds) + (paired ? spec.runTimeoutSeconds : 0);
+  return proxyActivities<Activities>({
+    taskQueue: spec.validationTaskQueue ?? spec.nodeTaskQueue ?? CONTROL_TASK_QUEUE,
+    startToCloseTimeout: `${Math.ceil(runs * perRound + 600)}s`,
+    heartbeatTimeout: '10s',
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
+  });
+}

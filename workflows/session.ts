@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, allHandlersFinished, condition, continueAsNew, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { newLedger, msUntilExhausted, remainingAt, stopAgentHolding, charge, settleStoppedAgent, agentStopMargin } from '../src/domain/budget';
 import { parseSessionSpec, type SessionSpec } from '../src/domain/spec';
 import { newSessionState, statusView, type Reference, type SessionRef, type SessionState, type SessionSummary } from '../src/domain/session';
@@ -117,33 +117,69 @@ async function timeCleanly(run: SessionRun, session: SessionRef, subject: string
 /** Returns why the session ends, or CONTINUE_AS_NEW. Sleeps on one durable timer at a time. */
 async function waitForEnd(run: SessionRun): Promise<string> {
   const { state, spec } = run;
-  for (;;) {
-    const now = Date.now();
-    if (nodeLost(run)) return NODE_LOST;
-    if (state.stopRequested) return `stopped: ${state.stopRequested}`;
-    // The agent is charged until it has stopped: its stop is kept out of what it may spend.
-    const margin = run.agentChargedByProcess ? agentStopMargin(state.ledger) : 0;
-    if (remainingAt(state.ledger, now) - margin <= 1e-9) return 'budget exhausted';
-    if (state.spendLimitReached) return state.spendLimitReached;
-    if (now >= state.deadlineMs) return 'session hours exhausted';
-    const idle = isIdle(run);
-    if (state.agentFinished && idle) return 'agent finished';
-    const mayContinue = mayContinueAsNew(run);
-    if (mayContinue && historyFull(spec)) return CONTINUE_AS_NEW;
-    const epoch = run.budgetEpoch;
-    const agentFinished = state.agentFinished;
-    const placement = state.placement;
-    const waitMs = Math.min(msUntilExhausted(state.ledger, now, margin), state.deadlineMs - now);
-    const woke = () =>
-      run.budgetEpoch !== epoch ||
-      state.stopRequested !== null ||
-      state.agentFinished !== agentFinished ||
-      isIdle(run) !== idle ||
-      state.placement !== placement ||
-      (run.continueWithQueue && mayContinueAsNew(run) !== mayContinue);
-    if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
-    else await condition(woke);
+  // Histories from before re-armed the timer on every change of the budget: 4 events for each
+  // validation's pause and resume. Now it is kept while the end it was armed for stays as late or
+  // later, and fires a little early at worst (then the loop looks again).
+  const keepTimer = patched('budget-timer-kept');
+  let timer: BudgetTimer | null = null;
+  try {
+    for (;;) {
+      const now = Date.now();
+      if (nodeLost(run)) return NODE_LOST;
+      if (state.stopRequested) return `stopped: ${state.stopRequested}`;
+      // The agent is charged until it has stopped: its stop is kept out of what it may spend.
+      const margin = run.agentChargedByProcess ? agentStopMargin(state.ledger) : 0;
+      if (remainingAt(state.ledger, now) - margin <= 1e-9) return 'budget exhausted';
+      if (state.spendLimitReached) return state.spendLimitReached;
+      if (now >= state.deadlineMs) return 'session hours exhausted';
+      const idle = isIdle(run);
+      if (state.agentFinished && idle) return 'agent finished';
+      const mayContinue = mayContinueAsNew(run);
+      if (mayContinue && historyFull(spec)) return CONTINUE_AS_NEW;
+      const epoch = run.budgetEpoch;
+      const agentFinished = state.agentFinished;
+      const placement = state.placement;
+      const waitMs = Math.min(msUntilExhausted(state.ledger, now, margin), state.deadlineMs - now);
+      const woke = () =>
+        run.budgetEpoch !== epoch ||
+        state.stopRequested !== null ||
+        state.agentFinished !== agentFinished ||
+        isIdle(run) !== idle ||
+        state.placement !== placement ||
+        (run.continueWithQueue && mayContinueAsNew(run) !== mayContinue);
+      if (keepTimer) {
+        const waitUntil = now + Math.max(1, Math.ceil(waitMs));
+        if (timer?.fired) timer = null;
+        if (Number.isFinite(waitMs) && (timer === null || timer.untilMs > waitUntil)) {
+          timer?.scope.cancel();
+          timer = budgetTimer(waitUntil - now);
+        }
+        const armed = timer;
+        await condition(() => woke() || armed?.fired === true);
+      } else if (Number.isFinite(waitMs)) await condition(woke, Math.max(1, Math.ceil(waitMs)));
+      else await condition(woke);
+    }
+  } finally {
+    if (timer && !timer.fired) timer.scope.cancel();
   }
+}
+
+interface BudgetTimer {
+  untilMs: number;
+  fired: boolean;
+  scope: CancellationScope;
+}
+
+/** A durable timer of its own scope, so it outlives the waits that look at it. */
+function budgetTimer(ms: number): BudgetTimer {
+  const timer: BudgetTimer = { untilMs: Date.now() + ms, fired: false, scope: new CancellationScope() };
+  timer.scope
+    .run(() => sleep(ms))
+    .then(
+      () => void (timer.fired = true),
+      () => undefined,
+    );
+  return timer;
 }
 
 /**

@@ -1,11 +1,9 @@
-import { CancellationScope, ParentClosePolicy, condition, executeChild, isCancellation, log, sleep, workflowInfo } from '@temporalio/workflow';
-import { startAgentHolding, stopAgentHolding, agentWasDown, charge, settleAgentLaunch, agentLaunchAsked } from '../src/domain/budget';
-import { bestView, horizonSpeedup, recordSpend, type SessionRef } from '../src/domain/session';
+import { CancellationScope, condition, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { startAgentHolding, stopAgentHolding, agentWasDown, settleAgentLaunch, agentLaunchAsked } from '../src/domain/budget';
+import { recordSpend, type SessionRef } from '../src/domain/session';
 import { agentBackoffMs } from '../src/domain/agentPolicy';
-import { validateSubmission } from './validation';
-import { currentReference } from './referenceWindow';
-import { mayBeBest } from '../src/domain/tickets';
-import { budgetChanged, historyFull, type SessionRun } from './sessionRun';
+import { validationLoop } from './validationLoop';
+import { budgetChanged, type SessionRun } from './sessionRun';
 import { checkpointLoop } from './workspaceCheckpoints';
 import { onNode, sessionRef } from './sessionPlacement';
 
@@ -138,81 +136,6 @@ async function agentLoop(run: SessionRun, session: SessionRef): Promise<void> {
     if (byProcess || exit.finished || exit.lostSinceMs !== undefined) budgetChanged(run);
     if (exit.finished) return;
     await sleep(agentBackoffMs(state.agentExits, Date.now()));
-  }
-}
-
-/** Validates queued submissions one at a time, each in a child workflow, until the session closes. */
-async function validationLoop(run: SessionRun, session: SessionRef): Promise<void> {
-  const { state, spec } = run;
-  const { short } = run.activities;
-  for (;;) {
-    await condition(() => state.closedReason !== null || state.submissions.some((s) => s.state === 'queued'));
-    if (run.continueWithQueue && state.closedReason === null && historyFull(spec)) {
-      // The next run of the workflow takes the queue: none starts here (waitForEnd continues as new).
-      await condition(() => state.closedReason !== null);
-      continue;
-    }
-    const next = state.submissions.find((s) => s.state === 'queued');
-    if (!next) return;
-    run.validating = next.id;
-    next.state = 'validating';
-    // Exclusive GPUs: on the agent's own node its sandbox is paused, and its GPU time stops
-    // counting, while a run times; a validation pool has GPUs of its own.
-    const onAgentNode = !spec.validationTaskQueue && !state.agentFinished;
-    const agentWasHolding = run.agentChargedByProcess
-      ? onAgentNode && run.agentRunning
-      : state.ledger.agentHoldingSinceMs !== null && !spec.validationTaskQueue;
-    if (run.agentChargedByProcess) run.agentPaused = onAgentNode;
-    if (agentWasHolding) {
-      const paused = await short.pauseAgent({ session });
-      stopAgentHolding(state.ledger, paused?.atMs ?? Date.now());
-      budgetChanged(run);
-    }
-    try {
-      const best = state.submissions.find((s) => s.id === state.bestId);
-      const verdict = await executeChild(validateSubmission, {
-        workflowId: `${state.sessionId}.${next.id}`,
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-        args: [
-          {
-            session,
-            submissionId: next.id,
-            path: next.path,
-            contentHash: next.contentHash,
-            runs: next.requestedRuns,
-            reference: await currentReference(session, state, next.id),
-            horizonSpeedupSeconds: horizonSpeedup(state),
-            best: best?.verdict ? { id: best.id, trainTimesMs: best.verdict.runs.flatMap((r) => (r.trainTimeMs === null ? [] : [r.trainTimeMs])) } : null,
-          },
-        ],
-      });
-      charge(
-        state.ledger,
-        'validation',
-        [...verdict.runs, ...(verdict.referenceRuns ?? [])].reduce((a, r) => a + r.gpuSeconds, 0),
-      );
-      next.verdict = verdict;
-      next.state = verdict.accepted ? 'accepted' : 'rejected';
-      if (mayBeBest(next, run.spec.retimeRuns) && verdict.speedup && (!bestView(state) || verdict.speedup.seconds > bestView(state)!.speedupSeconds)) {
-        state.bestId = next.id;
-      }
-    } catch (err) {
-      // Its node was lost: leaveLostNode puts it back in line.
-      if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
-      next.state = 'rejected';
-      next.reason = `validation failed: ${err instanceof Error ? err.message : String(err)}`;
-      log.error('validation failed', { submission: next.id, err });
-    } finally {
-      const moved = CancellationScope.current().consideredCancelled;
-      if (!moved && agentWasHolding && !state.agentFinished && state.closedReason === null) {
-        const resumed = await short.resumeAgent({ session });
-        // A launch that ended meanwhile (lost with its sandbox) holds nothing any more.
-        if (!run.agentChargedByProcess || run.agentRunning) startAgentHolding(state.ledger, resumed?.atMs ?? Date.now());
-      }
-      run.agentPaused = false;
-      run.validating = null;
-      budgetChanged(run);
-    }
   }
 }
 

@@ -5,7 +5,8 @@ import type { Verdict } from '../src/domain/verdict';
 import { decideVerdict } from '../src/domain/verdictRules';
 import { sequentialLevels, sequentialStop } from '../src/domain/sequential';
 import { markScreening } from '../src/domain/tickets';
-import { activitiesFor } from './activityStubs';
+import type { JudgeReport, RunResult } from '../src/domain/verdict';
+import { activitiesFor, exclusiveRunsFor } from './activityStubs';
 import { retime } from './retime';
 import { pairsWithAnchor, retimePaired, sameWindowTimes } from './referenceWindow';
 
@@ -39,9 +40,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
 
   const judge = await judging.judgeSubmission({ session, frozenDir: frozen.frozenDir });
   if (!judge.passed) {
-    const failed = judge.checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`);
-    const verdict = { ...rejectedBeforeRuns('the rules judge rejected the candidate'), judge };
-    verdict.reasons.push(...failed);
+    const verdict = judgeRejected(judge);
     await short.writeVerdict({ session, submissionId, verdict });
     return verdict;
   }
@@ -49,17 +48,7 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   // Paired (the default): the reference is the anchor runs timed beside this candidate's.
   const paired = pairsWithAnchor(session);
   const anchorRuns: Verdict['runs'] = [];
-  const decide = (runs: Verdict['runs'], alpha: number) =>
-    decideVerdict({
-      runs,
-      judge,
-      referenceTimesMs: paired ? sameWindowTimes(anchorRuns, input.reference.trainTimesMs) : input.reference.trainTimesMs,
-      best: input.best,
-      targetValLoss: session.workspace.targetValLoss,
-      alpha,
-      requireBeatBest: spec.requireBeatBest,
-      horizonSpeedupSeconds: input.horizonSpeedupSeconds,
-    });
+  const decide = decider(input, judge, paired, anchorRuns);
   // Fixed: N runs, one test at alpha. Sequential: looks after each run from the third, at levels
   // that keep the false-accept rate at most alpha overall (src/domain/sequential.ts).
   const levels = sequentialLevels(input.runs, spec.alpha);
@@ -76,6 +65,71 @@ export async function validateSubmission(input: ValidateSubmissionInput): Promis
   const verdict = paired ? { ...decided, referenceRuns: anchorRuns } : decided;
   log.info('verdict', { submissionId, accepted: verdict.accepted });
   await short.writeVerdict({ session, submissionId, verdict });
+  return verdict;
+}
+
+export interface InSessionVerdict {
+  verdict: Verdict;
+  /** When the agent was paused for the runs and let go on (null: it was not). */
+  pausedAtMs: number | null;
+  resumedAtMs: number | null;
+}
+
+/**
+ * The same way to a verdict for a fixed number of runs, inside the session's own history (a child
+ * workflow cost 35 events of its own per submission; bench/load.ts): the candidate is admitted
+ * (frozen and judged in one step) while the agent goes on working, then `takeGpus` is asked
+ * whether the agent must be paused, and the runs are timed in one activity that holds the GPUs
+ * from the agent's pause to its resumption. The session writes the verdict. A crash at any step
+ * resumes at that step: the session's history holds each step, the runs re-attach by name.
+ */
+export async function validateInSession(input: ValidateSubmissionInput, takeGpus: () => boolean): Promise<InSessionVerdict> {
+  const { session, submissionId } = input;
+  const { spec } = session;
+  const admitted = await activitiesFor(spec).judging.freezeAndJudge({ session, submissionId, path: input.path });
+  const notTimed = (verdict: Verdict) => ({ verdict, pausedAtMs: null, resumedAtMs: null });
+  if ('refused' in admitted) return notTimed(rejectedBeforeRuns(`the submission folder was refused: ${admitted.refused}`));
+  if (!admitted.judge.passed) return notTimed(judgeRejected(admitted.judge));
+
+  const paired = pairsWithAnchor(session);
+  const timed = await exclusiveRunsFor(spec, input.runs, paired).timeOnExclusiveGpus({
+    session,
+    subject: submissionId,
+    frozenDir: admitted.frozenDir,
+    runs: input.runs,
+    ...(spec.candidateRunTimeoutSeconds ? { limitSeconds: spec.candidateRunTimeoutSeconds } : {}),
+    pairedWithAnchor: paired,
+    pauseAgent: takeGpus(),
+  });
+  const decided = markScreening(decider(input, admitted.judge, paired, timed.anchorRuns)(timed.runs, spec.alpha), input.runs, spec.retimeRuns);
+  log.info('verdict', { submissionId, accepted: decided.accepted });
+  return { verdict: paired ? { ...decided, referenceRuns: timed.anchorRuns } : decided, pausedAtMs: timed.pausedAtMs, resumedAtMs: timed.resumedAtMs };
+}
+
+/** Whether a submission is validated inside its session (the fixed policy against the calibration's or a paired reference). */
+export function validatesInSession(spec: ValidateSubmissionInput['session']['spec']): boolean {
+  return spec.retimePolicy === 'fixed' && spec.reference !== 'periodic';
+}
+
+/** The verdict rules applied to `runs`, against the paired anchor runs (as they stand) or the reference. */
+function decider(input: ValidateSubmissionInput, judge: JudgeReport, paired: boolean, anchorRuns: readonly RunResult[]) {
+  const { session } = input;
+  return (runs: Verdict['runs'], alpha: number) =>
+    decideVerdict({
+      runs,
+      judge,
+      referenceTimesMs: paired ? sameWindowTimes(anchorRuns, input.reference.trainTimesMs) : input.reference.trainTimesMs,
+      best: input.best,
+      targetValLoss: session.workspace.targetValLoss,
+      alpha,
+      requireBeatBest: session.spec.requireBeatBest,
+      horizonSpeedupSeconds: input.horizonSpeedupSeconds,
+    });
+}
+
+function judgeRejected(judge: JudgeReport): Verdict {
+  const verdict = { ...rejectedBeforeRuns('the rules judge rejected the candidate'), judge };
+  verdict.reasons.push(...judge.checks.filter((c) => !c.passed).map((c) => `${c.rule}: ${c.detail}`));
   return verdict;
 }
 

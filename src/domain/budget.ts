@@ -226,3 +226,15 @@ export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
     asOf: new Date(nowMs).toISOString(),
   };
 }
+
+/**
+ * The session closed the agent's interval at `closedAtMs`, when it sent for the agent's pause, and
+ * the pause took effect at `pausedAtMs` (activities/exclusiveRuns.ts): that stretch is the agent's.
+ */
+export function agentHeldUntilPause(ledger: BudgetLedger, closedAtMs: number, pausedAtMs: number): void {
+  if (pausedAtMs <= closedAtMs) return;
+  ledger.used.agent += ((pausedAtMs - closedAtMs) / 1000) * ledger.gpus;
+  // Part of the launch's span, so that it is cut to the process's life like the rest of it.
+  const last = ledger.agentLaunchSpans?.at(-1);
+  if (last && last[1] === closedAtMs) last[1] = pausedAtMs;
+}

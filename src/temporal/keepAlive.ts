@@ -1,8 +1,8 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** Activities that heartbeat on their own (runAgent's heartbeats carry what its retry re-attaches to). */
-const OWN_HEARTBEATS = new Set(['runAgent', 'timeRun', 'serveRelay', 'stopAgent']);
+/** Activities that heartbeat on their own (runAgent's and timeOnExclusiveGpus's heartbeats carry what their retry re-attaches to). */
+const OWN_HEARTBEATS = new Set(['runAgent', 'timeRun', 'timeOnExclusiveGpus', 'serveRelay', 'stopAgent']);
 
 /** How often the others heartbeat: well inside the workflows' 10 s heartbeat timeout. */
 export const KEEP_ALIVE_MS = 2000;

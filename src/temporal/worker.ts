@@ -9,6 +9,7 @@ import type { Sandboxes } from '../sandbox/backends';
 import { CONTROL_TASK_QUEUE, namespace } from './connection';
 import { fencingInterceptor } from '../fleet/fencing';
 import { keepAlive } from './keepAlive';
+import { GpuSlots } from '../sandbox/gpuSlots';
 
 /**
  * Every session holds two activities for its whole life (its agent's watcher and its relay), both
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   client: Client;
   taskQueue?: string;
   sandboxes?: Sandboxes;
+  /** This node's GPUs: timed runs take them in turn (src/sandbox/gpuSlots.ts). Absent: no bound. */
+  gpus?: number;
   /** A GPU node of a fleet: activities only (the control worker runs every workflow), fenced by placement. */
   node?: { name: string; placedHere: (sessionId: string) => boolean };
 }
@@ -57,7 +60,11 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: namespace(),
     taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
     ...(opts.node ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities({ client: opts.client, sandboxes: opts.sandboxes ?? { local: new LocalSandbox() } }),
+    activities: createActivities({
+      client: opts.client,
+      sandboxes: opts.sandboxes ?? { local: new LocalSandbox() },
+      ...(opts.gpus ? { gpuSlots: new GpuSlots(opts.gpus) } : {}),
+    }),
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
     interceptors: {
       activity: [keepAlive, ...(opts.node ? [fencingInterceptor(opts.client, opts.node.name, opts.node.placedHere, (m) => console.log(m))] : [])],

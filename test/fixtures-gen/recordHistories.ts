@@ -4,7 +4,9 @@
  * `handle.fetchHistory()` and written to test/fixtures/histories/. Run after a deliberate change
  * of workflow commands (see README "Changing workflow code"):
  *
- *   npm run build && node dist/test/fixtures-gen/recordHistories.js
+ *   npm run build && node dist/test/fixtures-gen/recordHistories.js [prefix]
+ *
+ * A prefix (e.g. `in-session-`) keeps the histories of older code beside the new ones.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,10 @@ import { repoRoot } from '../../src/files/repoRoot';
 
 export const HISTORIES_DIR = join(repoRoot(), 'test', 'fixtures', 'histories');
 
-async function save(handle: WorkflowHandle, file: string, runId?: string): Promise<void> {
+const prefix = process.argv[2] ?? '';
+
+async function save(handle: WorkflowHandle, name: string, runId?: string): Promise<void> {
+  const file = `${prefix}${name}`;
   const h = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
   const history = await h.fetchHistory();
   // The workflow id is not in the history itself, and replay checks child ids derived from it.
@@ -33,7 +38,15 @@ async function main(): Promise<void> {
     const finished = await startSession(h.client, tiny, 'history-finished');
     await finished.result();
     await save(finished, 'session-finished.json');
-    await save(h.client.workflow.getHandle('history-finished.sub-001'), 'validation-finished.json');
+    // A validation child, where the session's code still makes one (the sequential policy, a periodic reference, older code).
+    const child = h.client.workflow.getHandle('history-finished.sub-001');
+    if (
+      await child.describe().then(
+        () => true,
+        () => false,
+      )
+    )
+      await save(child, 'validation-finished.json');
 
     // Continues as new: the first run ends in continue-as-new, the last one finishes.
     const can = await startSession(h.client, { ...tiny, continueAsNewAfterEvents: 20 }, 'history-continued');

@@ -19,6 +19,11 @@ async function timedSubjects(h: Harness, workflowId: string): Promise<string[]> 
   });
 }
 
+const split = (subjectRun: string): [string, number] => {
+  const [subject, i] = subjectRun.split('#');
+  return [subject, Number(i)];
+};
+
 // Side by side: the second test's agent mostly sleeps its budget away.
 describe('the headline comes from an interleaved confirmation (issue 14, item 1)', { concurrency: true }, () => {
   const h = new Harness();
@@ -64,11 +69,12 @@ describe('the headline comes from an interleaved confirmation (issue 14, item 1)
       const subs = await sessionQueries.submissions(handle);
       for (const sub of subs) {
         assert.equal(sub.verdict!.referenceRuns!.length, 3);
-        // Its runs are the validation child workflow's.
-        assert.deepEqual(
-          await timedSubjects(h, `confirm-1.${sub.id}`),
-          [0, 1, 2].flatMap((r) => [`${sub.id}-anchor#${r}`, `${sub.id}#${r}`]),
-        );
+        // Timed A, B, A, B … (one activity of the session's history holds them: their process records say the order).
+        const startedAt = (subject: string, i: number) =>
+          (JSON.parse(readFileSync(join(layout.run('confirm-1', subject, i), 'procs', 'run.json'), 'utf8')) as { startedAtMs: number }).startedAtMs;
+        const order = [0, 1, 2].flatMap((r) => [`${sub.id}-anchor#${r}`, `${sub.id}#${r}`]);
+        const byStart = [...order].sort((a, b) => startedAt(...split(a)) - startedAt(...split(b)));
+        assert.deepEqual(byStart, order);
       }
       assert.deepEqual(summary.tickets, { candidatesTimed: 2, runsTimed: 6, screeningCandidates: 0, screeningRuns: 0, referenceRuns: 6 });
       assert.equal(summary.referenceDrift!.windows, 4, 'calibration, two paired windows, the confirmation');

@@ -23,16 +23,18 @@ describe('a validation pool', () => {
     const summary = await handle.result();
     assert.deepEqual(summary.submissions, { accepted: 2 });
 
-    // Every timed run of a submission was scheduled on the pool's task queue: its 3, and the 3 of
-    // the anchor timed beside them (the paired reference, a session's default).
-    const history = await h.client.workflow.getHandle('pool-1.sub-001').fetchHistory();
-    const timeRuns = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'timeRun');
-    assert.equal(timeRuns.length, 6);
-    for (const e of timeRuns) assert.equal(e.activityTaskScheduledEventAttributes?.taskQueue?.name, POOL);
+    // Every timed run was scheduled on the pool's task queue: the calibration's, and each
+    // validation's 3 runs with the 3 of the anchor timed beside them (the paired reference, a
+    // session's default), all in one activity of the session's own history.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const timed = events.filter((e) => ['timeRun', 'timeOnExclusiveGpus'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+    assert.equal(timed.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'timeOnExclusiveGpus').length, 2);
+    for (const e of timed) assert.equal(e.activityTaskScheduledEventAttributes?.taskQueue?.name, POOL);
+    const subs = await sessionQueries.submissions(handle);
+    for (const s of subs) assert.deepEqual([s.verdict?.runs.length, s.verdict?.referenceRuns?.length], [3, 3], s.id);
 
     // Not paused: the agent's sandbox was charged through the validations, so its GPU time is at
     // least the wall time the validation runs took (they ran while it held its GPUs).
-    const subs = await sessionQueries.submissions(handle);
     const validationWallS = subs.flatMap((s) => s.verdict!.runs).reduce((a, r) => a + r.wallMs, 0) / 1000;
     assert.ok(
       summary.budget.byCategory.agent * 3600 >= validationWallS,

@@ -37,7 +37,7 @@ export function registerServerCommands(program: Command): void {
     .description('run only a worker, against the server in TEMPORAL_ADDRESS: the control worker, or with --node a GPU node of the fleet')
     .option('--task-queue <q>', 'task queue (a node serves nanogpt-bench.node.<name>)', CONTROL_TASK_QUEUE)
     .option('--node <name>', 'be this GPU node of the fleet: serve its task queue, register and heartbeat')
-    .option('--gpus <n>', 'GPUs this node offers to sessions (with --node)', Number)
+    .option('--gpus <n>', "this node's GPUs: offered to sessions (required with --node), and never more timed runs at once than they allow", Number)
     .option('--heartbeat-seconds <s>', 'seconds between heartbeats to the fleet (with --node)', Number, 10)
     .option(
       '--workspace-dir <dir>',
@@ -49,6 +49,7 @@ export function registerServerCommands(program: Command): void {
       if (o.node !== undefined && !NODE_NAME.test(o.node)) throw new Error(`--node: letters, digits, '.', '_' or '-' (at most 63), got ${o.node}`);
       if (o.node !== undefined && !(Number.isInteger(o.gpus) && o.gpus! > 0))
         throw new Error('--gpus: a positive whole number of GPUs is required with --node');
+      if (o.gpus !== undefined && !(Number.isInteger(o.gpus) && o.gpus > 0)) throw new Error(`--gpus: expected a positive whole number of GPUs, got ${o.gpus}`);
       if (!(o.heartbeatSeconds > 0)) throw new Error(`--heartbeat-seconds: expected a positive number, got ${o.heartbeatSeconds}`);
       // Read by the activities where they lay out a workspace (src/files/layout.ts), as NANOGPT_BENCH_HOME is.
       if (o.workspaceDir !== undefined) process.env.NANOGPT_BENCH_WORKSPACES = resolve(o.workspaceDir);
@@ -66,6 +67,7 @@ export function registerServerCommands(program: Command): void {
         client,
         taskQueue,
         sandboxes,
+        ...(o.gpus ? { gpus: o.gpus } : {}),
         ...(o.node && membership ? { node: { name: o.node, placedHere: membership.placedHere } } : {}),
       });
       const placed = await membership?.start();

@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -9,8 +10,8 @@ import { sessionHandle, sessionQueries } from '../../temporal/client';
 import { watchFrame, watchLine, type ValidationProgress, type WatchState } from '../../report/watchView';
 
 /**
- * `nanogpt-bench watch <id>`: the session's progress, refreshed from its queries (and the history
- * of the validation in flight, for run k of N) until it ends. Redrawn in place on a terminal;
+ * `nanogpt-bench watch <id>`: the session's progress, refreshed from its queries (and the activity
+ * or child workflow of the validation in flight, for run k of N) until it ends. Redrawn in place on a terminal;
  * elsewhere a plain line each time something other than the clock changes.
  */
 export function registerWatchCommand(program: Command): void {
@@ -46,7 +47,11 @@ async function readState(client: Client, id: string): Promise<WatchState> {
   const handle = sessionHandle(client, id);
   const [status, submissions] = await Promise.all([sessionQueries.status(handle), sessionQueries.submissions(handle)]);
   const current = submissions.find((s) => s.state === 'validating');
-  const validation = current ? await validationProgress(client, `${id}.${current.id}`, current.id, current.requestedRuns).catch(() => null) : null;
+  const validation = current
+    ? await validationProgress(client, `${id}.${current.id}`, current.id, current.requestedRuns).catch(() =>
+        inSessionProgress(handle, current.id, current.requestedRuns).catch(() => null),
+      )
+    : null;
   const usagePath = join(layout.agentState(id), 'usage.json');
   const usage = existsSync(usagePath) ? summarizeUsage(JSON.parse(readFileSync(usagePath, 'utf8'))) : null;
   return { status, submissions, validation, usage };
@@ -82,6 +87,28 @@ export async function validationProgress(client: Client, workflowId: string, sub
           ? 'freezing'
           : 'deciding';
   return { submissionId, step, run: timed.length, runs, sinceMs: last?.atMs ?? Date.now() };
+}
+
+/**
+ * A validation inside the session's own history (workflows/validationLoop.ts): its step is the
+ * session's pending activity, and run k of N the heartbeat of the runs' activity.
+ */
+export async function inSessionProgress(handle: WorkflowHandle, submissionId: string, runs: number): Promise<ValidationProgress> {
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  const step = (name: string): ValidationProgress['step'] | null =>
+    name === 'freezeAndJudge' ? 'judging' : name === 'timeOnExclusiveGpus' ? 'timing' : name === 'writeVerdict' ? 'deciding' : null;
+  const now = pending.find((a) => step(a.activityType?.name ?? '') !== null);
+  if (!now) return { submissionId, step: 'freezing', run: 0, runs, sinceMs: Date.now() };
+  const details = now.heartbeatDetails?.payloads?.[0];
+  const beat = details ? defaultPayloadConverter.fromPayload<{ subject?: string; runIndex?: number }>(details) : {};
+  const t = now.lastStartedTime ?? now.scheduledTime;
+  return {
+    submissionId,
+    step: step(now.activityType!.name!)!,
+    run: (beat.runIndex ?? 0) + 1,
+    runs,
+    sinceMs: t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : Date.now(),
+  };
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
