@@ -34,7 +34,9 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
     });
     // Kept where it can be: a full disk must not fail the judge it could only have saved asking again.
     if (contentHash)
-      await writeJsonAtomic(reportPath(frozenDir), { contentHash, report }).catch((err: unknown) => log.warn('judge report not kept', { error: String(err) }));
+      await writeJsonAtomic(reportPath(frozenDir), { contentHash, report }).catch((err: unknown) => {
+        log.warn('judge report not kept', { error: String(err) });
+      });
     return report;
   } finally {
     clearInterval(beat);
