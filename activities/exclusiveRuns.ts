@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { layout } from '../src/files/layout';
+import { ranBetweenPauses, readPauseLog } from '../src/sandbox/procs/records';
 import type { SessionRef } from '../src/domain/session';
 import type { RunResult } from '../src/domain/verdict';
 import { freezeSubmission } from './freeze';
@@ -25,6 +27,8 @@ export interface ExclusiveRunsResult {
   /** When the agent was paused (its first pause, across retries) and let go on; null when it was not paused. */
   pausedAtMs: number | null;
   resumedAtMs: number | null;
+  /** Between the two, the stretches the agent ran by its sandbox's pause log (a retry paused it again after a lost attempt had let it go on). */
+  agentRan?: [number, number][];
 }
 
 interface Steps {
@@ -79,7 +83,9 @@ export function exclusiveRunsActivities(steps: Steps) {
         resumedAtMs = (await steps.resumeAgent({ session })).atMs;
         beat({});
       }
-      return { runs, anchorRuns, pausedAtMs, resumedAtMs };
+      const agentRan =
+        pausedAtMs !== null && resumedAtMs !== null ? ranBetweenPauses(await readPauseLog(layout.agentState(session.sessionId)), pausedAtMs, resumedAtMs) : [];
+      return { runs, anchorRuns, pausedAtMs, resumedAtMs, ...(agentRan.length > 0 ? { agentRan } : {}) };
     } finally {
       release?.();
     }

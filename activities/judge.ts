@@ -15,7 +15,8 @@ import { freezeSubmission } from './freeze';
  */
 export async function judgeSubmission({ session, frozenDir }: { session: SessionRef; frozenDir: string }): Promise<JudgeReport> {
   const contentHash = await frozenHash(frozenDir);
-  const kept = contentHash ? await keptReport(frozenDir, contentHash) : null;
+  const key = contentHash ? `${frozenDir}\n${contentHash}` : null;
+  const kept = key ? (judgedHere.get(key) ?? (await keptReport(frozenDir, contentHash!))) : null;
   if (kept) {
     log.info('judge report kept from an earlier attempt', { frozenDir });
     return kept;
@@ -32,6 +33,7 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
         log.info(line);
       },
     });
+    if (key) remember(key, report);
     // Kept where it can be: a full disk must not fail the judge it could only have saved asking again.
     if (contentHash)
       await writeJsonAtomic(reportPath(frozenDir), { contentHash, report }).catch((err: unknown) => {
@@ -44,6 +46,25 @@ export async function judgeSubmission({ session, frozenDir }: { session: Session
 }
 
 const reportPath = (frozenDir: string) => join(dirname(frozenDir), 'judge.json');
+
+/**
+ * The reports this worker judged, also where their file could not be written: an attempt whose
+ * result the server could not record (its own disk full: the fault suite saw the model asked twice)
+ * is retried, mostly on the same worker, and finds its report here.
+ */
+const judgedHere = new Map<string, JudgeReport>();
+const JUDGED_HERE_MAX = 256;
+
+function remember(key: string, report: JudgeReport): void {
+  judgedHere.delete(key);
+  judgedHere.set(key, report);
+  if (judgedHere.size > JUDGED_HERE_MAX) judgedHere.delete(judgedHere.keys().next().value as string);
+}
+
+/** As a new worker process starts: nothing judged here yet (for tests). */
+export function forgetJudgedHere(): void {
+  judgedHere.clear();
+}
 
 /** The frozen copy's content hash, from the manifest its freeze wrote beside it. */
 async function frozenHash(frozenDir: string): Promise<string | null> {

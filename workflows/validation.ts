@@ -73,6 +73,8 @@ export interface InSessionVerdict {
   /** When the agent was paused for the runs and let go on (null: it was not). */
   pausedAtMs: number | null;
   resumedAtMs: number | null;
+  /** Between the two, when the agent ran all the same (activities/exclusiveRuns.ts). */
+  agentRan?: [number, number][];
 }
 
 /**
@@ -103,7 +105,12 @@ export async function validateInSession(input: ValidateSubmissionInput, takeGpus
   });
   const decided = markScreening(decider(input, admitted.judge, paired, timed.anchorRuns)(timed.runs, spec.alpha), input.runs, spec.retimeRuns);
   log.info('verdict', { submissionId, accepted: decided.accepted });
-  return { verdict: paired ? { ...decided, referenceRuns: timed.anchorRuns } : decided, pausedAtMs: timed.pausedAtMs, resumedAtMs: timed.resumedAtMs };
+  return {
+    verdict: paired ? { ...decided, referenceRuns: timed.anchorRuns } : decided,
+    pausedAtMs: timed.pausedAtMs,
+    resumedAtMs: timed.resumedAtMs,
+    agentRan: timed.agentRan,
+  };
 }
 
 /** Whether a submission is validated inside its session (the fixed policy against the calibration's or a paired reference). */

@@ -1,5 +1,5 @@
 import { CancellationScope, ParentClosePolicy, condition, executeChild, isCancellation, log, patched } from '@temporalio/workflow';
-import { agentHeldUntilPause, charge, startAgentHolding, stopAgentHolding } from '../src/domain/budget';
+import { agentHeldUntilPause, agentRanDuring, charge, startAgentHolding, stopAgentHolding } from '../src/domain/budget';
 import { bestView, horizonSpeedup, type SessionRef } from '../src/domain/session';
 import type { SubmissionRecord } from '../src/domain/submission';
 import { mayBeBest } from '../src/domain/tickets';
@@ -60,8 +60,10 @@ async function validateHere(run: SessionRun, session: SessionRef, next: Submissi
   try {
     const out = await validateInSession(await validationInput(run, session, next), takeGpus);
     // Once the session is closing, its stop settled the agent from its own records (session.ts finish).
-    if (paused && out.pausedAtMs !== null && state.closedReason === null)
+    if (paused && out.pausedAtMs !== null && state.closedReason === null) {
       agentHeldUntilPause(state.ledger, (paused as { closedAtMs: number }).closedAtMs, out.pausedAtMs);
+      agentRanDuring(state.ledger, out.agentRan ?? []);
+    }
     if (paused && out.resumedAtMs !== null) {
       resumed = true;
       // A launch that ended meanwhile (lost with its sandbox) holds nothing any more.

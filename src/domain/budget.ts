@@ -231,6 +231,15 @@ export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
  * The session closed the agent's interval at `closedAtMs`, when it sent for the agent's pause, and
  * the pause took effect at `pausedAtMs` (activities/exclusiveRuns.ts): that stretch is the agent's.
  */
+/** Stretches in which the agent ran during a validation, by its sandbox's pause log: charged, and part of the launch's spans. */
+export function agentRanDuring(ledger: BudgetLedger, spans: readonly [number, number][]): void {
+  for (const [a, b] of spans) {
+    if (b <= a) continue;
+    ledger.used.agent += ((b - a) / 1000) * ledger.gpus;
+    ledger.agentLaunchSpans?.push([a, b]);
+  }
+}
+
 export function agentHeldUntilPause(ledger: BudgetLedger, closedAtMs: number, pausedAtMs: number): void {
   if (pausedAtMs <= closedAtMs) return;
   ledger.used.agent += ((pausedAtMs - closedAtMs) / 1000) * ledger.gpus;

@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { judgeCandidate } from '../../src/judge/judge';
 import { PROMPT_VERSION } from '../../src/judge/prompt';
 import type { JudgeReport } from '../../src/domain/verdict';
@@ -14,7 +14,7 @@ import { runCommand } from '../helpers/harness';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { freezeSubmission } from '../../activities/freeze';
-import { judgeSubmission } from '../../activities/judge';
+import { forgetJudgedHere, judgeSubmission } from '../../activities/judge';
 import type { SessionRef } from '../../src/domain/session';
 
 // A real HTTP server on loopback speaking each provider's wire format (Anthropic Messages API,
@@ -212,6 +212,26 @@ test('a candidate judged again (its validation started over on another node) get
     assert.equal(seen.length, 1, 'one request to the model');
     assert.equal(first.passed, true);
     assert.deepEqual(again, first);
+    // On another worker (nothing judged there) it is read from its file.
+    forgetJudgedHere();
+    assert.deepEqual(await env.run(judgeSubmission, { session, frozenDir: frozen.frozenDir }), first);
+    assert.equal(seen.length, 1, 'still one request: the kept file');
+
+    // Where the report cannot be written (a disk too full: its path is a folder here), the worker
+    // that judged it still has it for the retry of an attempt whose result the server lost.
+    const other: Awaited<ReturnType<typeof freezeSubmission>> = await env.run(freezeSubmission, {
+      session,
+      submissionId: 'sub-002',
+      path: null,
+      hostDir: CANDIDATE,
+    });
+    assert.ok(!('refused' in other));
+    mkdirSync(join(dirname(other.frozenDir), 'judge.json'));
+    script = [providers.anthropic.ok(JSON.stringify(clean))];
+    seen = [];
+    const once: JudgeReport = await env.run(judgeSubmission, { session, frozenDir: other.frozenDir });
+    assert.deepEqual(await env.run(judgeSubmission, { session, frozenDir: other.frozenDir }), once);
+    assert.equal(seen.length, 1, 'one request to the model, its file unwritable');
   } finally {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);

@@ -89,6 +89,34 @@ export async function pausedByLog(stateDir: string): Promise<boolean> {
   return text.trim().split('\n').pop()?.startsWith('pause ') ?? false;
 }
 
+/**
+ * The stretches in which the sandbox ran between `fromMs` (paused then) and `toMs` (resumed then), by
+ * its pause log: a resume and the pause after it. One pause and one resume seen by a caller may
+ * hide others, made by an attempt whose result was lost (the fault suite saw a retried validation
+ * pause the agent again 17 s after the lost attempt had resumed it).
+ */
+export function ranBetweenPauses(logText: string, fromMs: number, toMs: number): [number, number][] {
+  const out: [number, number][] = [];
+  let resumedAt: number | null = null;
+  for (const line of logText.split('\n')) {
+    const m = /^(pause|resume) (\d+)$/.exec(line.trim());
+    if (!m) continue;
+    const at = Number(m[2]);
+    if (at < fromMs || at > toMs) continue;
+    if (m[1] === 'resume') resumedAt ??= at;
+    else if (resumedAt !== null) {
+      if (at > resumedAt) out.push([resumedAt, at]);
+      resumedAt = null;
+    }
+  }
+  return out;
+}
+
+/** The sandbox's pause log, as text ('' when it has none). */
+export async function readPauseLog(stateDir: string): Promise<string> {
+  return readFile(pausesFile(stateDir), 'utf8').catch(() => '');
+}
+
 /** When the sandbox noted a process lost with its container ended, or null when it did not. */
 export async function lostEnd(stateDir: string, name: string): Promise<number | null> {
   const known = Number((await readFile(procFiles(stateDir, name).lost, 'utf8').catch(() => '')).trim());
