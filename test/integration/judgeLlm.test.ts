@@ -198,15 +198,15 @@ test('a candidate judged again (its validation started over on another node) get
   try {
     const session = { sessionId: 'judge-once', workspace: { anchorDir: ANCHOR } } as unknown as SessionRef;
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-    const frozen: Awaited<ReturnType<typeof freezeSubmission>> = await env.run(freezeSubmission, {
-      session,
-      submissionId: 'sub-001',
-      path: null,
-      hostDir: CANDIDATE,
-    });
-    assert.ok(!('refused' in frozen));
-    script = [providers.anthropic.ok(JSON.stringify(clean))];
-    seen = [];
+    /** The candidate frozen as `submissionId`, the model scripted to answer once. */
+    const frozenFresh = async (submissionId: string) => {
+      const f: Awaited<ReturnType<typeof freezeSubmission>> = await env.run(freezeSubmission, { session, submissionId, path: null, hostDir: CANDIDATE });
+      assert.ok(!('refused' in f));
+      script = [providers.anthropic.ok(JSON.stringify(clean))];
+      seen = [];
+      return f;
+    };
+    const frozen = await frozenFresh('sub-001');
     const first: JudgeReport = await env.run(judgeSubmission, { session, frozenDir: frozen.frozenDir });
     const again = await env.run(judgeSubmission, { session, frozenDir: frozen.frozenDir });
     assert.equal(seen.length, 1, 'one request to the model');
@@ -219,16 +219,8 @@ test('a candidate judged again (its validation started over on another node) get
 
     // Where the report cannot be written (a disk too full: its path is a folder here), the worker
     // that judged it still has it for the retry of an attempt whose result the server lost.
-    const other: Awaited<ReturnType<typeof freezeSubmission>> = await env.run(freezeSubmission, {
-      session,
-      submissionId: 'sub-002',
-      path: null,
-      hostDir: CANDIDATE,
-    });
-    assert.ok(!('refused' in other));
+    const other = await frozenFresh('sub-002');
     mkdirSync(join(dirname(other.frozenDir), 'judge.json'));
-    script = [providers.anthropic.ok(JSON.stringify(clean))];
-    seen = [];
     const once: JudgeReport = await env.run(judgeSubmission, { session, frozenDir: other.frozenDir });
     assert.deepEqual(await env.run(judgeSubmission, { session, frozenDir: other.frozenDir }), once);
     assert.equal(seen.length, 1, 'one request to the model, its file unwritable');
