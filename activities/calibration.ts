@@ -54,7 +54,13 @@ let probed: Promise<Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'>> | undef
 function softwareProbe(): Promise<Pick<CalibrationFacts, 'torch' | 'cuda' | 'python'>> {
   const code =
     "import sys\ntry:\n import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)\nexcept Exception: pass\nprint('python', sys.version.split()[0])";
-  probed ??= run(trainingPython(), ['-c', code], 120_000).then((out) => parseSoftwareProbe(out ?? ''));
+  probed ??= trainingPython()
+    .then((python) => run(python, ['-c', code], 120_000))
+    .then((out) => parseSoftwareProbe(out ?? ''))
+    .catch((err: unknown) => {
+      probed = undefined; // no Python with torch yet: the activity's retry asks again
+      throw err;
+    });
   return probed;
 }
 

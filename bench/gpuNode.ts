@@ -33,11 +33,12 @@ async function bareLoop(family: string, gpus: number, runs: number): Promise<{ w
   rmSync(dir, { recursive: true, force: true });
   cpSync(anchor.recordDir, dir, { recursive: true });
   const out = [];
+  const python = await trainingPython();
   for (let i = 0; i < runs; i++) {
     const t0 = Date.now();
     const r = spawnSync('bash', ['run.sh'], {
       cwd: dir,
-      env: { ...process.env, PATH: `${harnessToolsDir()}:${process.env.PATH}`, DATA_DIR: data, NPROC_PER_NODE: String(gpus), PYTHON: trainingPython() },
+      env: { ...process.env, PATH: `${harnessToolsDir()}:${process.env.PATH}`, DATA_DIR: data, NPROC_PER_NODE: String(gpus), PYTHON: python },
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });

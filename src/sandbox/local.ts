@@ -66,10 +66,14 @@ export class LocalSandbox implements Sandbox {
   async start(h: SandboxHandle, proc: ProcessSpec): Promise<void> {
     const files = procFiles(h.spec.stateDir, proc.name);
     if (existsSync(files.record)) return;
+    const python = await trainingPython();
+    // Looked at again: from this check to the spawn nothing yields, so two starts of one process
+    // cannot both find no record.
+    if (existsSync(files.record)) return;
     const p = this.paths(h.spec);
     const cap = proc.outputCapBytes ?? DEFAULT_OUTPUT_CAP;
     const env = {
-      ...sandboxEnvironment(h.spec, p, { path: process.env.PATH ?? '/usr/bin:/bin', python: trainingPython() }),
+      ...sandboxEnvironment(h.spec, p, { path: process.env.PATH ?? '/usr/bin:/bin', python }),
       ...passedThrough(h.spec.passEnv),
       ...proc.env,
       [SANDBOX_MARK]: this.mark(h.spec.stateDir),
