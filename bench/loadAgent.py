@@ -5,7 +5,8 @@
 
 Submits COUNT candidates (the workspace's anchor files plus a NOTES.txt that makes each one
 distinct) at exponentially distributed intervals, and appends one JSON line per relay request to
-load-agent.jsonl in its workspace: {"op", "ms", "paused", "ok"}. `wait` polls each submission's
+load-agent.jsonl in its workspace: {"op", "t", "ms", "paused", "ok"} (t: the request's start, epoch ms),
+and a {"op": "launch", "t"} line each time it starts. `wait` polls each submission's
 status until its verdict before the next; `burst` submits without waiting and deletes each folder
 once acknowledged (its validation is refused at freeze, so a thousand of them are quick to get
 through: what is measured is the session's history, not the timed runs). The harness pauses the
@@ -24,21 +25,28 @@ signal.signal(signal.SIGCONT, lambda *_: continued.__setitem__(0, True))
 
 def ask(req):
     continued[0] = False
+    wall = time.time() * 1000
     t = time.monotonic()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(300)
-        s.connect(RELAY)
-        s.sendall((json.dumps(dict(req, token=TOKEN)) + "\n").encode())
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
+    while True:
+        # As the sandbox's `submit` does: while the relay is away (its worker killed), try again.
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(300)
+                s.connect(RELAY)
+                s.sendall((json.dumps(dict(req, token=TOKEN)) + "\n").encode())
+                buf = b""
+                while not buf.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            break
+        except OSError:
+            time.sleep(0.5)
     ms = (time.monotonic() - t) * 1000
     reply = json.loads(buf) if buf.strip() else {"ok": False, "error": "no answer"}
     with open(LOG, "a") as f:
-        f.write(json.dumps({"op": req["op"], "ms": ms, "paused": continued[0], "ok": bool(reply.get("ok")), "error": reply.get("error")}) + "\n")
+        f.write(json.dumps({"op": req["op"], "t": wall, "ms": ms, "paused": continued[0], "ok": bool(reply.get("ok")), "error": reply.get("error")}) + "\n")
     return reply
 
 
@@ -51,6 +59,8 @@ def done_count():
         return 0
 
 
+with open(LOG, "a") as f:
+    f.write(json.dumps({"op": "launch", "t": time.time() * 1000}) + "\n")
 rng = random.Random(seed * 1000 + int(os.environ.get("NANOGPT_BENCH_LAUNCH", "1")))
 k = done_count()
 while k < count:

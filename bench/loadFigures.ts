@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -12,7 +12,9 @@ export function quantile(xs: number[], q: number): number {
 }
 
 export interface AgentLine {
-  op: 'submit' | 'status' | 'done';
+  op: 'submit' | 'status' | 'done' | 'launch';
+  /** When the request started (epoch ms); absent in lines of older runs. */
+  t?: number;
   ms: number;
   paused: boolean;
   ok: boolean;
@@ -27,6 +29,47 @@ export function agentLines(sessionId: string): AgentLine[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as AgentLine);
+}
+
+type Phase = 'starting' | 'kill' | 'running';
+
+/**
+ * When a session's relay listened again after the worker's kill at `killedAtMs` (epoch ms): a new
+ * relay renames its socket into place, which sets the socket's ctime. A session's relay starts
+ * again only after a kill or a continue-as-new, so this holds for sessions that did not continue
+ * as new (the bench's small ones). Infinity when it never came back.
+ */
+export function relayBackMs(sessionId: string, killedAtMs: number): number {
+  const sock = join(layout.relay(sessionId), 'submit.sock');
+  const ctime = existsSync(sock) ? statSync(sock).ctimeMs : -Infinity;
+  return ctime >= killedAtMs ? ctime : Infinity;
+}
+
+/** The worker's sticky queue schedule-to-start timeout (the Temporal SDK's default, src/temporal/worker.ts keeps it). */
+const STICKY_TIMEOUT_MS = 10_000;
+
+type Request = AgentLine & { op: 'submit' | 'status'; t: number };
+
+/**
+ * Request latencies (ms, requests the agent was not paused in) by op and by when they were made:
+ * before `rampEndMs` (sessions still starting), held up by the worker's kill at `killedAtMs`, or
+ * neither. A kill holds up a request two ways: its relay is gone until a new one listens
+ * (`backMs`), and the session's next workflow task goes to the dead worker's own (sticky) queue
+ * until the server gives up on it (`STICKY_TIMEOUT_MS`); so the kill's share is what was in flight
+ * at it or made before `backMs` + that timeout.
+ */
+export function requestPhases(sessions: { lines: AgentLine[]; backMs: number }[], rampEndMs: number, killedAtMs: number) {
+  const out: Record<Request['op'], Record<Phase, number[]>> = {
+    submit: { starting: [], kill: [], running: [] },
+    status: { starting: [], kill: [], running: [] },
+  };
+  for (const { lines, backMs } of sessions)
+    for (const l of lines.filter((x): x is Request => (x.op === 'submit' || x.op === 'status') && x.t !== undefined)) {
+      if (l.paused) continue;
+      const phase: Phase = l.t < backMs + STICKY_TIMEOUT_MS && l.t + l.ms > killedAtMs ? 'kill' : l.t < rampEndMs ? 'starting' : 'running';
+      out[l.op][phase].push(l.ms);
+    }
+  return out;
 }
 
 /** Verdicts written for a session's submissions so far (the files, readable while no worker runs). */
