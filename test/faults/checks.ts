@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { SessionSummary } from '../../src/domain/session';
 import type { SubmissionRecord } from '../../src/domain/submission';
-import { layout } from '../../src/files/layout';
+import { benchHome, layout } from '../../src/files/layout';
+import { markerOf } from './judgeServer';
 import { LABEL } from '../../src/sandbox/docker';
 import { temporalBinary } from '../../src/temporal/binary';
 import { sandboxGpuSeconds } from '../helpers/groundTruth';
@@ -23,6 +24,8 @@ export interface SessionFindings {
   completed: boolean;
   lost: string[];
   judgedTwice: string[];
+  /** Asked again only because a worker died with the model's answer in hand (judgedAgain). */
+  askedAfterDeath: string[];
   /** Verdicts whose runs differ from the runs on disk, or whose reason is not the one expected. */
   wrong: string[];
   /** Largest gap between the ledger and the sandboxes' own records, GPU-seconds (agent and runs apart). */
@@ -32,6 +35,45 @@ export interface SessionFindings {
   orphans: string[];
 }
 
+/** A worker process's end, and the markers of the candidates whose judge report was kept on disk then. */
+export interface WorkerEnd {
+  atMs: number;
+  kept: Set<string>;
+}
+
+/** The markers of every candidate whose judge report is kept beside its frozen copy (activities/judge.ts). */
+export function keptJudgeReports(): Set<string> {
+  const kept = new Set<string>();
+  const runs = join(benchHome(), 'runs');
+  for (const session of existsSync(runs) ? readdirSync(runs) : []) {
+    const subs = join(runs, session, 'submissions');
+    for (const sub of existsSync(subs) ? readdirSync(subs) : []) {
+      if (!existsSync(join(subs, sub, 'judge.json'))) continue;
+      const marker = markerOf(readFileSync(join(subs, sub, 'frozen', 'train_gpt.py'), 'utf8'));
+      if (marker) kept.add(marker);
+    }
+  }
+  return kept;
+}
+
+/**
+ * Candidates the model was asked about again although an answer had been given. A worker that
+ * dies with an answer in hand, before it could keep it anywhere, leaves nothing to find: asking
+ * again is then the only way on (any caller of a model API that dies between its answer and its
+ * next write does). That alone is excused: a worker ended between the two answers, and the first
+ * was not kept on disk at that end. Anything else is a candidate judged twice.
+ */
+export function judgedAgain(marker: string, answeredAt: number[], workerEnds: WorkerEnd[]): { twice: boolean; afterDeath: number } {
+  let afterDeath = 0;
+  let twice = false;
+  for (let i = 1; i < answeredAt.length; i++) {
+    const diedWithIt = workerEnds.some((e) => e.atMs >= answeredAt[i - 1] && e.atMs <= answeredAt[i] && !e.kept.has(marker));
+    if (diedWithIt) afterDeath++;
+    else twice = true;
+  }
+  return { twice, afterDeath };
+}
+
 /** What one ended session must satisfy: nothing lost or judged twice, verdicts true to the disk, the ledger true to the sandboxes. */
 export function checkSession(
   sessionId: string,
@@ -39,11 +81,14 @@ export function checkSession(
   summary: SessionSummary | null,
   subs: SubmissionRecord[],
   acked: Acked[],
-  answers: Map<string, number>,
+  answeredAt: Map<string, number[]>,
+  workerEnds: WorkerEnd[],
 ): Omit<SessionFindings, 'orphans'> {
   const byId = new Map(subs.map((s) => [s.id, s]));
   const lost = acked.filter((a) => !['accepted', 'rejected'].includes(byId.get(a.id)?.state ?? 'missing')).map((a) => `${sessionId}/${a.id}`);
-  const judgedTwice = acked.filter((a) => (answers.get(a.marker) ?? 0) > 1).map((a) => `${sessionId}/${a.id} (${answers.get(a.marker)} answers)`);
+  const again = acked.map((a) => ({ a, n: answeredAt.get(a.marker)?.length ?? 0, ...judgedAgain(a.marker, answeredAt.get(a.marker) ?? [], workerEnds) }));
+  const judgedTwice = again.filter((x) => x.twice).map((x) => `${sessionId}/${x.a.id} (${x.n} answers)`);
+  const askedAfterDeath = again.filter((x) => x.afterDeath > 0).map((x) => `${sessionId}/${x.a.id}`);
   const wrong: string[] = [];
   for (const a of acked) {
     const s = byId.get(a.id);
@@ -76,7 +121,15 @@ export function checkSession(
     );
     for (const u of truth.unended) wrong.push(`${sessionId}: ${u} never wrote how it ended`);
   }
-  return { completed: summary !== null && (summary.endReason ?? '') !== '', lost, judgedTwice, wrong, budgetErrorS, budgetDetail: detail.join('') };
+  return {
+    completed: summary !== null && (summary.endReason ?? '') !== '',
+    lost,
+    judgedTwice,
+    askedAfterDeath,
+    wrong,
+    budgetErrorS,
+    budgetDetail: detail.join(''),
+  };
 }
 
 /** Processes left with their working folder or command line in the session's folder, and containers with its label. */

@@ -17,6 +17,8 @@ export const markerOf = (text: string): string | null => /fault-marker:([A-Za-z0
  */
 export class JudgeServer {
   readonly answers = new Map<string, number>();
+  /** When each usable answer was sent, per marker (epoch ms). */
+  readonly answeredAt = new Map<string, number[]>();
   readonly faultsServed = new Map<string, JudgeFault[]>();
   private readonly queued = new Map<string, JudgeFault[]>();
   private server: Server | null = null;
@@ -61,7 +63,10 @@ export class JudgeServer {
     const key = String(req.headers['x-api-key'] ?? '');
     const answer = { ...clean, reasons: [...clean.reasons, `(asked with key ${key})`] };
     if (req.socket.destroyed) return;
-    if (marker) this.answers.set(marker, (this.answers.get(marker) ?? 0) + 1);
+    if (marker) {
+      this.answers.set(marker, (this.answers.get(marker) ?? 0) + 1);
+      this.answeredAt.set(marker, [...(this.answeredAt.get(marker) ?? []), Date.now()]);
+    }
     send(200, JSON.stringify(anthropicMessage(JSON.stringify(answer))));
   }
 }

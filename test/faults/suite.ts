@@ -50,6 +50,8 @@ export interface SuiteResult {
   probes: Probe[];
   /** Each finding in words (lost, judged twice, wrong verdicts, orphans, stalls): empty when all is well. */
   findings: string[];
+  /** Candidates asked about again only because a worker died with the model's answer in hand (not a finding: checks.ts, judgedAgain). */
+  askedAfterDeath: string[];
 }
 
 function shuffle<T>(rng: Prng, xs: T[]): T[] {
@@ -145,7 +147,7 @@ export async function runSuite(opts: {
     }
     driven.push(...(await driving));
     for (const d of driven) {
-      const f = checkSession(d.sessionId, d.gpus, d.summary, d.submissions, d.acked, world.judge.answers);
+      const f = checkSession(d.sessionId, d.gpus, d.summary, d.submissions, d.acked, world.judge.answeredAt, world.workerEnds);
       const docker = world.dockerd?.docker ?? null;
       const orphans = await eventually('no orphans', async () => ((await orphansOf(d.sessionId, docker)).length === 0 ? [] : null), 20_000, 500).catch(() =>
         orphansOf(d.sessionId, docker),
@@ -198,6 +200,7 @@ export async function runSuite(opts: {
       keyLeaks: leaks,
       probes,
       findings,
+      askedAfterDeath: [...perSession.values()].flatMap((f) => f.askedAfterDeath),
     };
     log(formatTable(result));
     if (opts.out) {
@@ -269,6 +272,7 @@ export function formatTable(r: SuiteResult): string {
     `seed ${r.seed}, ${r.wallSeconds} s, budget tolerance ${r.budgetToleranceGpuS} GPU-s; planted keys found: ${r.keyLeaks.length}`,
     ...r.probes.map((p) => `probe: ${p.probe}: ${p.refused ? 'refused' : 'NOT REFUSED'} (${p.said})`),
     ...r.notRun.map((n) => `not run: ${n.fault}: ${n.why}`),
+    ...(r.askedAfterDeath ?? []).map((x) => `asked the model again: ${x} (its worker died with the answer in hand, nothing kept)`),
     ...r.findings.map((f) => `FINDING: ${f}`),
   ].join('\n');
 }

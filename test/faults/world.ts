@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Harness } from '../helpers/harness';
 import { JudgeServer } from './judgeServer';
+import { keptJudgeReports, type WorkerEnd } from './checks';
 import { LocalSandbox } from '../../src/sandbox/local';
 import { DockerSandbox } from '../../src/sandbox/docker';
 import { grantableUlimits } from '../helpers/dockerd';
@@ -33,6 +34,8 @@ export class World {
   workerStarts = 0;
   /** Workers that exited on their own, restarted as a deployment's supervisor would: each is a finding. */
   readonly workerDeaths: { during: string | null; how: string }[] = [];
+  /** Every worker process's end (killed on purpose or not), with the judge reports kept on disk then. */
+  readonly workerEnds: WorkerEnd[] = [];
   private readonly killedOnPurpose = new WeakSet<ChildProcess>();
   private stopping = false;
   /** The global fault in progress, if any: a worker death is put down to it. */
@@ -123,6 +126,7 @@ export class World {
     this.worker = w;
     this.workerStarts += 1;
     w.once('exit', (code, signal) => {
+      this.workerEnds.push({ atMs: Date.now(), kept: keptJudgeReports() });
       if (this.stopping || this.killedOnPurpose.has(w) || this.worker !== w) return;
       const how = signal ? `signal ${signal}` : `status ${code}`;
       this.workerDeaths.push({ during: this.during, how });
