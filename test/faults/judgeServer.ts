@@ -10,13 +10,12 @@ export const markerOf = (text: string): string | null => /fault-marker:([A-Za-z0
 
 /**
  * The LLM judge's model API (Anthropic Messages) on loopback. It answers `clean` unless a fault is
- * queued for a candidate's marker; it counts the usable answers it gave per marker (more than one
- * is a candidate judged twice), and calls `onRequest` as each request arrives so a fault can land
- * exactly while the judge waits. Its answers quote the key it was sent, to catch a key that is
+ * queued for a candidate's marker; it notes when it gave each usable answer per marker (more than
+ * one may be a candidate judged twice: checks.ts), and calls `onRequest` as each request arrives
+ * so a fault can land exactly while the judge waits. Its answers quote the key it was sent, to catch a key that is
  * not redacted on the way to the verdict.
  */
 export class JudgeServer {
-  readonly answers = new Map<string, number>();
   /** When each usable answer was sent, per marker (epoch ms). */
   readonly answeredAt = new Map<string, number[]>();
   readonly faultsServed = new Map<string, JudgeFault[]>();
@@ -63,10 +62,7 @@ export class JudgeServer {
     const key = String(req.headers['x-api-key'] ?? '');
     const answer = { ...clean, reasons: [...clean.reasons, `(asked with key ${key})`] };
     if (req.socket.destroyed) return;
-    if (marker) {
-      this.answers.set(marker, (this.answers.get(marker) ?? 0) + 1);
-      this.answeredAt.set(marker, [...(this.answeredAt.get(marker) ?? []), Date.now()]);
-    }
+    if (marker) this.answeredAt.set(marker, [...(this.answeredAt.get(marker) ?? []), Date.now()]);
     send(200, JSON.stringify(anthropicMessage(JSON.stringify(answer))));
   }
 }
