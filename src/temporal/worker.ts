@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import { LocalSandbox } from '../sandbox/local';
@@ -10,6 +10,7 @@ import { CONTROL_TASK_QUEUE, namespace } from './connection';
 import { fencingInterceptor } from '../fleet/fencing';
 import { keepAlive } from './keepAlive';
 import { GpuSlots } from '../sandbox/gpuSlots';
+import { releaseStickyQueues } from './stickyQueues';
 
 /**
  * Every session holds two activities for its whole life (its agent's watcher and its relay), both
@@ -55,10 +56,11 @@ export interface WorkerOptions {
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const bundle = join(__dirname, '..', '..', 'workflow-bundle.js');
   const cache = workflowCacheSize();
-  return Worker.create({
+  const taskQueue = opts.taskQueue ?? CONTROL_TASK_QUEUE;
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: namespace(),
-    taskQueue: opts.taskQueue ?? CONTROL_TASK_QUEUE,
+    taskQueue,
     ...(opts.node ? {} : existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities({
       client: opts.client,
@@ -72,4 +74,17 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     shutdownGraceTime: '5s',
     ...(cache === undefined ? {} : { maxCachedWorkflows: cache }),
   });
+  // Beside the worker's start, not before it: its polls need not wait for the releases.
+  if (!opts.node) {
+    const log = Runtime.instance().logger;
+    void releaseStickyQueues(opts.client, taskQueue).then(
+      (n) => {
+        log.info('released the sticky queues of open runs', { runs: n });
+      },
+      (err: Error) => {
+        log.warn('could not release the sticky queues of open runs: their next tasks may wait 10 s', { error: err.message });
+      },
+    );
+  }
+  return worker;
 }
