@@ -78,6 +78,7 @@ export async function driveSession(
 
   // A session ends with its best confirmed: one good candidate first, so there is one.
   const plan: Fault[] = [{ name: 'none', candidate: 'good' }, ...faults.filter((f) => !f.atEnd)];
+  let unacknowledged: string | null = null;
   for (const [n, fault] of plan.entries()) {
     const name = `c${String(n).padStart(2, '0')}-${fault.candidate}`;
     const c = await writeCandidate(sessionId, name, fault.candidate);
@@ -89,7 +90,24 @@ export async function driveSession(
     fault.arm?.(target);
     const first = await fault.before?.(target);
     const striking = fault.strike?.(target);
-    const id = await submitOnce(handle, c.path, c.contentHash);
+    let id: string;
+    try {
+      id = await submitOnce(handle, c.path, c.contentHash);
+    } catch (err) {
+      // A session that stops acknowledging is a finding (its faults stalled), never the end of the suite.
+      world.note(`${sessionId}: SUBMIT NEVER ACKNOWLEDGED: ${(err as Error).message}`);
+      const why = `the submit of ${name} was never acknowledged: ${(err as Error).message}`;
+      out.injections.push(
+        ...plan
+          .slice(n)
+          .filter((f) => f.name !== 'none')
+          .map((f) => ({ fault: f.name, sessionId, submissionId: null, stalled: why })),
+      );
+      // A strike waiting on this submission's id waits for good: left behind, not awaited.
+      void striking?.catch(() => undefined);
+      unacknowledged = why;
+      break;
+    }
     ack(id);
     injection.submissionId = id;
     out.acked.push({ id, marker: c.marker, reason: CANDIDATES[fault.candidate].reason });
@@ -113,6 +131,10 @@ export async function driveSession(
 
   await retryable('the stop signal', () => stopSession(handle, 'faults done'));
   for (const fault of faults.filter((f) => f.atEnd)) {
+    if (unacknowledged) {
+      out.injections.push({ fault: fault.name, sessionId, submissionId: null, stalled: unacknowledged });
+      continue;
+    }
     world.note(`${sessionId}: "${fault.name}" at the end`);
     // Only a fault that struck counts as an injection: a confirmation over before it was seen is no test.
     if (await fault.atEnd!({ world, rng, sessionId })) out.injections.push({ fault: fault.name, sessionId, submissionId: null, stalled: null });
@@ -146,6 +168,9 @@ async function submitOnce(handle: Awaited<ReturnType<typeof startSession>>, path
         const dup = /identical content to (sub-\d+)/.exec(said)?.[1];
         if (dup) return dup;
         if (said) throw new Error(`refused: ${said}`);
+        // The client's "Workflow Update failed" alone hides the gRPC error (a deadline, an abort): say it.
+        const cause = (err as Error).cause;
+        if (cause instanceof Error) throw new Error(`${(err as Error).message}: ${cause.message}`);
         throw err;
       }
     },
