@@ -78,7 +78,9 @@ export async function driveSession(
 
   // A session ends with its best confirmed: one good candidate first, so there is one.
   const plan: Fault[] = [{ name: 'none', candidate: 'good' }, ...faults.filter((f) => !f.atEnd)];
-  let unacknowledged: string | null = null;
+  // Why the driving stopped early: a submit never acknowledged or a verdict that never came. The
+  // session's later faults are not struck (each would wait out its own verdict), they count as stalled.
+  let gaveUp: string | null = null;
   for (const [n, fault] of plan.entries()) {
     const name = `c${String(n).padStart(2, '0')}-${fault.candidate}`;
     const c = await writeCandidate(sessionId, name, fault.candidate);
@@ -96,16 +98,10 @@ export async function driveSession(
     } catch (err) {
       // A session that stops acknowledging is a finding (its faults stalled), never the end of the suite.
       world.note(`${sessionId}: SUBMIT NEVER ACKNOWLEDGED: ${(err as Error).message}`);
-      const why = `the submit of ${name} was never acknowledged: ${(err as Error).message}`;
-      out.injections.push(
-        ...plan
-          .slice(n)
-          .filter((f) => f.name !== 'none')
-          .map((f) => ({ fault: f.name, sessionId, submissionId: null, stalled: why })),
-      );
+      gaveUp = `the submit of ${name} was never acknowledged: ${(err as Error).message}`;
+      out.injections.push(...notStruck(plan.slice(n), sessionId, gaveUp));
       // A strike waiting on this submission's id waits for good: left behind, not awaited.
       void striking?.catch(() => undefined);
-      unacknowledged = why;
       break;
     }
     ack(id);
@@ -125,14 +121,19 @@ export async function driveSession(
     } catch (err) {
       injection.stalled = (err as Error).message;
       world.note(`${sessionId}/${id}: STALLED`);
+      gaveUp = `no verdict for ${id}: ${(err as Error).message}`;
     }
     if (fault.name !== 'none' && struck) out.injections.push(injection);
+    if (gaveUp) {
+      out.injections.push(...notStruck(plan.slice(n + 1), sessionId, gaveUp));
+      break;
+    }
   }
 
   await retryable('the stop signal', () => stopSession(handle, 'faults done'));
   for (const fault of faults.filter((f) => f.atEnd)) {
-    if (unacknowledged) {
-      out.injections.push({ fault: fault.name, sessionId, submissionId: null, stalled: unacknowledged });
+    if (gaveUp) {
+      out.injections.push(...notStruck([fault], sessionId, gaveUp));
       continue;
     }
     world.note(`${sessionId}: "${fault.name}" at the end`);
@@ -143,7 +144,8 @@ export async function driveSession(
   try {
     out.summary = await Promise.race([
       handle.result(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the session did not end in time')), VERDICT_WAIT_MS).unref()),
+      // A session that already stood still gets a short look, not the full wait again.
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the session did not end in time')), gaveUp ? 30_000 : VERDICT_WAIT_MS).unref()),
     ]);
   } catch (err) {
     for (const i of out.injections) i.stalled ??= `session did not finish: ${(err as Error).message}`;
@@ -151,6 +153,11 @@ export async function driveSession(
   world.note(`${sessionId}: ${out.summary ? `ended (${out.summary.endReason})` : 'DID NOT END'}`);
   out.submissions = await eventually('the final submissions', () => sessionQueries.submissions(handle), 60_000, 500).catch(() => []);
   return out;
+}
+
+/** Faults a stalled session never got to: counted, each with why. */
+function notStruck(faults: Fault[], sessionId: string, why: string): Injection[] {
+  return faults.filter((f) => f.name !== 'none').map((f) => ({ fault: f.name, sessionId, submissionId: null, stalled: `not struck: ${why}` }));
 }
 
 /**
