@@ -64,6 +64,64 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   };
 }
 
+/** How often a supervised dev server that will not come up is tried again. */
+export const RESTART_EVERY_MS = 2000;
+
+export interface SupervisedDevServer extends DevServer {
+  /** Resolves once a server answers again after the last unplanned exit (at once when none). */
+  up(): Promise<void>;
+}
+
+/**
+ * A dev server kept up as a supervisor would keep it: when its process exits (killed, or one
+ * started while its database's disk was full, which exits at once), another is started on the same
+ * database file and ports, every RESTART_EVERY_MS until one answers. Sessions lose nothing (their
+ * state is in the file) and workers reconnect on their own. `onExit` hears of each exit,
+ * `onStartFailed` of each start that did not come up.
+ */
+export async function startSupervisedDevServer(
+  opts: DevServerOptions,
+  onExit: (child: ChildProcess, how: string) => void = () => undefined,
+  onStartFailed: (err: Error) => void = () => undefined,
+): Promise<SupervisedDevServer> {
+  const fixed: DevServerOptions = { ...opts, port: opts.port ?? (await freePort()) };
+  if (!opts.headless) fixed.uiPort = opts.uiPort ?? (await freePort());
+  let current = await startDevServer(fixed);
+  let stopped = false;
+  let back: Promise<void> = Promise.resolve();
+  const watch = (server: DevServer) =>
+    server.process.once('exit', (code, signal) => {
+      if (stopped) return;
+      onExit(server.process, signal ? `signal ${signal}` : `status ${code}`);
+      back = (async () => {
+        while (!stopped) {
+          try {
+            current = await startDevServer(fixed);
+            watch(current);
+            return;
+          } catch (err) {
+            onStartFailed(err as Error);
+            await new Promise((r) => setTimeout(r, RESTART_EVERY_MS));
+          }
+        }
+      })();
+    });
+  watch(current);
+  return {
+    address: current.address,
+    uiAddress: current.uiAddress,
+    get process() {
+      return current.process;
+    },
+    up: () => back,
+    async stop() {
+      stopped = true;
+      await back;
+      await current.stop();
+    },
+  };
+}
+
 export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const done = new Promise<void>((r) => child.once('exit', () => r()));

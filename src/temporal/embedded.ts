@@ -5,7 +5,7 @@ import type { Worker, LogLevel } from '@temporalio/worker';
 import { installTemporalLogging } from './logging';
 import { benchHome, layout } from '../files/layout';
 import { connectClient, connectWorker } from './connection';
-import { startDevServer, type DevServer } from './devServer';
+import { startSupervisedDevServer, type DevServer } from './devServer';
 import { createWorker, type WorkerOptions } from './worker';
 
 export interface Embedded {
@@ -30,13 +30,19 @@ export async function startEmbedded(
   mkdirSync(benchHome(), { recursive: true });
   const server = opts.address
     ? null
-    : await startDevServer({
-        dbFile: layout.temporalDb(),
-        port: opts.port,
-        uiPort: opts.uiPort,
-        headless: opts.headless,
-        logFile: join(benchHome(), 'temporal-server.log'),
-      });
+    : // Kept up: a server that dies (one restarted on a full disk exits at once) would otherwise leave
+      // the worker waiting on nothing while every session stands still.
+      await startSupervisedDevServer(
+        {
+          dbFile: layout.temporalDb(),
+          port: opts.port,
+          uiPort: opts.uiPort,
+          headless: opts.headless,
+          logFile: join(benchHome(), 'temporal-server.log'),
+        },
+        (_child, how) => console.log(`temporal dev server exited (${how}); starting it again on ${layout.temporalDb()}`),
+        (err) => console.log(`temporal dev server did not start (${err.message}); trying again`),
+      );
   const address = opts.address ?? server!.address;
   const client = await connectClient(address);
   const connection = await connectWorker(address);

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Prng } from '../../src/domain/prng';
 import { layout } from '../../src/files/layout';
 import { eventually } from '../helpers/harness';
+import { fillDisk } from '../helpers/fillDisk';
 import type { CandidateKind } from './candidates';
 import type { JudgeFault } from './judgeServer';
 import type { World } from './world';
@@ -68,26 +69,6 @@ export async function runInFlight(sessionId: string, subjects: () => string[], t
   } catch {
     return null;
   }
-}
-
-/** Fills the home's filesystem to the last byte, holds it full a while, then frees it. */
-async function fillDisk(home: string, holdMs: number): Promise<void> {
-  const filler = join(home, 'filler.bin');
-  const fd = openSync(filler, 'w');
-  const block = Buffer.alloc(1 << 20, 0x5a);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch {
-    // ENOSPC: full
-  }
-  try {
-    for (;;) writeSync(fd, block, 0, 4096);
-  } catch {
-    // the last pages
-  }
-  closeSync(fd);
-  await sleep(holdMs);
-  rmSync(filler, { force: true });
 }
 
 const killWorkerNow = (t: { world: World }, fault: string) => t.world.exclusive(fault, () => t.world.killWorker());

@@ -171,6 +171,10 @@ export async function runSuite(opts: {
     const total = tabulate(driven, perSession, null, world.workerDeaths)[0];
     for (const d of world.workerDeaths)
       findings.push(`the worker died on its own (${d.how}) ${d.during ? `during "${d.during}"` : 'with no fault in progress'}`);
+    for (const d of world.serverDeaths)
+      findings.push(
+        `the Temporal server died on its own (${d.how}) ${d.during ? `during "${d.during}"` : 'with no fault in progress'}; its supervisor started it again`,
+      );
     for (const [id, f] of perSession) {
       if (!f.completed) findings.push(`${id}: did not finish`);
       for (const x of [

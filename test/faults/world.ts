@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Harness } from '../helpers/harness';
+import type { SupervisedDevServer } from '../../src/temporal/devServer';
 import { JudgeServer } from './judgeServer';
 import { keptJudgeReports, type WorkerEnd } from './checks';
 import { LocalSandbox } from '../../src/sandbox/local';
@@ -25,7 +26,8 @@ export const PLANTED = {
  * of its own when this machine lets us mount one (so its disk can be filled).
  */
 export class World {
-  readonly h = new Harness();
+  // Kept up as `up` keeps it: a server that exits on its own is started again, and counted.
+  readonly h = new Harness({ superviseServer: (child, how) => this.serverExited(child, how) });
   readonly judge = new JudgeServer();
   readonly workerLog = join(this.h.home, 'worker.log');
   /** Why the home is not a filesystem of its own, when it is not (the disk-full fault then cannot run). */
@@ -34,6 +36,7 @@ export class World {
   workerStarts = 0;
   /** Workers that exited on their own, restarted as a deployment's supervisor would: each is a finding. */
   readonly workerDeaths: { during: string | null; how: string }[] = [];
+  readonly serverDeaths: { during: string | null; how: string }[] = [];
   /** Every worker process's end (killed on purpose or not), with the judge reports kept on disk then. */
   readonly workerEnds: WorkerEnd[] = [];
   private readonly killedOnPurpose = new WeakSet<ChildProcess>();
@@ -164,17 +167,24 @@ export class World {
     this.note(`worker ${this.worker.pid} started`);
   }
 
-  /** SIGKILL the Temporal server and start it again on the same database file and port. */
+  /** SIGKILL the Temporal server; its supervisor starts it again on the same database file and port. */
   async killServer(): Promise<void> {
     this.note('SIGKILL Temporal server');
     const p = this.h.server.process;
     if (p.exitCode === null && p.signalCode === null) {
       const gone = new Promise((r) => p.once('exit', r));
+      this.killedOnPurpose.add(p);
       p.kill('SIGKILL');
       await gone;
     }
-    await this.h.startServer();
+    await (this.h.server as SupervisedDevServer).up();
     this.note('Temporal server back');
+  }
+
+  private serverExited(child: ChildProcess, how: string): void {
+    if (this.stopping || this.killedOnPurpose.has(child)) return;
+    this.serverDeaths.push({ during: this.during, how });
+    this.note(`Temporal server died on its own (${how}${this.during ? ` during "${this.during}"` : ''}); starting it again`);
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer, stopProcess, freePort, type DevServer } from '../../src/temporal/devServer';
+import { startDevServer, startSupervisedDevServer, stopProcess, freePort, type DevServer } from '../../src/temporal/devServer';
 import { connectClient, connectWorker } from '../../src/temporal/connection';
 import { createWorker, type WorkerOptions } from '../../src/temporal/worker';
 import { repoRoot } from '../../src/files/repoRoot';
@@ -47,8 +47,12 @@ export class Harness {
   private workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
   private children = new Set<ChildProcess>();
 
+  /**
+   * `superviseServer`: the server is kept up as `up` keeps it (started again whenever its process
+   * exits, src/temporal/devServer.ts), and the hook hears of each exit.
+   */
   // Made before a test plants its loopback key, so only the machine's own keys are cleared.
-  constructor() {
+  constructor(private readonly opts: { superviseServer?: (child: ChildProcess, how: string) => void } = {}) {
     clearProviderCredentials();
   }
 
@@ -66,7 +70,8 @@ export class Harness {
   }
 
   async startServer(): Promise<void> {
-    this.server = await startDevServer({ dbFile: join(this.home, 'temporal.db'), port: this.port, headless: true, logFile: join(this.home, 'server.log') });
+    const opts = { dbFile: join(this.home, 'temporal.db'), port: this.port, headless: true, logFile: join(this.home, 'server.log') };
+    this.server = this.opts.superviseServer ? await startSupervisedDevServer(opts, this.opts.superviseServer) : await startDevServer(opts);
   }
 
   async inProcessWorker(opts: Pick<WorkerOptions, 'sandboxes' | 'taskQueue'> = {}): Promise<Worker> {
