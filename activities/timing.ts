@@ -37,9 +37,10 @@ export function timingActivities(deps: ActivityDeps) {
     try {
       for (;;) {
         // Lost with its sandbox, before this attempt or while it watched (its node or engine gone, its
-        // container killed from outside): set aside and started again in a sandbox that mounts the new folder.
+        // container killed from outside), or its output lost on a full disk: set aside and started
+        // again in a sandbox that mounts the new folder.
         st = await sandbox.status(handle, 'run');
-        if (st.state === 'exited' && st.lost) {
+        if (lostRun(st)) {
           if (!(await setAsideLostRun(handle.spec.stateDir, st))) break;
           await sandbox.remove(handle);
           handle = await sandbox.ensure(spec);
@@ -51,7 +52,7 @@ export function timingActivities(deps: ActivityDeps) {
           await writeFile(copied, '');
         }
         // The node's GPUs, in turn: waited for before a new process, held at once by one found running.
-        if (deps.gpuSlots && !gpusHeld && !release && !(st.state === 'exited' && !st.lost)) {
+        if (deps.gpuSlots && !gpusHeld && !release && !(st.state === 'exited' && !lostRun(st))) {
           release =
             st.state === 'running'
               ? deps.gpuSlots.takeNow(session.spec.gpus)
@@ -72,7 +73,7 @@ export function timingActivities(deps: ActivityDeps) {
           beat({ subject, runIndex });
           await ctx.sleep(500);
         }
-        if (!(st.state === 'exited' && st.lost)) break;
+        if (!lostRun(st)) break;
       }
     } finally {
       release?.();
@@ -91,6 +92,15 @@ export function timingActivities(deps: ActivityDeps) {
   return { timeRun };
 }
 
+/**
+ * A run that cannot be judged on what it left: it died with its sandbox, or it ended but its output
+ * was not kept (the disk full under it: the fault suite saw such a run of the horizon record, exit
+ * status 0 and no output, fail its session's calibration as "no step lines found").
+ */
+function lostRun(st: ProcessStatus): boolean {
+  return st.state === 'exited' && (st.lost === true || st.outputLost === true);
+}
+
 /** How often a run lost with its node (or its host) is started again before it is judged as killed. */
 const LOST_RUN_RESTARTS = 3;
 
@@ -100,7 +110,7 @@ const LOST_RUN_RESTARTS = 3;
  * runs/<i>.lost-<n>, uncounted and uncharged. Returns whether it was.
  */
 async function setAsideLostRun(runDir: string, st: ProcessStatus): Promise<boolean> {
-  if (st.state !== 'exited' || !st.lost) return false;
+  if (!lostRun(st)) return false;
   for (let n = 1; n <= LOST_RUN_RESTARTS; n++) {
     const aside = `${runDir}.lost-${n}`;
     if (existsSync(aside)) continue;

@@ -84,6 +84,8 @@ export type ProcessStatus =
        * `endedAtMs` is that record; absent: `endedAtMs` is only when the loss was noticed.
        */
       endRecorded?: boolean;
+      /** Ended, but its output could not be kept (its disk was full): what it printed is not all there. */
+      outputLost?: boolean;
     };
 
 /**

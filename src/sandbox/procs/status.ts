@@ -35,6 +35,7 @@ export async function exitedStatus(
     signal: e.signal,
     outputTruncated: e.outputBytes >= rec.outputCapBytes,
     oomKilled: killed && (e.oomKills > 0 || (await oomKilled())),
+    ...(e.outputLost ? { outputLost: true } : {}),
   };
 }
 

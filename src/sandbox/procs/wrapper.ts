@@ -15,7 +15,8 @@ import { signalName } from './signals';
  * before and after, so a container can tell an out-of-memory kill from any other SIGKILL.
  *
  * The status file holds one line (then blanks to its reserved size): exit status (128+n for signal n), output bytes, end time in
- * epoch ms, and the OOM kills seen while the command ran.
+ * epoch ms, the OOM kills seen while the command ran, and the output writer's status: not 0 when
+ * the output could not be kept (its disk full: head exits 1, the command may still exit 0).
  */
 export const PROCESS_WRAPPER = [
   'cap="$1"; out="$2"; exitfile="$3"; pidfile="$4"; oom="$5"; shift 5',
@@ -36,7 +37,7 @@ export const PROCESS_WRAPPER = [
   'st=("${PIPESTATUS[@]}")',
   'sz=$(stat -c %s "$out")',
   'ooms=0; [ -n "$oom" ] && ooms=$(( $(oom_kills) - oom0 ))',
-  'printf "%s %s %s %s\\n" "${st[0]}" "$sz" "$(date +%s%3N)" "$ooms" 1<> "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
+  'printf "%s %s %s %s %s\\n" "${st[0]}" "$sz" "$(date +%s%3N)" "$ooms" "${st[1]}" 1<> "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
 ].join('\n');
 
 /** argv that runs `argv` under the wrapper. */
@@ -50,11 +51,13 @@ export interface WrapperExit {
   outputBytes: number;
   endedAtMs: number | null;
   oomKills: number;
+  /** The output writer failed (disk full): what the command printed is not all there. */
+  outputLost: boolean;
 }
 
 /** Reads the wrapper's status line; exit statuses above 128 are deaths by signal. */
 export function parseWrapperExit(text: string): WrapperExit {
-  const [code, size, endedAt, ooms] = text.trim().split(/\s+/);
+  const [code, size, endedAt, ooms, writer] = text.trim().split(/\s+/);
   const n = Number(code);
   return {
     exitCode: n > 128 ? null : n,
@@ -62,5 +65,7 @@ export function parseWrapperExit(text: string): WrapperExit {
     outputBytes: Number(size) || 0,
     endedAtMs: Number(endedAt) || null,
     oomKills: Number(ooms) || 0,
+    // Absent from lines written before the field was added: read as kept.
+    outputLost: (Number(writer) || 0) !== 0,
   };
 }
