@@ -47,6 +47,8 @@ export interface Fault {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export const DISK_FULL = 'disk of NANOGPT_BENCH_HOME full';
+
 /** Waits for a timed run of one of `subjects` to be in flight (its process record written, its exit line not yet); which one, or null when none came. */
 export async function runInFlight(sessionId: string, subjects: () => string[], timeoutMs = 120_000): Promise<{ subject: string; index: number } | null> {
   const inFlight = (s: string) => {
@@ -119,12 +121,12 @@ export const FAULTS: Fault[] = [
     },
   },
   {
-    name: 'disk of NANOGPT_BENCH_HOME full',
+    name: DISK_FULL,
     candidate: 'good',
     strike: async (t) => {
       await t.submitted;
       await sleep(t.rng.below(1000));
-      await t.world.exclusive('disk of NANOGPT_BENCH_HOME full', () => fillDisk(t.world.h.home, 3000));
+      await t.world.exclusive(DISK_FULL, () => fillDisk(t.world.h.home, 3000));
     },
     unavailable: (w) => w.homeNotMounted,
   },
