@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessSpec, ProcessStatus, Sandbox, SandboxHandle, SandboxPaths, SandboxSpec } from './sandbox';
@@ -67,6 +67,7 @@ export class LocalSandbox implements Sandbox {
     const files = procFiles(h.spec.stateDir, proc.name);
     if (existsSync(files.record)) return;
     const python = await trainingPython();
+    await this.clearStartWithoutRecord(h.spec.stateDir, proc.name);
     // Looked at again: from this check to the spawn nothing yields, so two starts of one process
     // cannot both find no record.
     if (existsSync(files.record)) return;
@@ -97,6 +98,25 @@ export class LocalSandbox implements Sandbox {
       ...(this.owner ? { owner: this.owner } : {}),
     };
     await writeRecord(h.spec.stateDir, rec);
+  }
+
+  /**
+   * The record is written after the spawn, so an attempt that died between the two (its write
+   * refused on a full disk, its worker killed) left a process with no record. The next start ends
+   * it and its files: the fault suite saw such a first run finish, a second start truncate its log,
+   * and the run judged on the first one's exit line and the second one's empty log.
+   */
+  private async clearStartWithoutRecord(stateDir: string, name: string): Promise<void> {
+    const files = procFiles(stateDir, name);
+    if (existsSync(files.record) || !(existsSync(files.pid) || existsSync(files.out) || existsSync(files.exit))) return;
+    const leader = await readLeaderPid(stateDir, name);
+    // Only a process that still carries this sandbox's mark: the pid may have been reused since.
+    if (leader !== null && markOf(leader) === this.mark(stateDir)) {
+      killGroup(leader, 'SIGKILL');
+      // Its wrapper records its end (the exit line) once the command is gone: wait for that before clearing.
+      for (let i = 0; i < 50 && !existsSync(files.exit); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    await Promise.all([files.pid, files.out, files.exit, `${files.exit}.tmp`].map((f) => rm(f, { force: true })));
   }
 
   async status(h: SandboxHandle, name: string): Promise<ProcessStatus> {
@@ -183,7 +203,7 @@ export class LocalSandbox implements Sandbox {
 }
 
 /** The variable that marks every process of a local sandbox with its state folder; children inherit it. */
-const SANDBOX_MARK = 'NANOGPT_BENCH_SANDBOX';
+export const SANDBOX_MARK = 'NANOGPT_BENCH_SANDBOX';
 
 /**
  * Kills every process whose environment carries a mark `which` picks (but those of `spareGroup`): those that left the sandbox's
@@ -212,6 +232,18 @@ function killMarked(which: (mark: string) => boolean, spareGroup: number | null 
     }
   }
   return n;
+}
+
+/** The sandbox mark in a live process's environment, if it has one. */
+function markOf(pid: number): string | null {
+  try {
+    const kv = readFileSync(`/proc/${pid}/environ`, 'latin1')
+      .split('\0')
+      .find((x) => x.startsWith(`${SANDBOX_MARK}=`));
+    return kv ? kv.slice(SANDBOX_MARK.length + 1) : null;
+  } catch {
+    return null;
+  }
 }
 
 function processGroup(pid: number): number | null {
