@@ -62,6 +62,7 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
     continueWithQueue: patched('continue-as-new-with-queue'),
     agentChargedByProcess: patched('agent-charged-by-process'),
     agentChargedFromStart: patched('agent-charged-from-process-start'),
+    agentCutToLaunchLife: patched('agent-cut-to-launch-life'),
     agentRunning: false,
     agentPaused: false,
   };

@@ -41,6 +41,13 @@ export interface SessionRun {
    * starts a second or more after it is asked for, and waits out a validation that begins meanwhile).
    */
   agentChargedFromStart: boolean;
+  /**
+   * What a validation reports of the agent (until its pause took effect, its run between pauses) is
+   * cut to the current launch's process life once its records told it: a Docker launch that
+   * started half a minute after it was asked for, during a validation, was charged from the ask
+   * (the fault suite, seed 2414: 35 GPU-s over on 32 held).
+   */
+  agentCutToLaunchLife: boolean;
   /** A launch of the agent is being watched (its runAgent is in flight). */
   agentRunning: boolean;
   /** A validation holds the GPUs of the agent's node: the agent is paused, and no launch starts. */

@@ -114,7 +114,7 @@ async function agentLoop(run: SessionRun, session: SessionRef): Promise<void> {
     if (byProcess) {
       // Not while a validation has this node's GPUs: the launch waits for it to end.
       await condition(() => !run.agentPaused);
-      if (run.agentChargedFromStart) agentLaunchAsked(state.ledger, Date.now());
+      if (run.agentChargedFromStart) agentLaunchAsked(state.ledger, Date.now(), { tracksLife: run.agentCutToLaunchLife });
       else startAgentHolding(state.ledger, Date.now());
       budgetChanged(run);
     }

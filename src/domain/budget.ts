@@ -23,6 +23,13 @@ export interface BudgetLedger {
    * paused after its process died, held nothing there. Absent: a session begun before.
    */
   agentLaunchSpans?: [number, number][];
+  /**
+   * The current launch's process life as its sandbox's records have told it so far: a pause or a
+   * stretch between pauses that a validation reports after the record came is cut to it (on Docker
+   * a launch can start half a minute after it is asked for, while a validation is under way).
+   * Absent: a session begun before, whose ledger replays as it was.
+   */
+  agentLaunchLife?: { startedAtMs?: number; endedAtMs?: number };
 }
 
 export interface BudgetView {
@@ -96,9 +103,17 @@ export function stopAgentHolding(ledger: BudgetLedger, nowMs: number): void {
  * sandbox meanwhile), and a container killed under a launch is paused by the next validation
  * before its watcher reports the death: the fault suite measured both as the agent's overcharge.
  */
-export function agentLaunchAsked(ledger: BudgetLedger, nowMs: number): void {
+export function agentLaunchAsked(ledger: BudgetLedger, nowMs: number, opts: { tracksLife?: boolean } = {}): void {
   ledger.agentLaunchSpans = [];
+  if (opts.tracksLife) ledger.agentLaunchLife = {};
+  else delete ledger.agentLaunchLife;
   startAgentHolding(ledger, nowMs);
+}
+
+/** [fromMs, toMs] cut to the current launch's known process life (as it is where none is kept). */
+function withinLaunchLife(ledger: BudgetLedger, fromMs: number, toMs: number): [number, number] {
+  const life = ledger.agentLaunchLife;
+  return [Math.max(fromMs, life?.startedAtMs ?? fromMs), Math.min(toMs, life?.endedAtMs ?? toMs)];
 }
 
 /** Takes back what the current launch's closed spans charged outside [fromMs, toMs], and keeps the rest of them. */
@@ -123,6 +138,8 @@ function cutLaunchSpans(ledger: BudgetLedger, fromMs: number, toMs: number): voi
  * (launches asked for with agentLaunchAsked; older sessions keep it).
  */
 export function agentStartedAt(ledger: BudgetLedger, startedAtMs: number): void {
+  const life = ledger.agentLaunchLife;
+  if (life) life.startedAtMs = Math.max(life.startedAtMs ?? startedAtMs, startedAtMs);
   if (ledger.agentHoldingSinceMs !== null && startedAtMs > ledger.agentHoldingSinceMs) ledger.agentHoldingSinceMs = startedAtMs;
   cutLaunchSpans(ledger, startedAtMs, Number.POSITIVE_INFINITY);
 }
@@ -135,6 +152,7 @@ export function agentStartedAt(ledger: BudgetLedger, startedAtMs: number): void 
 export function settleAgentLaunch(ledger: BudgetLedger, proc: { startedAtMs?: number; endedAtMs?: number }, nowMs: number): void {
   if (proc.startedAtMs !== undefined) agentStartedAt(ledger, proc.startedAtMs);
   if (proc.endedAtMs !== undefined) cutLaunchSpans(ledger, Number.NEGATIVE_INFINITY, proc.endedAtMs);
+  if (ledger.agentLaunchLife && proc.endedAtMs !== undefined) ledger.agentLaunchLife.endedAtMs = proc.endedAtMs;
   const since = ledger.agentHoldingSinceMs;
   if (since !== null) stopAgentHolding(ledger, Math.max(since, Math.min(nowMs, proc.endedAtMs ?? nowMs)));
   // The launch is over: what it was charged stands (a launch asked for after is cut by its own process).
@@ -227,23 +245,27 @@ export function projectBudget(view: BudgetView, nowMs: number): BudgetView {
   };
 }
 
-/**
- * The session closed the agent's interval at `closedAtMs`, when it sent for the agent's pause, and
- * the pause took effect at `pausedAtMs` (activities/exclusiveRuns.ts): that stretch is the agent's.
- */
 /** Stretches in which the agent ran during a validation, by its sandbox's pause log: charged, and part of the launch's spans. */
 export function agentRanDuring(ledger: BudgetLedger, spans: readonly [number, number][]): void {
-  for (const [a, b] of spans) {
+  for (const [a0, b0] of spans) {
+    const [a, b] = withinLaunchLife(ledger, a0, b0);
     if (b <= a) continue;
     ledger.used.agent += ((b - a) / 1000) * ledger.gpus;
     ledger.agentLaunchSpans?.push([a, b]);
   }
 }
 
+/**
+ * The session closed the agent's interval at `closedAtMs`, when it sent for the agent's pause, and
+ * the pause took effect at `pausedAtMs` (activities/exclusiveRuns.ts): that stretch is the agent's,
+ * as far as its process lived in it.
+ */
 export function agentHeldUntilPause(ledger: BudgetLedger, closedAtMs: number, pausedAtMs: number): void {
-  if (pausedAtMs <= closedAtMs) return;
-  ledger.used.agent += ((pausedAtMs - closedAtMs) / 1000) * ledger.gpus;
+  const [from, to] = withinLaunchLife(ledger, closedAtMs, pausedAtMs);
+  if (to <= from) return;
+  ledger.used.agent += ((to - from) / 1000) * ledger.gpus;
   // Part of the launch's span, so that it is cut to the process's life like the rest of it.
   const last = ledger.agentLaunchSpans?.at(-1);
-  if (last && last[1] === closedAtMs) last[1] = pausedAtMs;
+  if (last && last[1] === from) last[1] = to;
+  else if (ledger.agentLaunchLife) ledger.agentLaunchSpans?.push([from, to]);
 }

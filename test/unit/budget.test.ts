@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  agentHeldUntilPause,
   agentLaunchAsked,
+  agentRanDuring,
   agentStartedAt,
   agentUsedAt,
   newLedger,
@@ -111,5 +113,37 @@ describe("the agent's GPU time is the time its processes ran", () => {
     stopAgentHolding(never, 2_000);
     settleStoppedAgent(never, { resumedAtMs: 3_000, runningAtStop: false, lastLaunch: null }, 3_500);
     assert.equal(never.used.agent, 0);
+  });
+
+  // The fault suite, seed 2414 (2026-11-30), faults-docker-1's third launch: dockerd restarted under it.
+  it('a launch that started during a validation is charged from its start for the stretch until the pause', () => {
+    const l = newLedger(1, 1);
+    agentLaunchAsked(l, 37_376, { tracksLife: true });
+    stopAgentHolding(l, 38_059); // a validation sent for the GPUs before the exec had started
+    agentStartedAt(l, 273_012); // the process started half a minute later, the runs still under way
+    agentHeldUntilPause(l, 38_059, 283_206); // the runs returned: the pause took effect only then
+    assert.equal(l.used.agent, 10.194);
+    settleAgentLaunch(l, { startedAtMs: 273_012, endedAtMs: 301_674 }, 311_000);
+    assert.equal(l.used.agent, 10.194);
+  });
+
+  it('a launch that ended before the validation reported its pause or its run is charged to its end only', () => {
+    const l = newLedger(1, 1);
+    agentLaunchAsked(l, 0, { tracksLife: true });
+    agentStartedAt(l, 1_000);
+    stopAgentHolding(l, 3_000);
+    settleAgentLaunch(l, { startedAtMs: 1_000, endedAtMs: 4_000 }, 5_000); // lost with its container
+    agentHeldUntilPause(l, 3_000, 6_000);
+    agentRanDuring(l, [[7_000, 8_000]]);
+    assert.equal(l.used.agent, 3);
+  });
+
+  it('without a life to cut to (a session begun before), the pause and the runs are charged as reported', () => {
+    const l = newLedger(1, 1);
+    agentLaunchAsked(l, 0);
+    stopAgentHolding(l, 1_000);
+    agentStartedAt(l, 20_000);
+    agentHeldUntilPause(l, 1_000, 30_000);
+    assert.equal(l.used.agent, 29);
   });
 });
