@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness } from '../helpers/harness';
 import type { SupervisedDevServer } from '../../src/temporal/devServer';
@@ -200,8 +201,11 @@ export class World {
     }
     // NANOGPT_BENCH_FAULTS_KEEP=<dir>: the sessions' files are copied there first, to read after a red run.
     // (with the worker's log and the server's database, to read the histories)
-    if (process.env.NANOGPT_BENCH_FAULTS_KEEP)
-      spawnSync('cp', ['-a', ...['runs', 'worker.log', 'temporal.db'].map((f) => join(this.h.home, f)), process.env.NANOGPT_BENCH_FAULTS_KEEP]);
+    const keep = process.env.NANOGPT_BENCH_FAULTS_KEEP;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      spawnSync('cp', ['-a', ...['runs', 'worker.log', 'temporal.db'].map((f) => join(this.h.home, f)), keep]);
+    }
     try {
       await this.h.stop();
     } catch {
