@@ -76,6 +76,9 @@ export async function run(): Promise<void> {
   const big = flag('big', 1000);
   const deadline = Date.now() + flag('minutes', 9) * 60_000;
   const seed = flag('seed', 1);
+  // A second burst session whose runs continue as new at this many events, beside the default one:
+  // both live through the same kill, so their recoveries compare in one run.
+  const bigCan = flag('big-can', 0);
   const gpus = flag('gpus', 0);
   const workerArgs = gpus > 0 ? ['--gpus', String(gpus)] : [];
   console.log(
@@ -107,10 +110,13 @@ export async function run(): Promise<void> {
     }
     const idle = rss.at(-1) ?? NaN;
     const bigId = 'load-big';
+    const shortId = `load-big-can${bigCan}`;
     if (big > 0) handles.push(await startSession(h.client, spec(big, 0, seed, 'burst'), bigId));
+    if (big > 0 && bigCan > 0) handles.push(await startSession(h.client, { ...spec(big, 0, seed, 'burst'), continueAsNewAfterEvents: bigCan }, shortId));
+    const bursts = handles.filter((x) => x.workflowId === bigId || x.workflowId === shortId);
     for (let i = 1; i < sessions; i++)
       handles.push(await startSession(h.client, spec(submissions, intervalS, seed + i, 'wait'), `load-${String(i).padStart(4, '0')}`));
-    const small = handles.filter((x) => x.workflowId !== bigId);
+    const small = handles.filter((x) => !bursts.includes(x));
     console.log(`started ${handles.length} sessions; worker RSS ${idle.toFixed(0)} MiB with one session`);
 
     const querying = (async () => {
@@ -132,6 +138,7 @@ export async function run(): Promise<void> {
     // (so start-up, kill and the steady state can be told apart); a supervisor starts the next
     // worker at once.
     let recoveryS = NaN;
+    let shortRecoveryS = NaN;
     let killedAt = 0;
     let killedAtMs = Infinity;
     const done = (id: string) => agentLines(id).some((l) => l.op === 'done');
@@ -139,14 +146,19 @@ export async function run(): Promise<void> {
       const bigVerdicts = big > 0 ? verdictCount(bigId) : 0;
       if (killedAt === 0 && big > 0 && bigVerdicts >= Math.min(100, big / 2) && Date.now() > rampEnd(small) + KILL_AFTER_RAMP_MS) {
         const before = bigVerdicts;
+        const shortBefore = bigCan > 0 ? verdictCount(shortId) : 0;
         worker.kill('SIGKILL');
         killedAt = performance.now();
         killedAtMs = Date.now();
         worker = h.spawnWorker(workerArgs, workerLog);
         console.log(`SIGKILL of the worker at ${before} verdicts of ${bigId}; a new worker started`);
-        while (verdictCount(bigId) <= before && Date.now() < deadline) await sleep(100);
-        recoveryS = (performance.now() - killedAt) / 1000;
-        console.log(`${bigId} gave its next verdict ${recoveryS.toFixed(1)} s after the kill`);
+        const nextVerdictS = async (id: string, n: number) => {
+          while (verdictCount(id) <= n && Date.now() < deadline) await sleep(100);
+          const s = (performance.now() - killedAt) / 1000;
+          console.log(`${id} gave its next verdict ${s.toFixed(1)} s after the kill`);
+          return s;
+        };
+        [recoveryS, shortRecoveryS] = await Promise.all([nextVerdictS(bigId, before), bigCan > 0 ? nextVerdictS(shortId, shortBefore) : NaN]);
       }
       const finished = small.filter((x) => done(x.workflowId)).length;
       if (finished === small.length && (big === 0 || verdictCount(bigId) >= big)) break;
@@ -255,8 +267,13 @@ export async function run(): Promise<void> {
       console.log(
         `${bigId}: ${bigSubs.length} submissions, ${e.session} session events over ${e.runs} runs, longest run ${e.maxRun} events (goal < 10000), ${(e.session / bigSubs.length).toFixed(1)} session events per submission`,
       );
+      if (bigCan > 0) {
+        const es = await sessionEvents(h.client, shortId, []);
+        console.log(`${shortId}: ${verdictCount(shortId)} verdicts, ${es.session} session events over ${es.runs} runs, longest run ${es.maxRun} events`);
+      }
     }
     console.log(`worker SIGKILL → next verdict: ${recoveryS.toFixed(1)} s (goal ≤ ${HEARTBEAT_TIMEOUT_S + 5} s)`);
+    if (bigCan > 0) console.log(`worker SIGKILL → next verdict, runs of ${bigCan} events: ${shortRecoveryS.toFixed(1)} s`);
   } finally {
     sampling = false;
     await sampler;
