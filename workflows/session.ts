@@ -63,6 +63,7 @@ function begin(input: unknown, carried: SessionState | undefined): SessionRun {
     agentChargedByProcess: patched('agent-charged-by-process'),
     agentChargedFromStart: patched('agent-charged-from-process-start'),
     agentCutToLaunchLife: patched('agent-cut-to-launch-life'),
+    shortRuns: patched('runs-of-1000-events'),
     agentRunning: false,
     agentPaused: false,
   };
@@ -117,7 +118,7 @@ async function timeCleanly(run: SessionRun, session: SessionRef, subject: string
 
 /** Returns why the session ends, or CONTINUE_AS_NEW. Sleeps on one durable timer at a time. */
 async function waitForEnd(run: SessionRun): Promise<string> {
-  const { state, spec } = run;
+  const { state } = run;
   // Histories from before re-armed the timer on every change of the budget: 4 events for each
   // validation's pause and resume. Now it is kept while the end it was armed for stays as late or
   // later, and fires a little early at worst (then the loop looks again).
@@ -136,7 +137,7 @@ async function waitForEnd(run: SessionRun): Promise<string> {
       const idle = isIdle(run);
       if (state.agentFinished && idle) return 'agent finished';
       const mayContinue = mayContinueAsNew(run);
-      if (mayContinue && historyFull(spec)) return CONTINUE_AS_NEW;
+      if (mayContinue && historyFull(run)) return CONTINUE_AS_NEW;
       const epoch = run.budgetEpoch;
       const agentFinished = state.agentFinished;
       const placement = state.placement;

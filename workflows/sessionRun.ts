@@ -48,6 +48,8 @@ export interface SessionRun {
    * (the fault suite, seed 2414: 35 GPU-s over on 32 held).
    */
   agentCutToLaunchLife: boolean;
+  /** Runs continue as new at RUN_EVENTS_LIMIT events unless the spec says otherwise (before: 5000). */
+  shortRuns: boolean;
   /** A launch of the agent is being watched (its runAgent is in flight). */
   agentRunning: boolean;
   /** A validation holds the GPUs of the agent's node: the agent is paused, and no launch starts. */
@@ -58,9 +60,19 @@ export function budgetChanged(run: SessionRun): void {
   run.budgetEpoch += 1;
 }
 
+/**
+ * A run's length before it continues as new, where the spec sets none. A worker that takes a
+ * session over after another died replays its run in full before it can go on: at 200 sessions a
+ * run of 3,000 events took 7–8 s of that, so runs are kept short (bench/RESULTS.md, stop 26).
+ */
+export const RUN_EVENTS_LIMIT = 1000;
+/** What sessions begun before `shortRuns` continued as new at. */
+const RUN_EVENTS_LIMIT_BEFORE = 5000;
+
 /** The history is long enough to continue as new (at the spec's length, or when the server suggests it). */
-export function historyFull(spec: SessionSpec): boolean {
-  return workflowInfo().historyLength > spec.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
+export function historyFull(run: SessionRun): boolean {
+  const limit = run.spec.continueAsNewAfterEvents ?? (run.shortRuns ? RUN_EVENTS_LIMIT : RUN_EVENTS_LIMIT_BEFORE);
+  return workflowInfo().historyLength > limit || workflowInfo().continueAsNewSuggested;
 }
 
 /** Where the session may continue as new: between two validations, or (older histories) with nothing queued. */

@@ -17,7 +17,7 @@ export async function validationLoop(run: SessionRun, session: SessionRef): Prom
   const { state, spec } = run;
   for (;;) {
     await condition(() => state.closedReason !== null || state.submissions.some((s) => s.state === 'queued'));
-    if (run.continueWithQueue && state.closedReason === null && historyFull(spec)) {
+    if (run.continueWithQueue && state.closedReason === null && historyFull(run)) {
       // The next run of the workflow takes the queue: none starts here (waitForEnd continues as new).
       await condition(() => state.closedReason !== null);
       continue;

@@ -120,8 +120,11 @@ export const SessionSpecSchema = z
      * submit). A lost node loses at most the work of this many minutes.
      */
     workspaceCheckpointMinutes: z.number().positive().max(1440).default(10),
-    /** History length at which the workflow continues as new (low values force it, for tests). */
-    continueAsNewAfterEvents: z.number().int().min(20).default(5000),
+    /**
+     * History length at which the workflow continues as new (low values force it, for tests).
+     * Absent: workflows/sessionRun.ts `runEventsLimit` (1000; 5000 in sessions begun before).
+     */
+    continueAsNewAfterEvents: z.number().int().min(20).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
