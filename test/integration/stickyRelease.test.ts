@@ -30,6 +30,14 @@ describe('a starting worker releases the sticky queues of open runs', () => {
     );
     await eventually('the session running', async () => (await sessionQueries.status(handle)).phase === 'running', 120_000);
 
+    // A task in flight when the release lands completes asking for the sticky queue again (a dead
+    // worker's tasks never do): the release is made once the session has nothing under way.
+    await eventually('the agent launched and the session quiet', async () => {
+      const ev = (await handle.fetchHistory()).events ?? [];
+      const lastDone = ev.map((e) => Boolean(e.workflowTaskCompletedEventAttributes)).lastIndexOf(true);
+      const pending = ev.slice(lastDone + 1).some((e) => e.workflowTaskScheduledEventAttributes || e.workflowExecutionSignaledEventAttributes);
+      return ev.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'agentStarted') && !pending;
+    });
     // Taken before the release: a task the session makes itself between the release and its reply
     // (an agent's signal) is on the shared queue, and the one after it on the sticky queue again.
     const releasedAtMs = Date.now();
@@ -46,7 +54,7 @@ describe('a starting worker releases the sticky queues of open runs', () => {
     // one on the shared queue is the release's doing.
     assert.ok(
       after.some((e) => e.workflowTaskScheduledEventAttributes!.taskQueue!.kind === Kind.TASK_QUEUE_KIND_NORMAL),
-      'a task after the release is on the shared queue',
+      `a task after the release is on the shared queue (kinds: ${after.map((e) => e.workflowTaskScheduledEventAttributes!.taskQueue!.kind).join(', ')})`,
     );
     const stickyBefore = events.filter(
       (e) => atMs(e) < releasedAtMs && e.workflowTaskScheduledEventAttributes?.taskQueue?.kind === Kind.TASK_QUEUE_KIND_STICKY,
