@@ -122,7 +122,7 @@ export const SessionSpecSchema = z
     workspaceCheckpointMinutes: z.number().positive().max(1440).default(10),
     /**
      * History length at which the workflow continues as new (low values force it, for tests).
-     * Absent: workflows/sessionRun.ts `runEventsLimit` (1000; 5000 in sessions begun before).
+     * Absent: workflows/sessionRun.ts `RUN_EVENTS_LIMIT` (1000; 5000 in sessions begun before).
      */
     continueAsNewAfterEvents: z.number().int().min(20).optional(),
   })
